@@ -1,0 +1,173 @@
+//! The validation engine: record + profile + code sets + `now` → outcome. Pure: no I/O,
+//! no clock, no database; the CLI, HTTP and (later) FHIR and HL7 paths all call it.
+
+use crate::codesets::cdcrec::Spd15Category;
+use crate::record::Record;
+use crate::rules::codes::Place;
+use crate::rules::language::LanguagePlace;
+use crate::rules::rollup::{self, Omb1997};
+use crate::rules::{
+    caregivers, collection, ethnicity, language, race, Context, Domain, DomainStatus, Finding,
+    Severity,
+};
+
+/// Whether a record is usable for equity measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// No error, every required domain complete or declined.
+    Complete,
+    /// No error, some required domain not complete.
+    Incomplete,
+    /// At least one error finding.
+    Invalid,
+}
+
+impl RecordStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Complete => "complete",
+            RecordStatus::Incomplete => "incomplete",
+            RecordStatus::Invalid => "invalid",
+        }
+    }
+}
+
+/// The statuses of the completeness domains, in report order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainStatuses(pub Vec<(Domain, DomainStatus)>);
+
+impl DomainStatuses {
+    /// The status of one domain.
+    pub fn get(&self, domain: Domain) -> Option<DomainStatus> {
+        self.0.iter().find(|(d, _)| *d == domain).map(|(_, s)| *s)
+    }
+}
+
+impl serde::Serialize for DomainStatuses {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (domain, status) in &self.0 {
+            map.serialize_entry(domain.as_str(), status)?;
+        }
+        map.end()
+    }
+}
+
+/// What the engine concludes about one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Record status.
+    pub status: RecordStatus,
+    /// Domain statuses.
+    pub domains: DomainStatuses,
+    /// Every finding, in check order.
+    pub findings: Vec<Finding>,
+    /// OMB 1997 roll-up.
+    pub omb_1997: Omb1997,
+    /// SPD-15 roll-up.
+    pub spd15: Vec<Spd15Category>,
+    /// Required REaL domains (race, ethnicity, language, interpreter, and for minors the
+    /// caregivers' language) complete or declined, and no error finding.
+    pub real_complete: bool,
+}
+
+/// Validates one record.
+pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
+    let mut findings = Vec::with_capacity(16);
+    let race_place = Place {
+        prefix: "race",
+        domain: Domain::Race,
+        completeness: true,
+    };
+    let ethnicity_place = Place {
+        prefix: "ethnicity",
+        domain: Domain::Ethnicity,
+        completeness: true,
+    };
+    let races = race::check(record.race.as_ref(), ctx, &race_place, &mut findings);
+    let ethnicities = ethnicity::check(
+        record.ethnicity.as_ref(),
+        ctx,
+        &ethnicity_place,
+        &mut findings,
+    );
+    ethnicity::granular(&races, &ethnicities, &mut findings);
+    let language = language::check(
+        record.language.as_ref(),
+        ctx,
+        &LanguagePlace::PATIENT,
+        &mut findings,
+    );
+    let birth = collection::birth_date(record);
+    let age = birth.map(|b| collection::age_on(b, record.recorded_at.date_naive()));
+    let adult_age = i32::try_from(ctx.profile.adult_age).unwrap_or(i32::MAX);
+    let minor = age.map(|age| age < adult_age);
+    let caregivers = caregivers::check(&record.caregivers, minor, ctx, &mut findings);
+    collection::check(record, ctx, &mut findings);
+
+    let answered = |answer: &Option<crate::record::wire::CodedAnswer>| match answer {
+        Some(a) if !a.codes.is_empty() => DomainStatus::Complete,
+        Some(a) => a
+            .null_flavor
+            .map_or(DomainStatus::Missing, DomainStatus::of_null),
+        None => DomainStatus::Missing,
+    };
+    let raw = [
+        (Domain::Race, answered(&record.race)),
+        (Domain::Ethnicity, answered(&record.ethnicity)),
+        (Domain::Language, language.language),
+        (Domain::Interpreter, language.interpreter),
+        (Domain::Caregivers, caregivers.caregivers),
+        (Domain::CaregiverLanguage, caregivers.caregiver_language),
+    ];
+    let has_error_in = |domain: Domain| {
+        findings
+            .iter()
+            .any(|f| f.domain == domain && f.severity == Severity::Error)
+    };
+    let domains = DomainStatuses(
+        raw.iter()
+            .map(|(domain, status)| {
+                let status = if has_error_in(*domain) {
+                    DomainStatus::Invalid
+                } else {
+                    *status
+                };
+                (*domain, status)
+            })
+            .collect(),
+    );
+    let any_error = findings.iter().any(|f| f.severity == Severity::Error);
+    let required = &ctx.profile.required_domains;
+    let is_required = |domain: &Domain| {
+        required.all.contains(domain) || (minor != Some(false) && required.minors.contains(domain))
+    };
+    let required_complete = |filter: &dyn Fn(&Domain) -> bool| {
+        domains
+            .0
+            .iter()
+            .filter(|(d, _)| is_required(d) && filter(d))
+            .all(|(_, s)| s.is_complete())
+    };
+    let status = if any_error {
+        RecordStatus::Invalid
+    } else if required_complete(&|_| true) {
+        RecordStatus::Complete
+    } else {
+        RecordStatus::Incomplete
+    };
+    let real_complete = !any_error && required_complete(&|d| *d != Domain::Caregivers);
+    let omb_1997 = rollup::omb_1997(&races, &ethnicities);
+    let spd15 = rollup::spd15(&races, &omb_1997);
+    Outcome {
+        status,
+        domains,
+        findings,
+        omb_1997,
+        spd15,
+        real_complete,
+    }
+}

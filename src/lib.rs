@@ -1,0 +1,13 @@
+//! real-dq: race, ethnicity and language (REaL) data quality for pediatric health records.
+//!
+//! Data flows one way: the API parses records ([`record`]), the pure [`engine`] validates
+//! them against the [`rules`] and [`codesets`] under a [`profile`], the [`store`] persists
+//! results and keeps the current state per patient and unit, and [`report`] aggregates
+//! completeness by unit.
+
+pub mod codesets;
+pub mod engine;
+pub mod profile;
+pub mod record;
+pub mod result;
+pub mod rules;

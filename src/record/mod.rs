@@ -1,0 +1,198 @@
+//! The canonical record: its wire shape ([`wire`]) and its parse into the domain type the
+//! engine validates ([`Record`]). Parsing checks only the envelope; everything else is
+//! left for the rules to judge, because absence and bad codes are what the service measures.
+
+pub mod wire;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use validator::Validate;
+
+pub use wire::RecordWire;
+use wire::{CaregiverWire, CodedAnswer, LanguageWire};
+
+/// One failing field of a rejected record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `recorded_at` or `race.codes[0].code`.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a document is not a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not JSON at all (400 `invalid_json`).
+    Malformed(FieldError),
+    /// JSON, but not a valid record (422 `validation_failed`).
+    Invalid(Vec<FieldError>),
+}
+
+/// The birth date as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BirthDate {
+    /// Not sent.
+    Missing,
+    /// Sent but not a `YYYY-MM-DD` date.
+    Unparseable,
+    /// A calendar date.
+    Date(NaiveDate),
+}
+
+/// A record whose envelope is valid; the domain type the engine takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The sending system.
+    pub source: String,
+    /// The patient's identifier (PHI).
+    pub patient_id: String,
+    /// The hospital unit.
+    pub unit: String,
+    /// When the demographics were collected.
+    pub recorded_at: DateTime<Utc>,
+    /// The birth date.
+    pub birth_date: BirthDate,
+    /// Race answer.
+    pub race: Option<CodedAnswer>,
+    /// Ethnicity answer.
+    pub ethnicity: Option<CodedAnswer>,
+    /// Language need.
+    pub language: Option<LanguageWire>,
+    /// Caregivers.
+    pub caregivers: Vec<CaregiverWire>,
+}
+
+impl Record {
+    /// Parses a JSON document into a record and its wire form, or says why not.
+    pub fn from_json(bytes: &[u8]) -> Result<(Record, RecordWire), Rejection> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let wire: RecordWire =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                if e.inner().is_data() {
+                    Rejection::Invalid(vec![json_error(&e)])
+                } else {
+                    Rejection::Malformed(json_error(&e))
+                }
+            })?;
+        deserializer
+            .end()
+            .map_err(|e| Rejection::Malformed(FieldError::new("", syntax_message(&e))))?;
+        let record = Record::parse(wire.clone()).map_err(Rejection::Invalid)?;
+        Ok((record, wire))
+    }
+
+    /// Checks the envelope of a wire record and converts it.
+    pub fn parse(wire: RecordWire) -> Result<Record, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Err(invalid) = wire.validate() {
+            for (field, field_errors) in invalid.field_errors() {
+                for error in field_errors {
+                    let message = error
+                        .message
+                        .as_deref()
+                        .unwrap_or("is invalid")
+                        .to_string();
+                    errors.push(FieldError::new(field.to_string(), message));
+                }
+            }
+        }
+        for (field, value) in [
+            ("source", &wire.source),
+            ("patient_id", &wire.patient_id),
+            ("unit", &wire.unit),
+        ] {
+            if value.trim() != value || value.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    field,
+                    "must not have surrounding spaces or control characters",
+                ));
+            }
+        }
+        let recorded_at = DateTime::parse_from_rfc3339(&wire.recorded_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                FieldError::new(
+                    "recorded_at",
+                    "must be an RFC 3339 timestamp, e.g. 2026-11-20T14:03:00Z",
+                )
+            });
+        let recorded_at = match recorded_at {
+            Ok(t) => Some(t),
+            Err(e) => {
+                if !errors.iter().any(|f| f.path == "recorded_at") {
+                    errors.push(e);
+                }
+                None
+            }
+        };
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        let Some(recorded_at) = recorded_at.filter(|_| errors.is_empty()) else {
+            return Err(errors);
+        };
+        let birth_date = match wire.birth_date.as_deref().map(str::trim) {
+            None | Some("") => BirthDate::Missing,
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(BirthDate::Date)
+                .unwrap_or(BirthDate::Unparseable),
+        };
+        Ok(Record {
+            source: wire.source,
+            patient_id: wire.patient_id,
+            unit: wire.unit,
+            recorded_at,
+            birth_date,
+            race: wire.race,
+            ethnicity: wire.ethnicity,
+            language: wire.language,
+            caregivers: wire.caregivers.unwrap_or_default(),
+        })
+    }
+}
+
+/// Turns a serde error into the failing field's path and a message without the value.
+fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let path = error.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let inner = error.inner();
+    let message = match inner.classify() {
+        serde_json::error::Category::Data => data_message(&inner.to_string()),
+        _ => syntax_message(inner),
+    };
+    // A missing field is reported by serde at the parent; name the field itself.
+    if let Some(field) = message.strip_prefix("missing field ") {
+        let field = field.trim_matches('`');
+        let full = if path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return FieldError::new(full, "required");
+    }
+    FieldError::new(path, message)
+}
+
+fn syntax_message(error: &serde_json::Error) -> String {
+    format!(
+        "malformed JSON at line {} column {}",
+        error.line(),
+        error.column()
+    )
+}
+
+/// serde's message without the " at line L column C" suffix, which says nothing to a caller.
+fn data_message(text: &str) -> String {
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text.to_string(),
+    }
+}

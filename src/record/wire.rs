@@ -1,0 +1,154 @@
+//! The canonical demographic record as it arrives on the wire (API.md).
+//!
+//! Everything but the envelope is optional: absence is what the service measures, so the
+//! shape is lenient (unknown fields are ignored) while the values are checked by the rules.
+//! Closed vocabularies (`null_flavor`, `reported_by`, `english_proficiency`) are enums: a
+//! value outside them is a contract error (422), not a data-quality finding.
+
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+/// One demographic record for one patient in one unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate)]
+pub struct RecordWire {
+    /// The sending system, e.g. `epic-prod`.
+    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    pub source: String,
+    /// The patient's identifier in the source system. PHI: never logged.
+    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    pub patient_id: String,
+    /// The hospital unit, e.g. `ED`.
+    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    pub unit: String,
+    /// When the demographics were collected (RFC 3339).
+    #[validate(length(min = 1, max = 64, message = "must be an RFC 3339 timestamp"))]
+    pub recorded_at: String,
+    /// Birth date, `YYYY-MM-DD`; checked by the rules, not rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    /// The patient's race.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race: Option<CodedAnswer>,
+    /// The patient's ethnicity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<CodedAnswer>,
+    /// The patient's language need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<LanguageWire>,
+    /// The patient's caregivers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caregivers: Option<Vec<CaregiverWire>>,
+}
+
+/// A race or ethnicity answer: CDCREC codes, or a null value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CodedAnswer {
+    /// The codes chosen (CDCREC unless `system` says otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<CodeWire>,
+    /// Why there are no codes: declined, unknown or not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_flavor: Option<NullFlavor>,
+    /// Free text as the family gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Who gave the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_by: Option<ReportedBy>,
+}
+
+/// One coded value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeWire {
+    /// The code, e.g. `2106-3`.
+    pub code: String,
+    /// The code system URI or OID; CDCREC when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The display text the sender shows; checked against the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+}
+
+/// HL7 v3 NullFlavor values the framework distinguishes (IOM: keep them apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NullFlavor {
+    /// Asked, declined to answer.
+    #[serde(rename = "ASKU")]
+    Asku,
+    /// Asked, answer unknown.
+    #[serde(rename = "UNK")]
+    Unk,
+    /// Not yet asked.
+    #[serde(rename = "NASK")]
+    Nask,
+}
+
+/// Who gave an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportedBy {
+    /// The patient.
+    #[serde(rename = "self")]
+    SelfReport,
+    /// A parent or other caregiver.
+    Caregiver,
+    /// Staff guessed by looking: discouraged.
+    StaffObserved,
+    /// Not known.
+    Unknown,
+}
+
+/// How well a person speaks English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnglishProficiency {
+    /// Very well.
+    VeryWell,
+    /// Well.
+    Well,
+    /// Not well.
+    NotWell,
+    /// Not at all.
+    NotAtAll,
+}
+
+/// Language need: two questions (which language, interpreter or not) and more.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LanguageWire {
+    /// Preferred spoken language for health care, a BCP 47 tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred: Option<String>,
+    /// Preferred written language, a BCP 47 tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
+    /// Self-rated English proficiency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub english_proficiency: Option<EnglishProficiency>,
+    /// Whether an interpreter is wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreter_needed: Option<bool>,
+    /// Why there is no preferred language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_flavor: Option<NullFlavor>,
+}
+
+/// A parent, guardian or other caregiver of the patient.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaregiverWire {
+    /// Relationship to the patient, HL7 v2 table 0063 (MTH, FTH, GRD, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+    /// Whether this caregiver is a legal guardian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_guardian: Option<bool>,
+    /// The caregiver's language need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<LanguageWire>,
+    /// The caregiver's race.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race: Option<CodedAnswer>,
+    /// The caregiver's ethnicity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<CodedAnswer>,
+}

@@ -1,0 +1,139 @@
+//! The validation result as it goes out on the wire (API.md "Validation result").
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::codesets::cdcrec::Spd15Category;
+use crate::engine::{DomainStatuses, Outcome, RecordStatus};
+use crate::record::Record;
+use crate::rules::rollup::Omb1997;
+use crate::rules::{Domain, Finding, Severity};
+
+/// What storing a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreOutcome {
+    /// The first record of its `(source, patient_id, unit)`.
+    Created,
+    /// A newer `recorded_at` replaced the current state (the old one stays in history).
+    Replaced,
+    /// The identical record was already stored: nothing new.
+    Duplicate,
+    /// An older or equal `recorded_at`: kept in history, current state unchanged.
+    Historical,
+}
+
+impl StoreOutcome {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreOutcome::Created => "created",
+            StoreOutcome::Replaced => "replaced",
+            StoreOutcome::Duplicate => "duplicate",
+            StoreOutcome::Historical => "historical",
+        }
+    }
+}
+
+/// One finding on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingWire<'a> {
+    /// Stable rule ID.
+    pub rule: &'static str,
+    /// Severity in force.
+    pub severity: Severity,
+    /// Domain it counts against.
+    pub domain: Domain,
+    /// JSON path in the record.
+    pub path: &'a str,
+    /// For integrators.
+    pub message: &'a str,
+    /// For registration staff.
+    pub hint: &'static str,
+}
+
+impl<'a> From<&'a Finding> for FindingWire<'a> {
+    fn from(finding: &'a Finding) -> Self {
+        FindingWire {
+            rule: finding.rule.id,
+            severity: finding.severity,
+            domain: finding.domain,
+            path: &finding.path,
+            message: &finding.message,
+            hint: finding.rule.hint,
+        }
+    }
+}
+
+/// One validation result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationResult<'a> {
+    /// The stored record's ID (absent from `/v1/validate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// What storing did (absent from `/v1/validate` and from stored copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<StoreOutcome>,
+    /// Sending system.
+    pub source: &'a str,
+    /// Patient identifier (PHI: returned to the caller, never logged).
+    pub patient_id: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// When the data were collected, normalised to UTC.
+    pub recorded_at: String,
+    /// Record status.
+    pub status: RecordStatus,
+    /// Profile `name@version`.
+    pub profile: &'a str,
+    /// When the engine ran.
+    pub validated_at: String,
+    /// Domain statuses.
+    pub domains: &'a DomainStatuses,
+    /// Required REaL domains complete and no error.
+    pub real_complete: bool,
+    /// Findings.
+    pub findings: Vec<FindingWire<'a>>,
+    /// OMB 1997 roll-up.
+    pub omb_1997: &'a Omb1997,
+    /// SPD-15 roll-up.
+    pub spd15: &'a [Spd15Category],
+}
+
+impl<'a> ValidationResult<'a> {
+    /// The result of `outcome` for `record`, validated under `profile` at `now`.
+    pub fn new(
+        record: &'a Record,
+        outcome: &'a Outcome,
+        profile: &'a str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ValidationResult {
+            id: None,
+            outcome: None,
+            source: &record.source,
+            patient_id: &record.patient_id,
+            unit: &record.unit,
+            recorded_at: timestamp(record.recorded_at),
+            status: outcome.status,
+            profile,
+            validated_at: timestamp(now),
+            domains: &outcome.domains,
+            real_complete: outcome.real_complete,
+            findings: outcome.findings.iter().map(FindingWire::from).collect(),
+            omb_1997: &outcome.omb_1997,
+            spd15: &outcome.spd15,
+        }
+    }
+
+    /// The JSON text of the result.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a result always serialises")
+    }
+}
+
+/// RFC 3339 in UTC with at most microsecond precision, as results show times.
+pub fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}

@@ -1,0 +1,114 @@
+//! Race rules (domain `race`): OMB 1997 two-question format unless the profile says SPD-15.
+
+use crate::codesets::cdcrec::{Concept, Kind, Level, OTHER_RACE};
+use crate::profile::QuestionFormat;
+use crate::record::wire::CodedAnswer;
+
+use super::catalog;
+use super::codes::{self, Place};
+use super::{Context, Finding};
+
+/// Checks a race answer and returns the race concepts it validly holds, in order.
+pub fn check<'c>(
+    answer: Option<&CodedAnswer>,
+    ctx: &Context<'c>,
+    place: &Place<'_>,
+    out: &mut Vec<Finding>,
+) -> Vec<&'c Concept> {
+    let resolved = codes::check_answer(answer, &codes::RACE, &ctx.codes.cdcrec, place, out);
+    let mut races = Vec::with_capacity(resolved.len());
+    for code in &resolved {
+        let path = format!("{}.codes[{}]", place.prefix, code.index);
+        let concept = code.concept;
+        match (concept.kind, concept.level) {
+            (Kind::Race, Level::Root) => out.push(
+                Finding::new(
+                    &catalog::RACE_ABSTRACT_CODE,
+                    path,
+                    "1000-9 Race is the root of the code set, not an answer",
+                )
+                .in_domain(place.domain),
+            ),
+            (Kind::Race, _) => races.push(concept),
+            (Kind::Ethnicity, _) if concept.is_hispanic() => {
+                if ctx.profile.question_format == QuestionFormat::Omb1997 {
+                    out.push(
+                        Finding::new(
+                            &catalog::RACE_HISPANIC_AS_RACE,
+                            path,
+                            format!(
+                                "{} {} is an ethnicity, asked in the ethnicity question",
+                                concept.code, concept.display
+                            ),
+                        )
+                        .in_domain(place.domain),
+                    );
+                } else {
+                    races.push(concept);
+                }
+            }
+            (Kind::Ethnicity, _) => out.push(
+                Finding::new(
+                    &catalog::RACE_CODE_INVALID,
+                    format!("{path}.code"),
+                    format!("{} {} is not a race concept", concept.code, concept.display),
+                )
+                .in_domain(place.domain),
+            ),
+        }
+    }
+    detailed_without_category(&races, place, resolved_paths(&resolved), out);
+    if !races.is_empty() && races.iter().all(|c| c.code == OTHER_RACE) {
+        out.push(
+            Finding::new(
+                &catalog::RACE_OTHER_ONLY,
+                format!("{}.codes", place.prefix),
+                "only 2131-1 Other Race is recorded, which no OMB category reports",
+            )
+            .in_domain(place.domain),
+        );
+    }
+    races
+}
+
+fn resolved_paths(resolved: &[codes::Resolved<'_>]) -> Vec<(usize, String)> {
+    resolved
+        .iter()
+        .map(|r| (r.index, r.concept.code.clone()))
+        .collect()
+}
+
+/// RACE_DETAILED_WITHOUT_CATEGORY: a detailed race whose OMB category is not recorded.
+fn detailed_without_category(
+    races: &[&Concept],
+    place: &Place<'_>,
+    indexed: Vec<(usize, String)>,
+    out: &mut Vec<Finding>,
+) {
+    for concept in races {
+        if concept.level != Level::Detailed || concept.kind != Kind::Race {
+            continue;
+        }
+        let Some(category) = concept.omb_category.as_deref() else {
+            continue;
+        };
+        if races.iter().any(|c| c.code == category) {
+            continue;
+        }
+        let index = indexed
+            .iter()
+            .find(|(_, code)| *code == concept.code)
+            .map_or(0, |(i, _)| *i);
+        out.push(
+            Finding::new(
+                &catalog::RACE_DETAILED_WITHOUT_CATEGORY,
+                format!("{}.codes[{index}]", place.prefix),
+                format!(
+                    "{} {} is recorded without its OMB category {}",
+                    concept.code, concept.display, category
+                ),
+            )
+            .in_domain(place.domain),
+        );
+    }
+}
