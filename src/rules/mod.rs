@@ -192,3 +192,6 @@ pub struct Context<'a> {
     /// The time of validation.
     pub now: DateTime<Utc>,
 }
+
+#[cfg(test)]
+mod tests;

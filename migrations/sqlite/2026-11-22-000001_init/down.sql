@@ -1,0 +1,4 @@
+DROP TABLE current_findings;
+DROP TABLE current_domains;
+DROP TABLE current_state;
+DROP TABLE records;

@@ -1,0 +1,84 @@
+//! Row types: what the store writes and reads. They never go out as JSON; the API
+//! builds its own wire types.
+
+use diesel::prelude::*;
+
+use super::schema::{current_domains, current_findings, current_state, records};
+
+/// A new history row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = records)]
+pub struct NewRecord<'a> {
+    /// Record UUID.
+    pub id: &'a str,
+    /// Sending system.
+    pub source: &'a str,
+    /// Patient identifier.
+    pub patient_id: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// Microseconds since the epoch.
+    pub recorded_at: i64,
+    /// SHA-256 of the canonical record.
+    pub content_hash: &'a str,
+    /// Canonical record JSON.
+    pub body: &'a str,
+    /// Result JSON.
+    pub result: &'a str,
+    /// Record status.
+    pub status: &'a str,
+    /// Profile ID.
+    pub profile: &'a str,
+    /// When it was received.
+    pub received_at: i64,
+}
+
+/// A new or replacing current-state row.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = current_state)]
+pub struct NewCurrentState<'a> {
+    /// Sending system.
+    pub source: &'a str,
+    /// Patient identifier.
+    pub patient_id: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// The current record.
+    pub record_id: &'a str,
+    /// Its recorded_at.
+    pub recorded_at: i64,
+    /// Its status.
+    pub status: &'a str,
+    /// Whether its REaL domains are complete.
+    pub real_complete: bool,
+}
+
+/// One domain status of a current record.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = current_domains)]
+pub struct NewCurrentDomain<'a> {
+    /// The record.
+    pub record_id: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// recorded_at.
+    pub recorded_at: i64,
+    /// Domain name.
+    pub domain: &'a str,
+    /// Status name.
+    pub status: &'a str,
+}
+
+/// One rule fired on a current record.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = current_findings)]
+pub struct NewCurrentFinding<'a> {
+    /// The record.
+    pub record_id: &'a str,
+    /// Rule ID.
+    pub rule: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// recorded_at.
+    pub recorded_at: i64,
+}

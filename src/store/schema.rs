@@ -1,0 +1,57 @@
+//! The diesel schema, shared by SQLite and PostgreSQL (the migrations of both backends
+//! create the same tables). Timestamps are microseconds since the Unix epoch; UUIDs are
+//! TEXT, because `MultiConnection` has no UUID type.
+
+diesel::table! {
+    /// Every accepted record (history) and its validation result.
+    records (id) {
+        id -> Text,
+        source -> Text,
+        patient_id -> Text,
+        unit -> Text,
+        recorded_at -> BigInt,
+        content_hash -> Text,
+        body -> Text,
+        result -> Text,
+        status -> Text,
+        profile -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The current record of each (source, patient_id, unit).
+    current_state (source, patient_id, unit) {
+        source -> Text,
+        patient_id -> Text,
+        unit -> Text,
+        record_id -> Text,
+        recorded_at -> BigInt,
+        status -> Text,
+        real_complete -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Domain statuses of the current records.
+    current_domains (record_id, domain) {
+        record_id -> Text,
+        unit -> Text,
+        recorded_at -> BigInt,
+        domain -> Text,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    /// Rules fired on the current records, once per record and rule.
+    current_findings (record_id, rule) {
+        record_id -> Text,
+        rule -> Text,
+        unit -> Text,
+        recorded_at -> BigInt,
+    }
+}
+
+diesel::joinable!(current_state -> records (record_id));
+diesel::allow_tables_to_appear_in_same_query!(records, current_state, current_domains, current_findings);
