@@ -5,10 +5,17 @@
 //! results and keeps the current state per patient and unit, and [`report`] aggregates
 //! completeness by unit.
 
+pub mod api;
+pub mod cli;
 pub mod codesets;
+pub mod config;
 pub mod engine;
+pub mod pipeline;
 pub mod profile;
 pub mod record;
+pub mod report;
 pub mod result;
 pub mod rules;
+pub mod startup;
 pub mod store;
+pub mod telemetry;

@@ -294,7 +294,9 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_caught() {
-        for code in ["", "2106", "21063", "2106-", "21a6-3", "2106_3", "12106-3", "２106-3"] {
+        for code in [
+            "", "2106", "21063", "2106-", "21a6-3", "2106_3", "12106-3", "２106-3",
+        ] {
             assert_eq!(parse_code(code), Err(CodeProblem::Malformed), "{code}");
         }
     }
@@ -322,16 +324,25 @@ mod tests {
         for code in ["2118-8", "2129-5", "2119-6"] {
             let concept = set.lookup(code).unwrap();
             assert_eq!(concept.omb_category.as_deref(), Some("2106-3"));
-            assert_eq!(concept.spd15, Some(Spd15Category::MiddleEasternOrNorthAfrican));
+            assert_eq!(
+                concept.spd15,
+                Some(Spd15Category::MiddleEasternOrNorthAfrican)
+            );
         }
-        assert_eq!(set.lookup("2106-3").unwrap().spd15, Some(Spd15Category::White));
+        assert_eq!(
+            set.lookup("2106-3").unwrap().spd15,
+            Some(Spd15Category::White)
+        );
         assert_eq!(set.lookup(OTHER_RACE).unwrap().spd15, None);
     }
 
     #[test]
     fn displays_are_found_ignoring_case_and_are_not_unique() {
         let set = Cdcrec::load();
-        let dominican: Vec<_> = set.by_display(" dominican ").map(|c| c.code.clone()).collect();
+        let dominican: Vec<_> = set
+            .by_display(" dominican ")
+            .map(|c| c.code.clone())
+            .collect();
         assert_eq!(dominican.len(), 2);
     }
 }

@@ -275,8 +275,14 @@ pub fn parse_tag(tag: &str) -> Result<ParsedTag, TagProblem> {
     let lower = tag.to_ascii_lowercase();
     let subtags: Vec<&str> = lower.split('-').collect();
     let alpha = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase());
-    let alnum = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if subtags.iter().any(|s| s.is_empty() || s.len() > 8 || !alnum(s)) {
+    let alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if subtags
+        .iter()
+        .any(|s| s.is_empty() || s.len() > 8 || !alnum(s))
+    {
         return Err(TagProblem::Malformed);
     }
     let mut parsed = ParsedTag::default();
@@ -397,15 +403,39 @@ mod tests {
 
     #[test]
     fn common_tags_are_valid() {
-        for tag in ["en", "es", "es-MX", "zh-Hant-TW", "yue", "ase", "sr-Latn-RS", "de-CH-1996"] {
+        for tag in [
+            "en",
+            "es",
+            "es-MX",
+            "zh-Hant-TW",
+            "yue",
+            "ase",
+            "sr-Latn-RS",
+            "de-CH-1996",
+        ] {
             assert!(REGISTRY.check(tag).is_ok(), "{tag}");
         }
     }
 
     #[test]
     fn malformed_tags_are_rejected() {
-        for tag in ["", "e", "spanish language", "es_MX", "en--US", "123", "en-x", "a-b", "en-a", "en-US-a"] {
-            assert_eq!(REGISTRY.check(tag).err(), Some(TagProblem::Malformed), "{tag}");
+        for tag in [
+            "",
+            "e",
+            "spanish language",
+            "es_MX",
+            "en--US",
+            "123",
+            "en-x",
+            "a-b",
+            "en-a",
+            "en-US-a",
+        ] {
+            assert_eq!(
+                REGISTRY.check(tag).err(),
+                Some(TagProblem::Malformed),
+                "{tag}"
+            );
         }
     }
 

@@ -97,11 +97,7 @@ impl Record {
         if let Err(invalid) = wire.validate() {
             for (field, field_errors) in invalid.field_errors() {
                 for error in field_errors {
-                    let message = error
-                        .message
-                        .as_deref()
-                        .unwrap_or("is invalid")
-                        .to_string();
+                    let message = error.message.as_deref().unwrap_or("is invalid").to_string();
                     errors.push(FieldError::new(field.to_string(), message));
                 }
             }
@@ -111,6 +107,7 @@ impl Record {
             ("patient_id", &wire.patient_id),
             ("unit", &wire.unit),
         ] {
+            let Some(value) = value else { continue };
             if value.trim() != value || value.chars().any(char::is_control) {
                 errors.push(FieldError::new(
                     field,
@@ -118,7 +115,7 @@ impl Record {
                 ));
             }
         }
-        let recorded_at = DateTime::parse_from_rfc3339(&wire.recorded_at)
+        let recorded_at = DateTime::parse_from_rfc3339(wire.recorded_at.as_deref().unwrap_or(""))
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
                 FieldError::new(
@@ -146,9 +143,9 @@ impl Record {
                 .unwrap_or(BirthDate::Unparseable),
         };
         Ok(Record {
-            source: wire.source,
-            patient_id: wire.patient_id,
-            unit: wire.unit,
+            source: wire.source.unwrap_or_default(),
+            patient_id: wire.patient_id.unwrap_or_default(),
+            unit: wire.unit.unwrap_or_default(),
             recorded_at,
             birth_date,
             race: wire.race,
@@ -166,7 +163,7 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> FieldErr
     let inner = error.inner();
     let message = match inner.classify() {
         serde_json::error::Category::Data => data_message(&inner.to_string()),
-        _ => syntax_message(inner),
+        _ => return FieldError::new("", syntax_message(inner)),
     };
     // A missing field is reported by serde at the parent; name the field itself.
     if let Some(field) = message.strip_prefix("missing field ") {

@@ -8,21 +8,39 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-/// One demographic record for one patient in one unit.
+/// One demographic record for one patient in one unit. The envelope fields are
+/// optional here only so that every missing one is reported at once; `Record::parse`
+/// requires them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate)]
 pub struct RecordWire {
     /// The sending system, e.g. `epic-prod`.
-    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
-    pub source: String,
+    #[serde(default)]
+    #[validate(
+        required(message = "required"),
+        length(min = 1, max = 128, message = "must be 1 to 128 characters")
+    )]
+    pub source: Option<String>,
     /// The patient's identifier in the source system. PHI: never logged.
-    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
-    pub patient_id: String,
+    #[serde(default)]
+    #[validate(
+        required(message = "required"),
+        length(min = 1, max = 128, message = "must be 1 to 128 characters")
+    )]
+    pub patient_id: Option<String>,
     /// The hospital unit, e.g. `ED`.
-    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
-    pub unit: String,
+    #[serde(default)]
+    #[validate(
+        required(message = "required"),
+        length(min = 1, max = 64, message = "must be 1 to 64 characters")
+    )]
+    pub unit: Option<String>,
     /// When the demographics were collected (RFC 3339).
-    #[validate(length(min = 1, max = 64, message = "must be an RFC 3339 timestamp"))]
-    pub recorded_at: String,
+    #[serde(default)]
+    #[validate(
+        required(message = "required"),
+        length(min = 1, max = 64, message = "must be an RFC 3339 timestamp")
+    )]
+    pub recorded_at: Option<String>,
     /// Birth date, `YYYY-MM-DD`; checked by the rules, not rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,

@@ -70,8 +70,18 @@ pub fn check(
     }
 }
 
-fn relationship(caregiver: &CaregiverWire, index: usize, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(code) = caregiver.relationship.as_deref() else {
+fn relationship(
+    caregiver: &CaregiverWire,
+    index: usize,
+    ctx: &Context<'_>,
+    out: &mut Vec<Finding>,
+) {
+    // A blank relationship is absent (RULES.md §2), like an omitted one: not invalid.
+    let Some(code) = caregiver
+        .relationship
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    else {
         return;
     };
     let known = ctx.codes.relationships.contains(code.trim())

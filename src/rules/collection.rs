@@ -49,13 +49,11 @@ fn dates(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "birth_date",
             "the birth date is not a calendar date of the form YYYY-MM-DD",
         )),
-        BirthDate::Date(date) if date > record.recorded_at.date_naive() => {
-            out.push(Finding::new(
-                &catalog::BIRTH_DATE_INVALID,
-                "birth_date",
-                "the birth date is after recorded_at",
-            ))
-        }
+        BirthDate::Date(date) if date > record.recorded_at.date_naive() => out.push(Finding::new(
+            &catalog::BIRTH_DATE_INVALID,
+            "birth_date",
+            "the birth date is after recorded_at",
+        )),
         BirthDate::Date(_) => {}
     }
     let tolerance = TimeDelta::minutes(ctx.profile.future_tolerance_minutes);
@@ -145,10 +143,22 @@ mod tests {
     #[test]
     fn age_counts_whole_years_around_the_birthday() {
         let birth = NaiveDate::from_ymd_opt(2014, 6, 15).unwrap();
-        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()), 11);
-        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()), 12);
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()),
+            11
+        );
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()),
+            12
+        );
         let leap = NaiveDate::from_ymd_opt(2012, 2, 29).unwrap();
-        assert_eq!(age_on(leap, NaiveDate::from_ymd_opt(2030, 2, 28).unwrap()), 17);
-        assert_eq!(age_on(leap, NaiveDate::from_ymd_opt(2030, 3, 1).unwrap()), 18);
+        assert_eq!(
+            age_on(leap, NaiveDate::from_ymd_opt(2030, 2, 28).unwrap()),
+            17
+        );
+        assert_eq!(
+            age_on(leap, NaiveDate::from_ymd_opt(2030, 3, 1).unwrap()),
+            18
+        );
     }
 }

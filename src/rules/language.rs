@@ -50,8 +50,7 @@ pub fn check(
         Finding::new(rule, format!("{prefix}.{field}"), message).in_domain(place.language_domain)
     };
     let interp = |rule: &'static Rule, field: &str, message: String| {
-        Finding::new(rule, format!("{prefix}.{field}"), message)
-            .in_domain(place.interpreter_domain)
+        Finding::new(rule, format!("{prefix}.{field}"), message).in_domain(place.interpreter_domain)
     };
 
     let preferred = answer
@@ -106,7 +105,13 @@ pub fn check(
         }
     }
 
-    if let Some(tag) = answer.written.as_deref().map(str::trim) {
+    // Like `preferred`, a blank written language is absent (RULES.md §2), not invalid.
+    let written = answer
+        .written
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if let Some(tag) = written {
         match ctx.codes.languages.check(tag) {
             Ok(tag_info) => {
                 if let Some(deprecation) = &tag_info.deprecated {
@@ -184,8 +189,7 @@ pub fn check(
         out.push(interp(
             &catalog::ENGLISH_PROFICIENCY_CONFLICT,
             "english_proficiency",
-            "English proficiency contradicts the interpreter need or the preferred language"
-                .into(),
+            "English proficiency contradicts the interpreter need or the preferred language".into(),
         ));
     }
     LanguageStatus {
@@ -219,7 +223,9 @@ fn invalid_message(tag: &str, problem: &TagProblem) -> String {
     match problem {
         TagProblem::Malformed => format!("\"{shown}\" is not a well-formed BCP 47 language tag"),
         TagProblem::Unregistered(subtag) => {
-            format!("subtag \"{subtag}\" of \"{shown}\" is not in the IANA language subtag registry")
+            format!(
+                "subtag \"{subtag}\" of \"{shown}\" is not in the IANA language subtag registry"
+            )
         }
     }
 }

@@ -29,10 +29,7 @@ pub fn omb_1997(races: &[&Concept], ethnicities: &[&Concept]) -> Omb1997 {
                 .copied()
         })
         .collect();
-    let hispanic = races
-        .iter()
-        .chain(ethnicities)
-        .any(|c| c.is_hispanic());
+    let hispanic = races.iter().chain(ethnicities).any(|c| c.is_hispanic());
     let not_hispanic = ethnicities.iter().any(|c| c.code == NOT_HISPANIC);
     let ethnicity = match (hispanic, not_hispanic) {
         (true, false) => Some(HISPANIC),

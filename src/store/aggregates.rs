@@ -36,7 +36,11 @@ pub fn counts(
 ) -> Result<Counts, StoreError> {
     let mut patients = current_state::table
         .group_by((current_state::unit, current_state::real_complete))
-        .select((current_state::unit, current_state::real_complete, count_star()))
+        .select((
+            current_state::unit,
+            current_state::real_complete,
+            count_star(),
+        ))
         .into_boxed();
     let mut domains = current_domains::table
         .group_by((

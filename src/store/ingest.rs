@@ -142,10 +142,8 @@ fn store_one(
             diesel::update(key).set(&state).execute(conn)?;
             diesel::delete(current_domains::table.filter(current_domains::record_id.eq(&old_id)))
                 .execute(conn)?;
-            diesel::delete(
-                current_findings::table.filter(current_findings::record_id.eq(&old_id)),
-            )
-            .execute(conn)?;
+            diesel::delete(current_findings::table.filter(current_findings::record_id.eq(&old_id)))
+                .execute(conn)?;
             StoreOutcome::Replaced
         }
         Some(_) => {

@@ -54,4 +54,9 @@ diesel::table! {
 }
 
 diesel::joinable!(current_state -> records (record_id));
-diesel::allow_tables_to_appear_in_same_query!(records, current_state, current_domains, current_findings);
+diesel::allow_tables_to_appear_in_same_query!(
+    records,
+    current_state,
+    current_domains,
+    current_findings
+);

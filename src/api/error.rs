@@ -1,0 +1,191 @@
+//! The one error envelope every non-2xx response carries (API.md "Errors"), extractor
+//! errors included: `{"error": {"code", "message", "details"}}`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::record::{FieldError, Rejection};
+use crate::store::StoreError;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON.
+    #[error("malformed JSON")]
+    InvalidJson(Vec<FieldError>),
+    /// 422: JSON, but not acceptable; the failing fields are listed.
+    #[error("validation failed")]
+    Validation(&'static str, Vec<FieldError>),
+    /// 404.
+    #[error("not found")]
+    NotFound(&'static str),
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 406: no acceptable representation.
+    #[error("not acceptable")]
+    NotAcceptable(&'static str),
+    /// 409: a concurrent write won; retry.
+    #[error("conflict")]
+    Conflict,
+    /// 413.
+    #[error("payload too large")]
+    PayloadTooLarge(String),
+    /// 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType(&'static str),
+    /// 503: the database cannot be reached; retry later.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500: the cause is logged once, never sent.
+    #[error("internal error")]
+    Internal,
+}
+
+/// The inner error object, also used per line in batch answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    /// Machine-readable code.
+    pub code: &'static str,
+    /// Human-readable summary.
+    pub message: String,
+    /// The failing fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: &'a ErrorBody,
+}
+
+impl ApiError {
+    /// The error object of this error.
+    pub fn body(&self) -> ErrorBody {
+        let (code, message, details) = match self {
+            ApiError::InvalidJson(details) => (
+                "invalid_json",
+                "body is not valid JSON".into(),
+                details.clone(),
+            ),
+            ApiError::Validation(message, details) => {
+                ("validation_failed", (*message).into(), details.clone())
+            }
+            ApiError::NotFound(what) => ("not_found", format!("{what} not found"), vec![]),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "method not allowed on this resource".into(),
+                vec![],
+            ),
+            ApiError::NotAcceptable(message) => ("not_acceptable", (*message).into(), vec![]),
+            ApiError::Conflict => (
+                "conflict",
+                "a concurrent write conflicted; retry".into(),
+                vec![],
+            ),
+            ApiError::PayloadTooLarge(message) => ("payload_too_large", message.clone(), vec![]),
+            ApiError::UnsupportedMediaType(expected) => (
+                "unsupported_media_type",
+                format!("Content-Type must be {expected}"),
+                vec![],
+            ),
+            ApiError::Unavailable => (
+                "service_unavailable",
+                "the database is unavailable; retry later".into(),
+                vec![],
+            ),
+            ApiError::Internal => ("internal", "internal error".into(), vec![]),
+        };
+        ErrorBody {
+            code,
+            message,
+            details,
+        }
+    }
+
+    /// A 422 for one field.
+    pub fn field(path: &str, message: &str) -> Self {
+        ApiError::Validation("invalid request", vec![FieldError::new(path, message)])
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.json(Envelope {
+            error: &self.body(),
+        })
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Malformed(error) => ApiError::InvalidJson(vec![error]),
+            Rejection::Invalid(details) => ApiError::Validation("record rejected", details),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound("record"),
+            StoreError::Conflict => ApiError::Conflict,
+            StoreError::Unavailable(_) | StoreError::Connect(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Migration(_) | StoreError::Database(_) => {
+                tracing::error!(error = %error, "database error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        tracing::error!("blocking task was cancelled");
+        ApiError::Internal
+    }
+}
+
+/// Query-string extractor errors: 422 naming the parameter.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::Validation(
+        "invalid query string",
+        vec![FieldError::new("query", error.to_string())],
+    )
+    .into()
+}
+
+/// Path extractor errors: nothing at that address.
+pub fn path_error(
+    _error: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::NotFound("resource").into()
+}

@@ -1,0 +1,124 @@
+//! The HTTP API (API.md): routes, handlers per resource, the error envelope, OpenAPI.
+
+pub mod batch;
+pub mod body;
+pub mod error;
+pub mod framework;
+pub mod health;
+pub mod openapi;
+pub mod records;
+pub mod reports;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::codesets::CodeSets;
+use crate::profile::Profile;
+use crate::rules::Context;
+use crate::store::DbPool;
+
+pub use error::ApiError;
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest record (and batch line), bytes.
+    pub max_record_bytes: usize,
+    /// Largest batch body, bytes.
+    pub max_batch_bytes: u64,
+    /// Batch lines per transaction.
+    pub batch_chunk: usize,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub pool: DbPool,
+    /// The active profile.
+    pub profile: Arc<Profile>,
+    /// `name@version` of the profile.
+    pub profile_id: Arc<str>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// The engine context at `now`.
+    pub fn context(&self, now: chrono::DateTime<chrono::Utc>) -> Context<'_> {
+        Context {
+            codes: CodeSets::get(),
+            profile: &self.profile,
+            now,
+        }
+    }
+
+    /// Runs blocking database work off the async workers, keeping the tracing span.
+    pub async fn with_db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut crate::store::DbConnection) -> Result<T, crate::store::StoreError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(
+            web::resource("/v1/validate")
+                .post(records::validate)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/records/batch")
+                .post(batch::ingest)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/records")
+                .post(records::create)
+                .get(records::list)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/records/{id}")
+                .get(records::get)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/reports/completeness")
+                .get(reports::completeness)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/framework")
+                .get(framework::framework)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/openapi.json").get(openapi::openapi));
+}
+
+async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Anything else: 404 in the envelope.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound("resource"))
+}

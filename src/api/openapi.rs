@@ -1,0 +1,179 @@
+//! `GET /openapi.json`: the contract as OpenAPI 3.1. The JSON Schemas in `schemas/` are the
+//! single source of truth for bodies: they are embedded here as components (OpenAPI 3.1
+//! speaks JSON Schema 2020-12), so the document, the files and the tests cannot drift.
+
+use std::sync::LazyLock;
+
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+
+/// The schema files, by component name.
+pub const SCHEMAS: [(&str, &str); 7] = [
+    ("Record", include_str!("../../schemas/record.schema.json")),
+    ("Result", include_str!("../../schemas/result.schema.json")),
+    (
+        "CompletenessReport",
+        include_str!("../../schemas/completeness-report.schema.json"),
+    ),
+    ("Error", include_str!("../../schemas/error.schema.json")),
+    (
+        "BatchLine",
+        include_str!("../../schemas/batch-line.schema.json"),
+    ),
+    (
+        "RecordsPage",
+        include_str!("../../schemas/records-page.schema.json"),
+    ),
+    (
+        "Framework",
+        include_str!("../../schemas/framework.schema.json"),
+    ),
+];
+
+/// Every route the service serves, as `(method, path)`; tests check the router against it.
+pub const ROUTES: [(&str, &str); 10] = [
+    ("post", "/v1/validate"),
+    ("post", "/v1/records"),
+    ("post", "/v1/records/batch"),
+    ("get", "/v1/records/{id}"),
+    ("get", "/v1/records"),
+    ("get", "/v1/reports/completeness"),
+    ("get", "/v1/framework"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+];
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_body(name: &str) -> Value {
+    json!({"content": {"application/json": {"schema": schema(name)}}})
+}
+
+fn errors(codes: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for code in codes {
+        out.insert(
+            (*code).into(),
+            json!({"description": "error envelope", "content": {"application/json": {"schema": schema("Error")}}}),
+        );
+    }
+    Value::Object(out)
+}
+
+fn responses(ok: &str, ok_body: Value, error_codes: &[&str]) -> Value {
+    let mut all = errors(error_codes);
+    let mut ok_response = ok_body;
+    ok_response["description"] = json!("success");
+    all[ok] = ok_response;
+    all
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn build() -> Value {
+    let mut components = serde_json::Map::new();
+    for (name, text) in SCHEMAS {
+        let schema: Value = serde_json::from_str(text).expect("schema files are JSON");
+        components.insert(name.into(), schema);
+    }
+    let record_body =
+        json!({"required": true, "content": {"application/json": {"schema": schema("Record")}}});
+    let stored = {
+        let mut r = responses(
+            "201",
+            json_body("Result"),
+            &["400", "413", "415", "422", "503"],
+        );
+        r["200"] = json!({"description": "replaced, duplicate or historical", "content": {"application/json": {"schema": schema("Result")}}});
+        r
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "real-dq",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Race, ethnicity and language (REaL) data quality for pediatric health records: validation against the PHEC REaL rules, storage, and completeness by unit."
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": {
+            "/v1/validate": {"post": {
+                "summary": "Validate one record; store nothing",
+                "operationId": "validateRecord",
+                "requestBody": record_body,
+                "responses": responses("200", json_body("Result"), &["400", "413", "415", "422"])
+            }},
+            "/v1/records": {
+                "post": {
+                    "summary": "Validate and store one record",
+                    "operationId": "storeRecord",
+                    "requestBody": record_body,
+                    "responses": stored
+                },
+                "get": {
+                    "summary": "Current results, filtered and cursor-paged",
+                    "operationId": "listRecords",
+                    "parameters": [
+                        query("unit", "only this unit", json!({"type": "string"})),
+                        query("status", "only this record status", json!({"enum": ["complete", "incomplete", "invalid"]})),
+                        query("rule", "only records on which this rule fired", json!({"type": "string"})),
+                        query("limit", "page size, 1 to 500 (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
+                        query("cursor", "next_cursor of the previous page", json!({"type": "string"}))
+                    ],
+                    "responses": responses("200", json_body("RecordsPage"), &["422", "503"])
+                }
+            },
+            "/v1/records/batch": {"post": {
+                "summary": "Validate and store NDJSON records, one answer line per input line",
+                "operationId": "storeBatch",
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": schema("Record")}}},
+                "responses": responses("200", json!({"content": {"application/x-ndjson": {"schema": schema("BatchLine")}}}), &["413", "415"])
+            }},
+            "/v1/records/{id}": {"get": {
+                "summary": "A stored record's latest result",
+                "operationId": "getRecord",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "responses": responses("200", json_body("Result"), &["404", "503"])
+            }},
+            "/v1/reports/completeness": {"get": {
+                "summary": "Completeness by unit (JSON, or CSV with Accept: text/csv)",
+                "operationId": "completenessReport",
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("from", "recorded_at from (inclusive, RFC 3339)", json!({"type": "string", "format": "date-time"})),
+                    query("to", "recorded_at to (exclusive, RFC 3339)", json!({"type": "string", "format": "date-time"})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("CompletenessReport")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["406", "422", "503"])
+            }},
+            "/v1/framework": {"get": {
+                "summary": "Active profile, rule catalog, code-set versions",
+                "operationId": "framework",
+                "responses": responses("200", json_body("Framework"), &[])
+            }},
+            "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": {"description": "alive"}}}},
+            "/readyz": {"get": {"summary": "Readiness: the database answers", "operationId": "readyz", "responses": responses("200", json!({}), &["503"])}},
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+        },
+        "components": {"schemas": Value::Object(components)}
+    })
+}
+
+static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+
+/// The OpenAPI document.
+pub fn document() -> &'static Value {
+    &DOCUMENT
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

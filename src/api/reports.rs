@@ -1,0 +1,107 @@
+//! `GET /v1/reports/completeness`: completeness by unit, JSON or CSV.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::report;
+use crate::result::timestamp;
+use crate::store::aggregates::{self, Window};
+
+/// Query of the report.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+fn parse_time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|text| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| ApiError::field(field, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}
+
+/// Whether the caller asked for CSV (`Accept: text/csv` or `?format=csv`).
+fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(_) => return Err(ApiError::field("format", "must be json or csv")),
+        None => {}
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*")
+        .to_ascii_lowercase();
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
+    if types.contains(&"text/csv") {
+        return Ok(!types.contains(&"application/json") || types[0] == "text/csv");
+    }
+    if types
+        .iter()
+        .any(|t| ["application/json", "*/*", "application/*", ""].contains(t))
+    {
+        return Ok(false);
+    }
+    Err(ApiError::NotAcceptable(
+        "the report is available as application/json or text/csv",
+    ))
+}
+
+/// `GET /v1/reports/completeness?unit=&from=&to=`.
+pub async fn completeness(
+    req: HttpRequest,
+    query: web::Query<ReportQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let csv = wants_csv(&req, query.format.as_deref())?;
+    let from = parse_time("from", query.from.as_deref())?;
+    let to = parse_time("to", query.to.as_deref())?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if from >= to {
+            return Err(ApiError::field("to", "must be after from"));
+        }
+    }
+    let window = Window {
+        from: from.map(|t| t.timestamp_micros()),
+        to: to.map(|t| t.timestamp_micros()),
+    };
+    let unit = query.unit.clone();
+    let counts = state
+        .with_db(move |conn| aggregates::counts(conn, window, unit.as_deref()))
+        .await?;
+    let report = report::build(
+        counts,
+        &state.profile,
+        timestamp(Utc::now()),
+        from.map(timestamp),
+        to.map(timestamp),
+    );
+    tracing::info!(
+        units = report.units.len(),
+        patients = report.total.patients,
+        "completeness report"
+    );
+    if csv {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(report::csv::render(&report)))
+    } else {
+        Ok(HttpResponse::Ok().json(report))
+    }
+}

@@ -1,0 +1,136 @@
+//! The command line: `serve`, `validate`, `migrate`, `rules`.
+
+use std::io::{BufRead, Read, Write};
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+
+use crate::api::error::ApiError;
+use crate::config::{DatabaseSettings, Settings};
+use crate::engine::RecordStatus;
+use crate::profile::Profile;
+use crate::rules::Context;
+use crate::{codesets::CodeSets, pipeline, startup::Application, store, telemetry};
+
+/// real-dq: race, ethnicity and language data quality for pediatric health records.
+#[derive(Debug, Parser)]
+#[command(name = "real-dq", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (migrations are applied at start).
+    Serve(Settings),
+    /// Validate records from a file or standard input (`-`): one JSON record, or NDJSON.
+    /// Prints one result per line; exits 1 if any record is invalid or rejected.
+    Validate {
+        /// The file to read, or `-` for standard input.
+        input: String,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseSettings),
+    /// Print the rule catalog.
+    Rules {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(settings) => serve(settings),
+        Command::Validate { input } => validate(&input),
+        Command::Migrate(database) => {
+            let pool = store::open(&database.database_url, 1)?;
+            drop(pool);
+            println!("migrations applied");
+            Ok(0)
+        }
+        Command::Rules { json } => {
+            let profile = Profile::phec_real();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&crate::api::framework::document(&profile))?
+                );
+            } else {
+                for rule in crate::rules::catalog::ALL {
+                    println!(
+                        "{:<36} {:<8} {:<18} {}",
+                        rule.id,
+                        rule.severity.as_str(),
+                        rule.domain.as_str(),
+                        rule.description
+                    );
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<i32> {
+    telemetry::init(settings.log_format);
+    let _ = CodeSets::get();
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async {
+        let app = Application::build(&settings, Profile::phec_real())?;
+        println!("real-dq listening on http://{}", app.address());
+        std::io::stdout().flush()?;
+        tracing::info!(address = app.address(), "listening");
+        app.run().await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}
+
+fn validate(input: &str) -> anyhow::Result<i32> {
+    let mut text = Vec::new();
+    if input == "-" {
+        std::io::stdin().lock().read_to_end(&mut text)?;
+    } else {
+        text = std::fs::read(input).map_err(|e| anyhow::anyhow!("cannot read {input}: {e}"))?;
+    }
+    let profile = Profile::phec_real();
+    let profile_id = profile.id();
+    let ctx = Context {
+        codes: CodeSets::get(),
+        profile: &profile,
+        now: Utc::now(),
+    };
+    let single = serde_json::from_slice::<serde_json::Value>(&text)
+        .map(|v| v.is_object())
+        .unwrap_or(false);
+    let lines: Vec<(usize, Vec<u8>)> = if single {
+        vec![(1, text)]
+    } else {
+        text.lines()
+            .enumerate()
+            .filter_map(|(i, line)| line.ok().map(|l| (i + 1, l.into_bytes())))
+            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+            .collect()
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for (number, line) in lines {
+        match pipeline::validate_json(&line, &ctx) {
+            Ok(validated) => {
+                failed |= validated.outcome.status == RecordStatus::Invalid;
+                writeln!(out, "{}", validated.result(&profile_id).to_json())?;
+            }
+            Err(rejection) => {
+                failed = true;
+                let error = serde_json::to_string(&ApiError::from(rejection).body())?;
+                writeln!(out, "{{\"line\":{number},\"error\":{error}}}")?;
+            }
+        }
+    }
+    Ok(i32::from(failed))
+}

@@ -1,0 +1,75 @@
+//! Typed settings. Every setting has a default, a command-line flag and a `REALDQ_*`
+//! environment variable; `real-dq serve --help` documents each. A bad value stops the
+//! service at start with clap's message naming the flag and variable.
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line (production).
+    Json,
+}
+
+/// Settings of the database connection.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Database: a SQLite file path (created if absent) or a postgres:// URL.
+    #[arg(long, env = "REALDQ_DATABASE_URL", default_value = "real-dq.db")]
+    pub database_url: String,
+
+    /// Maximum pooled database connections (SQLite is capped at 8).
+    #[arg(long, env = "REALDQ_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub pool_size: u32,
+}
+
+/// Settings of the HTTP service.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Listen address; port 0 picks a free port. The bound address is printed at start.
+    #[arg(long, env = "REALDQ_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    /// Largest accepted single record (and batch line), in bytes; larger gets 413.
+    #[arg(long, env = "REALDQ_MAX_RECORD_BYTES", default_value_t = 256 * 1024)]
+    pub max_record_bytes: usize,
+
+    /// Largest accepted batch body, in bytes; larger gets 413.
+    #[arg(long, env = "REALDQ_MAX_BATCH_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub max_batch_bytes: u64,
+
+    /// Batch lines committed per database transaction.
+    #[arg(long, env = "REALDQ_BATCH_CHUNK", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_chunk: u32,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "REALDQ_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Log format.
+    #[arg(long, env = "REALDQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Settings for tests and tools: SQLite at `database_url`, bound to a free port.
+    pub fn for_database(database_url: &str) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            database: DatabaseSettings {
+                database_url: database_url.into(),
+                pool_size: 8,
+            },
+            max_record_bytes: 256 * 1024,
+            max_batch_bytes: 1024 * 1024 * 1024,
+            batch_chunk: 1000,
+            workers: Some(2),
+            log_format: LogFormat::Pretty,
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! From request bytes to a validated record and, when storing, to the rows the store
+//! writes. Shared by the single-record, batch and CLI paths.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::engine::{self, Outcome};
+use crate::record::{Record, RecordWire, Rejection};
+use crate::result::{timestamp, ValidationResult};
+use crate::rules::Context;
+use crate::store::ingest::PreparedRecord;
+use crate::store::micros;
+
+/// A record that passed its envelope checks, and what the engine said of it.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The domain record.
+    pub record: Record,
+    /// Its canonical wire form (recorded_at normalised, unknown fields dropped).
+    pub wire: RecordWire,
+    /// The engine's outcome.
+    pub outcome: Outcome,
+    /// When it was validated.
+    pub validated_at: DateTime<Utc>,
+}
+
+impl Validated {
+    /// The result to send back, with the store's ID and outcome when stored.
+    pub fn result<'a>(&'a self, profile: &'a str) -> ValidationResult<'a> {
+        ValidationResult::new(&self.record, &self.outcome, profile, self.validated_at)
+    }
+}
+
+/// Parses and validates one JSON record.
+pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejection> {
+    let (record, mut wire) = Record::from_json(bytes)?;
+    wire.recorded_at = Some(timestamp(record.recorded_at));
+    let outcome = engine::validate(&record, ctx);
+    Ok(Validated {
+        record,
+        wire,
+        outcome,
+        validated_at: ctx.now,
+    })
+}
+
+/// The rows to store for a validated record, under a fresh time-ordered ID.
+pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
+    let id = Uuid::now_v7();
+    let body = serde_json::to_string(&validated.wire).expect("a record always serialises");
+    let content_hash = hex(&Sha256::digest(body.as_bytes()));
+    let mut result = validated.result(profile);
+    result.id = Some(id);
+    let mut rules: Vec<&'static str> = validated
+        .outcome
+        .findings
+        .iter()
+        .map(|f| f.rule.id)
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    PreparedRecord {
+        id: id.to_string(),
+        source: validated.record.source.clone(),
+        patient_id: validated.record.patient_id.clone(),
+        unit: validated.record.unit.clone(),
+        recorded_at: micros(validated.record.recorded_at),
+        content_hash,
+        body,
+        result: result.to_json(),
+        status: validated.outcome.status.as_str(),
+        profile: profile.to_string(),
+        real_complete: validated.outcome.real_complete,
+        domains: validated
+            .outcome
+            .domains
+            .0
+            .iter()
+            .map(|(d, s)| (d.as_str(), s.as_str()))
+            .collect(),
+        rules,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}

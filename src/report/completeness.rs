@@ -1,0 +1,241 @@
+//! The completeness report (API.md "Completeness report").
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::profile::Profile;
+use crate::rules::{Domain, DomainStatus};
+use crate::store::aggregates::Counts;
+
+/// How many top rules each unit lists.
+pub const TOP_RULES: usize = 10;
+
+/// Counts of one domain.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainCounts {
+    /// Complete.
+    pub complete: i64,
+    /// Declined (counts as complete).
+    pub declined: i64,
+    /// Unknown.
+    pub unknown: i64,
+    /// Not asked.
+    pub not_asked: i64,
+    /// Missing.
+    pub missing: i64,
+    /// Invalid.
+    pub invalid: i64,
+    /// (complete + declined) / patients; none when there are no patients.
+    pub rate: Option<f64>,
+    /// `pass`, `warn` or `fail` against the profile's thresholds.
+    pub threshold: Option<&'static str>,
+}
+
+impl DomainCounts {
+    fn add(&mut self, status: DomainStatus, count: i64) {
+        *match status {
+            DomainStatus::Complete => &mut self.complete,
+            DomainStatus::Declined => &mut self.declined,
+            DomainStatus::Unknown => &mut self.unknown,
+            DomainStatus::NotAsked => &mut self.not_asked,
+            DomainStatus::Missing => &mut self.missing,
+            DomainStatus::Invalid => &mut self.invalid,
+        } += count;
+    }
+
+    fn merge(&mut self, other: &DomainCounts) {
+        self.complete += other.complete;
+        self.declined += other.declined;
+        self.unknown += other.unknown;
+        self.not_asked += other.not_asked;
+        self.missing += other.missing;
+        self.invalid += other.invalid;
+    }
+
+    fn judge(&mut self, patients: i64, profile: &Profile) {
+        self.rate = rate(self.complete + self.declined, patients);
+        self.threshold = self.rate.map(|r| profile.thresholds.judge(r));
+    }
+
+    /// The count of one status.
+    pub fn get(&self, status: DomainStatus) -> i64 {
+        match status {
+            DomainStatus::Complete => self.complete,
+            DomainStatus::Declined => self.declined,
+            DomainStatus::Unknown => self.unknown,
+            DomainStatus::NotAsked => self.not_asked,
+            DomainStatus::Missing => self.missing,
+            DomainStatus::Invalid => self.invalid,
+        }
+    }
+}
+
+/// Patients whose REaL domains are complete and error-free.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RealComplete {
+    /// How many.
+    pub count: i64,
+    /// count / patients.
+    pub rate: Option<f64>,
+    /// `pass`, `warn` or `fail`.
+    pub threshold: Option<&'static str>,
+}
+
+/// A rule and how many patients it fired on.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCount {
+    /// Rule ID.
+    pub rule: String,
+    /// Patients.
+    pub count: i64,
+}
+
+/// One unit's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitReport {
+    /// Unit.
+    pub unit: String,
+    /// Patients (current records in the window).
+    pub patients: i64,
+    /// Counts per domain, in domain order.
+    pub domains: BTreeMap<&'static str, DomainCounts>,
+    /// REaL-complete patients.
+    pub real_complete: RealComplete,
+    /// The most frequent rules, most frequent first.
+    pub top_rules: Vec<RuleCount>,
+}
+
+/// All units together.
+#[derive(Debug, Clone, Serialize)]
+pub struct Total {
+    /// Patients.
+    pub patients: i64,
+    /// Counts per domain.
+    pub domains: BTreeMap<&'static str, DomainCounts>,
+    /// REaL-complete patients.
+    pub real_complete: RealComplete,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompletenessReport {
+    /// When it was generated.
+    pub generated_at: String,
+    /// Profile `name@version`.
+    pub profile: String,
+    /// Window start, inclusive.
+    pub from: Option<String>,
+    /// Window end, exclusive.
+    pub to: Option<String>,
+    /// Per unit, by unit name.
+    pub units: Vec<UnitReport>,
+    /// All units.
+    pub total: Total,
+}
+
+fn rate(count: i64, patients: i64) -> Option<f64> {
+    (patients > 0).then(|| ((count as f64 / patients as f64) * 10_000.0).round() / 10_000.0)
+}
+
+fn empty_domains() -> BTreeMap<&'static str, DomainCounts> {
+    Domain::STATUS_DOMAINS
+        .iter()
+        .map(|d| (d.as_str(), DomainCounts::default()))
+        .collect()
+}
+
+fn status_named(name: &str) -> Option<DomainStatus> {
+    DomainStatus::ALL.into_iter().find(|s| s.as_str() == name)
+}
+
+fn domain_named(name: &str) -> Option<&'static str> {
+    Domain::STATUS_DOMAINS
+        .iter()
+        .map(|d| d.as_str())
+        .find(|d| *d == name)
+}
+
+/// Builds the report from the store's counts.
+pub fn build(
+    counts: Counts,
+    profile: &Profile,
+    generated_at: String,
+    from: Option<String>,
+    to: Option<String>,
+) -> CompletenessReport {
+    let mut units: BTreeMap<String, UnitReport> = BTreeMap::new();
+    for (unit, real_complete, count) in &counts.patients {
+        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
+        report.patients += count;
+        if *real_complete {
+            report.real_complete.count += count;
+        }
+    }
+    for (unit, domain, status, count) in &counts.domains {
+        let (Some(domain), Some(status)) = (domain_named(domain), status_named(status)) else {
+            continue;
+        };
+        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
+        report
+            .domains
+            .entry(domain)
+            .or_default()
+            .add(status, *count);
+    }
+    for (unit, rule, count) in &counts.rules {
+        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
+        report.top_rules.push(RuleCount {
+            rule: rule.clone(),
+            count: *count,
+        });
+    }
+    let mut total = Total {
+        patients: 0,
+        domains: empty_domains(),
+        real_complete: RealComplete::default(),
+    };
+    for report in units.values_mut() {
+        report
+            .top_rules
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
+        report.top_rules.truncate(TOP_RULES);
+        for (domain, counts) in report.domains.iter_mut() {
+            counts.judge(report.patients, profile);
+            total.domains.entry(domain).or_default().merge(counts);
+        }
+        report.real_complete.rate = rate(report.real_complete.count, report.patients);
+        report.real_complete.threshold = report
+            .real_complete
+            .rate
+            .map(|r| profile.thresholds.judge(r));
+        total.patients += report.patients;
+        total.real_complete.count += report.real_complete.count;
+    }
+    for counts in total.domains.values_mut() {
+        counts.judge(total.patients, profile);
+    }
+    total.real_complete.rate = rate(total.real_complete.count, total.patients);
+    total.real_complete.threshold = total
+        .real_complete
+        .rate
+        .map(|r| profile.thresholds.judge(r));
+    CompletenessReport {
+        generated_at,
+        profile: profile.id(),
+        from,
+        to,
+        units: units.into_values().collect(),
+        total,
+    }
+}
+
+fn new_unit(unit: &str) -> UnitReport {
+    UnitReport {
+        unit: unit.to_string(),
+        patients: 0,
+        domains: empty_domains(),
+        real_complete: RealComplete::default(),
+        top_rules: Vec::new(),
+    }
+}

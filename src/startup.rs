@@ -1,0 +1,80 @@
+//! Building and running the application: database, migrations, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::api::{self, AppState, Limits};
+use crate::config::Settings;
+use crate::profile::Profile;
+use crate::store::{self, DbPool};
+
+/// A built application: bound, migrated, ready to run.
+pub struct Application {
+    port: u16,
+    address: String,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Opens (and migrates) the database, binds the listener and builds the server.
+    pub fn build(settings: &Settings, profile: Profile) -> anyhow::Result<Application> {
+        let pool = store::open(&settings.database.database_url, settings.database.pool_size)?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_BIND={}: {e}", settings.bind))?;
+        let local = listener.local_addr()?;
+        let profile_id: Arc<str> = profile.id().into();
+        let state = AppState {
+            pool: pool.clone(),
+            profile: Arc::new(profile),
+            profile_id,
+            limits: Limits {
+                max_record_bytes: settings.max_record_bytes,
+                max_batch_bytes: settings.max_batch_bytes,
+                batch_chunk: settings.batch_chunk as usize,
+            },
+        };
+        let data = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(api::configure)
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Application {
+            port: local.port(),
+            address: local.to_string(),
+            server: server.run(),
+            pool,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The bound address, e.g. `127.0.0.1:8080`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The database pool (tests use it to inspect the store).
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Runs until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

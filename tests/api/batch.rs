@@ -1,0 +1,163 @@
+//! `POST /v1/records/batch`: streamed NDJSON, one answer per line, in order, bad lines
+//! isolated, valid lines committed.
+
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::helpers::{bare_record, complete_record, Db, TestApp};
+
+fn ndjson(records: &[Value]) -> String {
+    records.iter().map(|r| format!("{r}\n")).collect()
+}
+
+both!(
+    bad_lines_get_their_own_errors_and_never_sink_good_ones,
+    |app| async move {
+        let body = format!(
+            "{}\n{{not json\n{}\n\n{}\n{}",
+            complete_record("MRN-1", "ED"),
+            json!({"source": "epic", "unit": "ED"}),
+            bare_record("MRN-2", "ED"),
+            complete_record("MRN-3", "NICU"),
+        );
+        let answers = app.batch(&body).await;
+        let lines: Vec<u64> = answers
+            .iter()
+            .map(|a| a["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [1, 2, 3, 5, 6],
+            "one answer per non-blank line, in order"
+        );
+        assert_eq!(answers[0]["result"]["outcome"], "created");
+        assert_eq!(answers[1]["error"]["code"], "invalid_json");
+        assert_eq!(answers[2]["error"]["code"], "validation_failed");
+        let paths: Vec<&str> = answers[2]["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(paths, ["patient_id", "recorded_at"]);
+        assert_eq!(answers[3]["result"]["status"], "incomplete");
+        assert_eq!(answers[4]["result"]["unit"], "NICU");
+        let report = app.report("").await;
+        assert_eq!(report["total"]["patients"], 3);
+    }
+);
+
+both!(
+    a_batch_larger_than_a_chunk_is_committed_in_full,
+    |app| async move {
+        // 2,500 lines cross two chunk boundaries (1,000 lines per transaction).
+        let records: Vec<Value> = (0..2_500)
+            .map(|i| {
+                if i % 5 == 0 {
+                    bare_record(&format!("P{i}"), "PICU")
+                } else {
+                    complete_record(&format!("P{i}"), "PICU")
+                }
+            })
+            .collect();
+        let answers = app.batch(&ndjson(&records)).await;
+        assert_eq!(answers.len(), 2_500);
+        for (i, answer) in answers.iter().enumerate() {
+            assert_eq!(answer["line"], (i + 1) as u64);
+            assert_eq!(answer["result"]["outcome"], "created");
+        }
+        let report = app.report("?unit=PICU").await;
+        assert_eq!(report["units"][0]["patients"], 2_500);
+        assert_eq!(report["units"][0]["domains"]["race"]["missing"], 500);
+    }
+);
+
+both!(
+    duplicates_within_and_across_batches_count_once,
+    |app| async move {
+        let record = complete_record("MRN-1", "ED");
+        let answers = app.batch(&ndjson(&[record.clone(), record.clone()])).await;
+        assert_eq!(answers[0]["result"]["outcome"], "created");
+        assert_eq!(answers[1]["result"]["outcome"], "duplicate");
+        assert_eq!(answers[1]["result"]["id"], answers[0]["result"]["id"]);
+        let again = app.batch(&ndjson(&[record])).await;
+        assert_eq!(again[0]["result"]["outcome"], "duplicate");
+        assert_eq!(app.report("").await["total"]["patients"], 1);
+    }
+);
+
+both!(
+    crlf_line_ends_and_a_missing_final_newline_are_accepted,
+    |app| async move {
+        let body = format!(
+            "{}\r\n{}",
+            complete_record("A", "ED"),
+            complete_record("B", "ED")
+        );
+        let answers = app.batch(&body).await;
+        assert_eq!(answers.len(), 2);
+        assert!(answers.iter().all(|a| a["result"]["outcome"] == "created"));
+    }
+);
+
+#[actix_web::test]
+async fn an_oversized_line_is_rejected_alone() {
+    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = 2_000)
+        .await
+        .unwrap();
+    let mut big = complete_record("BIG", "ED");
+    big["race"]["text"] = json!("x".repeat(10_000));
+    let answers = app
+        .batch(&ndjson(&[
+            complete_record("A", "ED"),
+            big,
+            complete_record("B", "ED"),
+        ]))
+        .await;
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0]["result"]["outcome"], "created");
+    assert_eq!(answers[1]["line"], 2);
+    assert_eq!(answers[1]["error"]["code"], "payload_too_large");
+    assert_eq!(answers[2]["result"]["patient_id"], "B");
+}
+
+#[actix_web::test]
+async fn a_batch_that_outgrows_its_cap_while_streaming_ends_with_413_after_committing_what_came_before(
+) {
+    let app = TestApp::spawn_with(Db::Sqlite, |s| {
+        s.max_batch_bytes = 20_000;
+        s.batch_chunk = 2
+    })
+    .await
+    .unwrap();
+    let records: Vec<Value> = (0..100)
+        .map(|i| complete_record(&format!("P{i}"), "ED"))
+        .collect();
+    let body = ndjson(&records);
+    // No Content-Length: a chunked stream, so the cap is found while reading.
+    let chunks: Vec<Result<String, std::io::Error>> =
+        body.lines().map(|l| Ok(format!("{l}\n"))).collect();
+    let response = app
+        .client
+        .post(app.url("/v1/records/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answers: Vec<Value> = response
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = answers.last().unwrap();
+    assert_eq!(last["error"]["code"], "payload_too_large");
+    let stored = answers.iter().filter(|a| a.get("result").is_some()).count();
+    assert!(stored > 0 && stored < 100, "stored {stored}");
+    assert_eq!(app.report("").await["total"]["patients"], stored as u64);
+}

@@ -1,0 +1,316 @@
+//! The test harness: the real server on port 0 over a fresh database per test, SQLite
+//! always and PostgreSQL when `REALDQ_TEST_POSTGRES_URL` is set (a database is created per
+//! test and dropped afterwards).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::Datelike;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use real_dq::config::Settings;
+use real_dq::profile::Profile;
+use real_dq::startup::Application;
+use serde_json::{json, Value};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `REALDQ_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// Runs a test body on both backends: `both!(name, |app| async move { ... })` makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Db::Sqlite).await;
+                $body.await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                let Some($app) =
+                    $crate::helpers::TestApp::spawn_if($crate::helpers::Db::Postgres).await
+                else {
+                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+                    return;
+                };
+                $body.await;
+            }
+        }
+    };
+}
+
+/// A running server and what it needs to be cleaned up.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    /// The database URL the server uses.
+    pub database_url: String,
+    _guard: DbGuard,
+}
+
+enum DbGuard {
+    None,
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let DbGuard::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// The PostgreSQL URL for tests, if set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("REALDQ_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh database: `(url, guard)`.
+fn fresh_database(db: Db) -> Option<(String, DbGuard)> {
+    match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = dir.path().join("real-dq.db").display().to_string();
+            Some((url, DbGuard::Sqlite(dir)))
+        }
+        Db::Postgres => {
+            let admin_url = postgres_url()?;
+            let name = format!(
+                "realdq_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                uuid::Uuid::new_v4().simple()
+            );
+            let mut conn = PgConnection::establish(&admin_url)
+                .expect("REALDQ_TEST_POSTGRES_URL must reach a PostgreSQL server");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create test database");
+            let url = with_database(&admin_url, &name);
+            Some((url, DbGuard::Postgres { admin_url, name }))
+        }
+    }
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestApp {
+    /// Spawns the app on `db`; panics if PostgreSQL is asked for but not configured.
+    pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_if(db).await.expect("database configured")
+    }
+
+    /// Spawns the app on `db`, or `None` when PostgreSQL is not configured.
+    pub async fn spawn_if(db: Db) -> Option<TestApp> {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Spawns the app with adjusted settings.
+    pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        let (url, guard) = fresh_database(db)?;
+        let mut settings = Settings::for_database(&url);
+        adjust(&mut settings);
+        let app = Application::build(&settings, Profile::phec_real()).expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run());
+        Some(TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database_url: url,
+            _guard: guard,
+        })
+    }
+
+    /// Spawns the app on an existing database URL (the caller owns the database).
+    pub async fn spawn_with_url(url: &str) -> TestApp {
+        let settings = Settings::for_database(url);
+        let app = Application::build(&settings, Profile::phec_real()).expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database_url: url.to_string(),
+            _guard: DbGuard::None,
+        }
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// POSTs a JSON value.
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POSTs raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GETs a path and parses JSON, asserting the status.
+    pub async fn get_json(&self, path: &str, status: u16) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Stores a record, asserting the status; returns the result.
+    pub async fn store(&self, record: &Value, status: u16) -> Value {
+        let response = self.post_json("/v1/records", record).await;
+        let got = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(got, status, "POST /v1/records answered {body}");
+        body
+    }
+
+    /// Posts an NDJSON batch; returns the answer lines.
+    pub async fn batch(&self, lines: &str) -> Vec<Value> {
+        let response = self
+            .post_raw(
+                "/v1/records/batch",
+                "application/x-ndjson",
+                lines.to_string(),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.text().await.expect("body");
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("each answer line is JSON"))
+            .collect()
+    }
+
+    /// The completeness report.
+    pub async fn report(&self, query: &str) -> Value {
+        self.get_json(&format!("/v1/reports/completeness{query}"), 200)
+            .await
+    }
+}
+
+/// A complete record for a 7-year-old in `unit`, as API.md's example but with the Asian
+/// category recorded (so it has no warning).
+pub fn complete_record(patient_id: &str, unit: &str) -> Value {
+    json!({
+        "source": "epic-prod",
+        "patient_id": patient_id,
+        "unit": unit,
+        "recorded_at": days_ago(2),
+        "birth_date": birth_date_for_age(7),
+        "race": {
+            "codes": [{"code": "2106-3"}, {"code": "2028-9"}, {"code": "2040-4", "display": "Korean"}],
+            "null_flavor": null,
+            "text": "White, Korean",
+            "reported_by": "caregiver"
+        },
+        "ethnicity": {"codes": [{"code": "2186-5"}], "null_flavor": null, "reported_by": "caregiver"},
+        "language": {
+            "preferred": "es", "written": "es", "english_proficiency": "not_well",
+            "interpreter_needed": true, "null_flavor": null
+        },
+        "caregivers": [
+            {"relationship": "MTH", "legal_guardian": true,
+             "language": {"preferred": "es", "interpreter_needed": true}}
+        ]
+    })
+}
+
+/// A record with only the envelope: everything missing.
+pub fn bare_record(patient_id: &str, unit: &str) -> Value {
+    json!({
+        "source": "epic-prod",
+        "patient_id": patient_id,
+        "unit": unit,
+        "recorded_at": days_ago(2)
+    })
+}
+
+/// An RFC 3339 time `days` days before now (records stay recent whenever tests run).
+pub fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::TimeDelta::days(days))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A birth date giving `years` of age today (a little after the birthday).
+pub fn birth_date_for_age(years: i32) -> String {
+    let today = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(30);
+    let date = today
+        .with_year(today.year() - years)
+        .unwrap_or_else(|| today - chrono::TimeDelta::days(365 * i64::from(years)));
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// The rule IDs of a result's findings.
+pub fn rules_of(result: &Value) -> Vec<String> {
+    result["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule").to_string())
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! PHI stays out of logs: the real binary runs with debug logging while records (good,
+//! bad, batched, rejected) go through it, and no patient id or birth date may appear.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::complete_record;
+
+#[actix_web::test]
+async fn no_patient_id_or_birth_date_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_real-dq"))
+        .arg("serve")
+        .env("REALDQ_DATABASE_URL", dir.path().join("phi.db"))
+        .env("REALDQ_BIND", "127.0.0.1:0")
+        .env("REALDQ_LOG_FORMAT", "json")
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let address = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(address.starts_with("http://127.0.0.1:"), "{first}");
+    let client = reqwest::Client::new();
+
+    let secret_ids = [
+        "PHI-MRN-7319-ALPHA",
+        "PHI-MRN-8842-BRAVO",
+        "PHI-MRN-5521-CHARLIE",
+        "PHI-MRN-6630-DELTA",
+    ];
+    let birth_dates = ["2015-03-17", "2018-09-29", "2020-01-08"];
+    let mut good = complete_record(secret_ids[0], "ED");
+    good["birth_date"] = json!(birth_dates[0]);
+    let mut bad = complete_record(secret_ids[1], "ED");
+    bad["birth_date"] = json!(birth_dates[1]);
+    bad["race"]["codes"] = json!([{"code": "2135-2"}]);
+    let mut rejected = complete_record(secret_ids[2], "ED");
+    rejected["birth_date"] = json!(birth_dates[2]);
+    rejected["recorded_at"] = json!("not a time");
+    let post = |path: &str, body: String, content_type: &str| {
+        client
+            .post(format!("{address}{path}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    for record in [&good, &bad, &rejected] {
+        post("/v1/records", record.to_string(), "application/json")
+            .await
+            .unwrap();
+        post("/v1/validate", record.to_string(), "application/json")
+            .await
+            .unwrap();
+    }
+    let mut batched = complete_record(secret_ids[3], "NICU");
+    batched["birth_date"] = json!(birth_dates[2]);
+    let batch = format!(
+        "{batched}\n{good}\n{{\"patient_id\": \"{}\"\n",
+        secret_ids[3]
+    );
+    let answer = post("/v1/records/batch", batch, "application/x-ndjson")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(answer.lines().count(), 3);
+    client
+        .get(format!("{address}/v1/records?unit=ED"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{address}/v1/reports/completeness"))
+        .send()
+        .await
+        .unwrap();
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    logs.push_str(&rest);
+    child.wait().unwrap();
+
+    assert!(logs.lines().count() > 10, "the service did log: {logs}");
+    assert!(logs.contains("record stored"), "handlers log their work");
+    for secret in secret_ids.iter().chain(birth_dates.iter()) {
+        assert!(!logs.contains(secret), "PHI {secret} appears in the logs");
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real HTTP server over real SQLite and (when
+//! `REALDQ_TEST_POSTGRES_URL` is set) real PostgreSQL.
+
+mod helpers;
+
+mod batch;
+mod cli;
+mod errors;
+mod framework;
+mod health;
+mod logs;
+mod records;
+mod reports;
+mod schemas;
+mod validate;
