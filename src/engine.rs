@@ -102,7 +102,7 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
         &mut findings,
     );
     let birth = collection::birth_date(record);
-    let age = birth.map(|b| collection::age_on(b, record.recorded_at.date_naive()));
+    let age = birth.map(|b| collection::age_on(b, record.recorded_on));
     let adult_age = i32::try_from(ctx.profile.adult_age).unwrap_or(i32::MAX);
     let minor = age.map(|age| age < adult_age);
     let caregivers = caregivers::check(&record.caregivers, minor, ctx, &mut findings);

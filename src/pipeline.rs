@@ -35,7 +35,11 @@ impl Validated {
 /// Parses and validates one JSON record.
 pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejection> {
     let (record, mut wire) = Record::from_json(bytes)?;
-    wire.recorded_at = Some(timestamp(record.recorded_at));
+    wire.recorded_at = Some(
+        record
+            .recorded_at_local
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    );
     let outcome = engine::validate(&record, ctx);
     Ok(Validated {
         record,
@@ -49,7 +53,11 @@ pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejec
 pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
     let id = Uuid::now_v7();
     let body = serde_json::to_string(&validated.wire).expect("a record always serialises");
-    let content_hash = hex(&Sha256::digest(body.as_bytes()));
+    // The same instant in another offset is the same record: hash it in UTC.
+    let mut in_utc = validated.wire.clone();
+    in_utc.recorded_at = Some(timestamp(validated.record.recorded_at));
+    let hashed = serde_json::to_vec(&in_utc).expect("a record always serialises");
+    let content_hash = hex(&Sha256::digest(&hashed));
     let mut result = validated.result(profile);
     result.id = Some(id);
     let mut rules: Vec<&'static str> = validated

@@ -228,13 +228,21 @@ impl LanguageRegistry {
                 deprecated: None,
             });
         }
-        let entry = self
+        let mut entry = self
             .languages
             .get(&parsed.language)
             .ok_or_else(|| TagProblem::Unregistered(parsed.language.clone()))?;
         for subtag in &parsed.extlangs {
             if !self.extlangs.contains(subtag) {
                 return Err(TagProblem::Unregistered(subtag.clone()));
+            }
+        }
+        // The extlang form (`zh-yue-HK`) names the member language itself (`yue`).
+        let mut language = parsed.language.clone();
+        if let Some(member) = parsed.extlangs.first() {
+            if let Some(member_entry) = self.languages.get(member) {
+                entry = member_entry;
+                language = member.clone();
             }
         }
         if let Some(script) = &parsed.script {
@@ -251,7 +259,7 @@ impl LanguageRegistry {
                         preferred: region_deprecation
                             .preferred
                             .as_ref()
-                            .map(|p| lower.replace(region.as_str(), &p.to_ascii_lowercase())),
+                            .map(|p| replace_region(tag.trim(), region, p)),
                     });
                 }
                 Some(_) => {}
@@ -263,11 +271,29 @@ impl LanguageRegistry {
             }
         }
         Ok(CheckedTag {
-            language: parsed.language,
+            language,
             scope: entry.scope,
             deprecated,
         })
     }
+}
+
+/// The tag with its region subtag (the first subtag after the primary equal to it)
+/// replaced by `preferred`, other subtags as sent.
+fn replace_region(tag: &str, region: &str, preferred: &str) -> String {
+    let mut replaced = false;
+    tag.split('-')
+        .enumerate()
+        .map(|(i, subtag)| {
+            if i > 0 && !replaced && subtag.eq_ignore_ascii_case(region) {
+                replaced = true;
+                preferred.to_string()
+            } else {
+                subtag.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Splits a tag into its RFC 5646 parts, or says it is malformed.
@@ -472,6 +498,24 @@ mod tests {
         let cantonese = REGISTRY.check("zh-yue").unwrap();
         assert_eq!(cantonese.language, "yue");
         assert!(cantonese.deprecated.is_some());
+    }
+
+    #[test]
+    fn a_deprecated_region_suggests_the_tag_with_its_replacement() {
+        let burma = REGISTRY.check("bug-BU").unwrap();
+        assert_eq!(
+            burma.deprecated,
+            Some(Deprecation {
+                preferred: Some("bug-MM".into())
+            })
+        );
+    }
+
+    #[test]
+    fn the_extlang_form_names_the_member_language() {
+        let cantonese = REGISTRY.check("zh-yue-HK").unwrap();
+        assert_eq!(cantonese.language, "yue");
+        assert_eq!(cantonese.scope, Scope::Individual);
     }
 
     #[test]

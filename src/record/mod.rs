@@ -4,7 +4,7 @@
 
 pub mod wire;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use validator::Validate;
 
 pub use wire::RecordWire;
@@ -60,6 +60,11 @@ pub struct Record {
     pub unit: String,
     /// When the demographics were collected.
     pub recorded_at: DateTime<Utc>,
+    /// The calendar date of collection where it happened (the sender's offset): ages and
+    /// birth dates are judged on it, not on the UTC date.
+    pub recorded_on: NaiveDate,
+    /// `recorded_at` as RFC 3339 in the sender's offset.
+    pub recorded_at_local: DateTime<FixedOffset>,
     /// The birth date.
     pub birth_date: BirthDate,
     /// Race answer.
@@ -116,7 +121,6 @@ impl Record {
             }
         }
         let recorded_at = DateTime::parse_from_rfc3339(wire.recorded_at.as_deref().unwrap_or(""))
-            .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
                 FieldError::new(
                     "recorded_at",
@@ -143,10 +147,12 @@ impl Record {
                 .unwrap_or(BirthDate::Unparseable),
         };
         Ok(Record {
+            recorded_at: recorded_at.with_timezone(&Utc),
+            recorded_on: recorded_at.date_naive(),
+            recorded_at_local: recorded_at,
             source: wire.source.unwrap_or_default(),
             patient_id: wire.patient_id.unwrap_or_default(),
             unit: wire.unit.unwrap_or_default(),
-            recorded_at,
             birth_date,
             race: wire.race,
             ethnicity: wire.ethnicity,

@@ -1,7 +1,7 @@
 //! Reporter, age and re-collection rules (domain `collection`, no status): who answered,
 //! whether the child is old enough to answer for themself, and whether the data are stale.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
+use chrono::{Datelike, Months, NaiveDate, TimeDelta};
 
 use crate::record::wire::{CodedAnswer, NullFlavor, ReportedBy};
 use crate::record::{BirthDate, Record};
@@ -21,7 +21,7 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
 /// The valid birth date of the record, if any.
 pub fn birth_date(record: &Record) -> Option<NaiveDate> {
     match record.birth_date {
-        BirthDate::Date(date) if date <= record.recorded_at.date_naive() => Some(date),
+        BirthDate::Date(date) if date <= record.recorded_on => Some(date),
         _ => None,
     }
 }
@@ -32,7 +32,7 @@ pub fn check(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let birth = birth_date(record);
     for (field, answer) in [("race", &record.race), ("ethnicity", &record.ethnicity)] {
         if let Some(answer) = answer {
-            reporter(field, answer, birth, record.recorded_at, ctx, out);
+            reporter(field, answer, birth, record.recorded_on, ctx, out);
         }
     }
 }
@@ -49,7 +49,7 @@ fn dates(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "birth_date",
             "the birth date is not a calendar date of the form YYYY-MM-DD",
         )),
-        BirthDate::Date(date) if date > record.recorded_at.date_naive() => out.push(Finding::new(
+        BirthDate::Date(date) if date > record.recorded_on => out.push(Finding::new(
             &catalog::BIRTH_DATE_INVALID,
             "birth_date",
             "the birth date is after recorded_at",
@@ -86,7 +86,7 @@ fn reporter(
     field: &str,
     answer: &CodedAnswer,
     birth: Option<NaiveDate>,
-    recorded_at: DateTime<Utc>,
+    recorded_on: NaiveDate,
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
 ) {
@@ -96,7 +96,7 @@ fn reporter(
     }
     let path = format!("{field}.reported_by");
     let self_report_age = i32::try_from(ctx.profile.self_report_age).unwrap_or(i32::MAX);
-    let age_then = birth.map(|b| age_on(b, recorded_at.date_naive()));
+    let age_then = birth.map(|b| age_on(b, recorded_on));
     let age_now = birth.map(|b| age_on(b, ctx.now.date_naive()));
     match answer.reported_by {
         None | Some(ReportedBy::Unknown) => out.push(Finding::new(

@@ -343,7 +343,6 @@ fn birth_on_the_day_of_collection_is_valid() {
 }
 
 #[test]
-#[ignore = "known bug: Record keeps recorded_at in UTC only, so the sender's local date is lost"]
 fn birth_on_the_local_day_of_collection_is_valid_east_of_utc() {
     // Born 2026-11-20, recorded 2026-11-20 01:00 local time at UTC+05:00 (= 11-19 20:00Z):
     // the birth date is not after recorded_at.

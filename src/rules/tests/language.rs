@@ -343,7 +343,6 @@ fn specific_member_language_is_not_too_broad() {
 }
 
 #[test]
-#[ignore = "known bug in codesets/language.rs: the extlang form zh-yue resolves to zh"]
 fn extlang_form_naming_the_member_language_is_not_too_broad() {
     // RFC 5646: zh-yue-HK is Cantonese (extlang yue, Preferred-Value yue), not "Chinese".
     for tag in ["zh-yue-HK", "zh-cmn-Hans-CN"] {
