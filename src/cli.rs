@@ -34,6 +34,15 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate(DatabaseSettings),
+    /// Print synthetic NDJSON records (never real patients) for load tests and demos.
+    Generate {
+        /// How many records.
+        #[arg(long, default_value_t = 1000)]
+        records: u64,
+        /// Seed of the deterministic generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Print the rule catalog.
     Rules {
         /// Print JSON instead of a table.
@@ -51,6 +60,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let pool = store::open(&database.database_url, 1)?;
             drop(pool);
             println!("migrations applied");
+            Ok(0)
+        }
+        Command::Generate { records, seed } => {
+            let mut generator = crate::synthetic::Generator::new(seed);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for index in 0..records {
+                writeln!(out, "{}", generator.record(index))?;
+            }
+            out.flush()?;
             Ok(0)
         }
         Command::Rules { json } => {

@@ -43,8 +43,8 @@ pub struct Settings {
     #[arg(long, env = "REALDQ_MAX_BATCH_BYTES", default_value_t = 1024 * 1024 * 1024)]
     pub max_batch_bytes: u64,
 
-    /// Batch lines committed per database transaction.
-    #[arg(long, env = "REALDQ_BATCH_CHUNK", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// Batch lines committed per database transaction (chunks also end at 16 MiB).
+    #[arg(long, env = "REALDQ_BATCH_CHUNK", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_chunk: u32,
 
     /// HTTP worker threads (default: one per core).
@@ -67,7 +67,7 @@ impl Settings {
             },
             max_record_bytes: 256 * 1024,
             max_batch_bytes: 1024 * 1024 * 1024,
-            batch_chunk: 1000,
+            batch_chunk: 2000,
             workers: Some(2),
             log_format: LogFormat::Pretty,
         }

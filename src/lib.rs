@@ -18,4 +18,5 @@ pub mod result;
 pub mod rules;
 pub mod startup;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

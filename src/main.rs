@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: the ingest path allocates from several threads at once (HTTP workers, the
+/// validation and storage stages), where glibc's allocator contends on its arena locks.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = real_dq::cli::Cli::parse();
     match real_dq::cli::run(cli) {

@@ -9,7 +9,8 @@ use crate::engine::{self, Outcome};
 use crate::record::{Record, RecordWire, Rejection};
 use crate::result::{timestamp, ValidationResult};
 use crate::rules::Context;
-use crate::store::ingest::PreparedRecord;
+use crate::rules::{Domain, DomainStatus};
+use crate::store::ingest::{DomainColumns, PreparedRecord};
 use crate::store::micros;
 
 /// A record that passed its envelope checks, and what the engine said of it.
@@ -53,13 +54,24 @@ pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejec
 pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
     let id = Uuid::now_v7();
     let body = serde_json::to_string(&validated.wire).expect("a record always serialises");
-    // The same instant in another offset is the same record: hash it in UTC.
-    let mut in_utc = validated.wire.clone();
-    in_utc.recorded_at = Some(timestamp(validated.record.recorded_at));
-    let hashed = serde_json::to_vec(&in_utc).expect("a record always serialises");
-    let content_hash = hex(&Sha256::digest(&hashed));
-    let mut result = validated.result(profile);
-    result.id = Some(id);
+    // The same instant in another offset is the same record: hash it in UTC (the body
+    // already is UTC when the sender used `Z` or `+00:00`, as most do).
+    let content_hash = if validated
+        .record
+        .recorded_at_local
+        .offset()
+        .local_minus_utc()
+        == 0
+    {
+        hex(&Sha256::digest(body.as_bytes()))
+    } else {
+        let mut in_utc = validated.wire.clone();
+        in_utc.recorded_at = Some(timestamp(validated.record.recorded_at));
+        let hashed = serde_json::to_vec(&in_utc).expect("a record always serialises");
+        hex(&Sha256::digest(&hashed))
+    };
+    let result_tail = validated.result(profile).to_json();
+    let id = id.to_string();
     let mut rules: Vec<&'static str> = validated
         .outcome
         .findings
@@ -69,25 +81,37 @@ pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
     rules.sort_unstable();
     rules.dedup();
     PreparedRecord {
-        id: id.to_string(),
+        result: crate::result::with_identity(&result_tail, &id, None),
+        result_tail,
+        id,
         source: validated.record.source.clone(),
         patient_id: validated.record.patient_id.clone(),
         unit: validated.record.unit.clone(),
         recorded_at: micros(validated.record.recorded_at),
         content_hash,
         body,
-        result: result.to_json(),
         status: validated.outcome.status.as_str(),
         profile: profile.to_string(),
         real_complete: validated.outcome.real_complete,
-        domains: validated
-            .outcome
-            .domains
-            .0
-            .iter()
-            .map(|(d, s)| (d.as_str(), s.as_str()))
-            .collect(),
+        domains: domain_columns(&validated.outcome),
         rules,
+    }
+}
+
+fn domain_columns(outcome: &Outcome) -> DomainColumns {
+    let status = |domain| {
+        outcome
+            .domains
+            .get(domain)
+            .map_or(DomainStatus::Missing.as_str(), DomainStatus::as_str)
+    };
+    DomainColumns {
+        race: status(Domain::Race),
+        ethnicity: status(Domain::Ethnicity),
+        language: status(Domain::Language),
+        interpreter: status(Domain::Interpreter),
+        caregivers: status(Domain::Caregivers),
+        caregiver_language: status(Domain::CaregiverLanguage),
     }
 }
 

@@ -133,6 +133,20 @@ impl<'a> ValidationResult<'a> {
     }
 }
 
+/// The JSON of a stored result: `tail` is the result serialised without `id` and
+/// `outcome` (`{"source":...}`); the identity is spliced in front, so a result is
+/// serialised once however many copies (stored, answered) are needed.
+pub fn with_identity(tail: &str, id: &str, outcome: Option<StoreOutcome>) -> String {
+    let rest = tail.strip_prefix('{').unwrap_or(tail);
+    match outcome {
+        Some(outcome) => format!(
+            "{{\"id\":\"{id}\",\"outcome\":\"{}\",{rest}",
+            outcome.as_str()
+        ),
+        None => format!("{{\"id\":\"{id}\",{rest}"),
+    }
+}
+
 /// RFC 3339 in UTC with at most microsecond precision, as results show times.
 pub fn timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)

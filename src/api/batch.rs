@@ -1,21 +1,22 @@
 //! `POST /v1/records/batch`: NDJSON in, NDJSON out, streamed.
 //!
-//! The body is read a chunk of lines at a time (`REALDQ_BATCH_CHUNK`, default 1000); each
-//! chunk is validated and committed in one transaction, and its answer lines are sent
-//! before the next chunk is read, so memory stays bounded whatever the batch size. Every
-//! non-blank input line gets one answer line, in order, with its line number: a result, or
-//! an error object. A bad line never aborts the rest.
+//! The body is read a chunk of lines at a time (`REALDQ_BATCH_CHUNK`, default 1000). Two
+//! stages run side by side: one reads and validates chunk N+1 while the other commits
+//! chunk N in one transaction and sends its answer lines. At most a few chunks are in
+//! flight, so memory stays bounded whatever the batch size. Every non-blank input line gets
+//! one answer line, in order, with its line number: a result, or an error object. A bad
+//! line never aborts the rest.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use futures_util::{stream, StreamExt};
+use tokio::sync::mpsc;
 
 use super::body::{content_length, require_content_type};
-use super::error::ErrorBody;
 use super::{ApiError, AppState};
-use crate::pipeline::{self, Validated};
-use crate::record::Rejection;
-use crate::store::ingest::{store_all, Stored};
+use crate::pipeline;
+use crate::result::with_identity;
+use crate::store::ingest::{store_all, PreparedRecord, Stored};
 use crate::store::StoreError;
 
 const NDJSON_TYPES: &[&str] = &[
@@ -24,6 +25,10 @@ const NDJSON_TYPES: &[&str] = &[
     "application/jsonl",
     "application/json-seq",
 ];
+
+/// At most about this many bytes of lines per chunk, so that memory stays bounded even
+/// when every line is near the per-record limit.
+const CHUNK_BYTES: usize = 16 * 1024 * 1024;
 
 /// One input line, read but not yet processed.
 enum Line {
@@ -46,10 +51,12 @@ struct LineReader {
 }
 
 impl LineReader {
-    /// Up to `count` lines; an empty vector once the body is exhausted.
-    async fn next_lines(&mut self, count: usize) -> Vec<Line> {
+    /// Up to `count` lines or about `bytes` bytes of them, whichever comes first; an empty
+    /// vector once the body is exhausted.
+    async fn next_lines(&mut self, count: usize, bytes: usize) -> Vec<Line> {
         let mut lines = Vec::with_capacity(count.min(4096));
-        while lines.len() < count {
+        let start = self.read - self.buffer.len() as u64;
+        while lines.len() < count && self.read - (self.buffer.len() as u64) - start < bytes as u64 {
             if let Some(position) = self.buffer.iter().position(|b| *b == b'\n') {
                 let raw = self.buffer.split_to(position + 1).freeze();
                 self.take_line(raw.slice(..position), &mut lines);
@@ -124,6 +131,20 @@ impl LineReader {
     }
 }
 
+/// What a line became after validation.
+enum Answer {
+    /// Valid: the index of its prepared record in the chunk.
+    Valid(usize),
+    /// Rejected.
+    Error(ApiError),
+}
+
+/// A validated chunk, waiting to be stored.
+struct ValidatedChunk {
+    answers: Vec<(u64, Answer)>,
+    prepared: Vec<PreparedRecord>,
+}
+
 /// `POST /v1/records/batch`.
 pub async fn ingest(
     req: HttpRequest,
@@ -138,7 +159,7 @@ pub async fn ingest(
             limits.max_batch_bytes
         )));
     }
-    let reader = LineReader {
+    let mut reader = LineReader {
         payload,
         buffer: web::BytesMut::new(),
         line: 0,
@@ -148,19 +169,47 @@ pub async fn ingest(
         max_line: limits.max_record_bytes,
         max_total: limits.max_batch_bytes,
     };
+    // Stage 1: read and validate, one chunk ahead of the store.
+    let (validated_tx, validated_rx) = mpsc::channel::<ValidatedChunk>(1);
+    let validator = state.clone();
+    actix_web::rt::spawn(async move {
+        loop {
+            let lines = reader.next_lines(limits.batch_chunk, CHUNK_BYTES).await;
+            if lines.is_empty() {
+                break;
+            }
+            let state = validator.clone();
+            let Ok(chunk) = web::block(move || validate_chunk(lines, &state)).await else {
+                tracing::error!("batch validation task was cancelled");
+                break;
+            };
+            if validated_tx.send(chunk).await.is_err() {
+                // The client went away: stop reading.
+                break;
+            }
+        }
+    });
+    // Stage 2: store each chunk in one transaction and answer.
     let span = tracing::Span::current();
     let answers = stream::unfold(
-        (reader, state, span),
-        move |(mut reader, state, span)| async move {
-            let lines = reader.next_lines(limits.batch_chunk).await;
-            if lines.is_empty() {
-                return None;
-            }
-            let answer = process_chunk(lines, &state).await;
-            let _entered = span.enter();
+        (validated_rx, state, span),
+        |(mut validated_rx, state, span)| async move {
+            let chunk = validated_rx.recv().await?;
+            let worker = state.clone();
+            let worker_span = span.clone();
+            let bytes = web::block(move || {
+                let _entered = worker_span.enter();
+                let stored = store_chunk(&worker, &chunk.prepared);
+                render(chunk, &stored)
+            })
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("batch store task was cancelled");
+                web::Bytes::new()
+            });
             Some((
-                Ok::<_, actix_web::Error>(answer),
-                (reader, state, span.clone()),
+                Ok::<_, actix_web::Error>(bytes),
+                (validated_rx, state, span),
             ))
         },
     );
@@ -169,60 +218,29 @@ pub async fn ingest(
         .streaming(answers))
 }
 
-/// Validates and stores one chunk; returns its answer lines.
-async fn process_chunk(lines: Vec<Line>, state: &web::Data<AppState>) -> web::Bytes {
-    let state = state.clone();
-    let profile_id = state.profile_id.clone();
-    let worker = state.clone();
-    let answered = web::block(move || {
-        let ctx = worker.context(Utc::now());
-        let mut answers: Vec<(u64, Answer)> = Vec::with_capacity(lines.len());
-        let mut prepared = Vec::new();
-        for line in lines {
-            match line {
-                Line::Rejected { number, error } => answers.push((number, Answer::Error(error))),
-                Line::Record { number, bytes } => match pipeline::validate_json(&bytes, &ctx) {
-                    Ok(validated) => {
-                        prepared.push(pipeline::prepare(&validated, &profile_id));
-                        answers.push((
-                            number,
-                            Answer::Valid(Box::new(validated), prepared.len() - 1),
-                        ));
-                    }
-                    Err(rejection) => {
-                        answers.push((number, Answer::Error(rejection_error(rejection))))
-                    }
-                },
-            }
-        }
-        let stored = store_chunk(&worker, &prepared);
-        render(answers, &stored, &profile_id)
-    })
-    .await;
-    match answered {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            tracing::error!("batch chunk task was cancelled");
-            web::Bytes::new()
+/// Validates a chunk of lines and prepares the valid ones for storage.
+fn validate_chunk(lines: Vec<Line>, state: &AppState) -> ValidatedChunk {
+    let ctx = state.context(Utc::now());
+    let mut answers = Vec::with_capacity(lines.len());
+    let mut prepared = Vec::with_capacity(lines.len());
+    for line in lines {
+        match line {
+            Line::Rejected { number, error } => answers.push((number, Answer::Error(error))),
+            Line::Record { number, bytes } => match pipeline::validate_json(&bytes, &ctx) {
+                Ok(validated) => {
+                    prepared.push(pipeline::prepare(&validated, &state.profile_id));
+                    answers.push((number, Answer::Valid(prepared.len() - 1)));
+                }
+                Err(rejection) => answers.push((number, Answer::Error(rejection.into()))),
+            },
         }
     }
-}
-
-enum Answer {
-    Valid(Box<Validated>, usize),
-    Error(ApiError),
-}
-
-fn rejection_error(rejection: Rejection) -> ApiError {
-    ApiError::from(rejection)
+    ValidatedChunk { answers, prepared }
 }
 
 /// Stores the chunk in one transaction; if that fails for a reason other than the
 /// database being down, stores record by record so one bad write sinks only itself.
-fn store_chunk(
-    state: &AppState,
-    prepared: &[crate::store::ingest::PreparedRecord],
-) -> Vec<Result<Stored, ApiError>> {
+fn store_chunk(state: &AppState, prepared: &[PreparedRecord]) -> Vec<Result<Stored, ApiError>> {
     if prepared.is_empty() {
         return Vec::new();
     }
@@ -257,22 +275,24 @@ fn store_chunk(
     }
 }
 
-fn render(
-    answers: Vec<(u64, Answer)>,
-    stored: &[Result<Stored, ApiError>],
-    profile_id: &str,
-) -> web::Bytes {
-    let mut out = String::with_capacity(answers.len() * 1024);
+/// The answer lines of a chunk.
+fn render(chunk: ValidatedChunk, stored: &[Result<Stored, ApiError>]) -> web::Bytes {
+    let mut out = String::with_capacity(
+        chunk
+            .prepared
+            .iter()
+            .map(|p| p.result_tail.len() + 96)
+            .sum(),
+    );
     let (mut ok, mut failed) = (0usize, 0usize);
-    for (number, answer) in answers {
+    for (number, answer) in chunk.answers {
         let outcome = match answer {
-            Answer::Valid(validated, index) => match &stored[index] {
-                Ok(stored) => {
-                    let mut result = validated.result(profile_id);
-                    result.id = stored.id.parse().ok();
-                    result.outcome = Some(stored.outcome);
-                    Ok(result.to_json())
-                }
+            Answer::Valid(index) => match &stored[index] {
+                Ok(stored) => Ok(with_identity(
+                    &chunk.prepared[index].result_tail,
+                    &stored.id,
+                    Some(stored.outcome),
+                )),
                 Err(error) => Err(error.body()),
             },
             Answer::Error(error) => Err(error.body()),
@@ -284,8 +304,7 @@ fn render(
             }
             Err(body) => {
                 failed += 1;
-                let error: ErrorBody = body;
-                let error = serde_json::to_string(&error).expect("error serialises");
+                let error = serde_json::to_string(&body).expect("error serialises");
                 out.push_str(&format!("{{\"line\":{number},\"error\":{error}}}\n"));
             }
         }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
 use crate::pipeline;
-use crate::result::StoreOutcome;
+use crate::result::{with_identity, StoreOutcome};
 use crate::store::ingest::store_all;
 use crate::store::queries::{self, ListFilter};
 
@@ -40,14 +40,13 @@ pub async fn create(
     let body = read_limited(&req, payload, state.limits.max_record_bytes).await?;
     let validated = pipeline::validate_json(&body, &state.context(Utc::now()))?;
     let prepared = pipeline::prepare(&validated, &state.profile_id);
+    let tail = prepared.result_tail.clone();
     let received_at = Utc::now().timestamp_micros();
     let stored = state
         .with_db(move |conn| store_all(conn, std::slice::from_ref(&prepared), received_at))
         .await?
         .remove(0);
-    let mut result = validated.result(&state.profile_id);
-    result.id = stored.id.parse().ok();
-    result.outcome = Some(stored.outcome);
+    let result = with_identity(&tail, &stored.id, Some(stored.outcome));
     tracing::info!(record_id = %stored.id, unit = %validated.record.unit,
         outcome = stored.outcome.as_str(), status = validated.outcome.status.as_str(), "record stored");
     let status = if stored.outcome == StoreOutcome::Created {
@@ -55,7 +54,9 @@ pub async fn create(
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(result))
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(result))
 }
 
 /// `GET /v1/records/{id}`: the stored record's latest result.

@@ -165,23 +165,24 @@ pub fn build(
     to: Option<String>,
 ) -> CompletenessReport {
     let mut units: BTreeMap<String, UnitReport> = BTreeMap::new();
-    for (unit, real_complete, count) in &counts.patients {
-        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
-        report.patients += count;
-        if *real_complete {
-            report.real_complete.count += count;
+    for group in &counts.groups {
+        let report = units
+            .entry(group.unit.clone())
+            .or_insert_with(|| new_unit(&group.unit));
+        report.patients += group.patients;
+        if group.real_complete {
+            report.real_complete.count += group.patients;
         }
-    }
-    for (unit, domain, status, count) in &counts.domains {
-        let (Some(domain), Some(status)) = (domain_named(domain), status_named(status)) else {
-            continue;
-        };
-        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
-        report
-            .domains
-            .entry(domain)
-            .or_default()
-            .add(status, *count);
+        for (domain, status) in group.statuses() {
+            let (Some(domain), Some(status)) = (domain_named(domain), status_named(status)) else {
+                continue;
+            };
+            report
+                .domains
+                .entry(domain)
+                .or_default()
+                .add(status, group.patients);
+        }
     }
     for (unit, rule, count) in &counts.rules {
         let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));

@@ -1,11 +1,12 @@
 //! The completeness report's aggregates, computed in SQL over the current state so that
-//! no report ever loads the records themselves.
+//! no report ever loads the records themselves: one grouped scan of `current_state` (by
+//! unit and the six domain statuses) and one of `current_findings` (by unit and rule).
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{current_domains, current_findings, current_state};
+use super::schema::{current_findings, current_state};
 use super::StoreError;
 
 /// The population: current records whose `recorded_at` is in `[from, to)`.
@@ -17,66 +18,125 @@ pub struct Window {
     pub to: Option<i64>,
 }
 
+/// Patients of one unit sharing one combination of statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct StatusGroup {
+    /// Unit.
+    pub unit: String,
+    /// REaL complete.
+    pub real_complete: bool,
+    /// Race status.
+    pub race: String,
+    /// Ethnicity status.
+    pub ethnicity: String,
+    /// Language status.
+    pub language: String,
+    /// Interpreter status.
+    pub interpreter: String,
+    /// Caregivers status.
+    pub caregivers: String,
+    /// Caregiver language status.
+    pub caregiver_language: String,
+    /// How many patients.
+    pub patients: i64,
+}
+
+impl StatusGroup {
+    /// `(domain, status)` pairs of the group, in domain order.
+    pub fn statuses(&self) -> [(&'static str, &str); 6] {
+        [
+            ("race", &self.race),
+            ("ethnicity", &self.ethnicity),
+            ("language", &self.language),
+            ("interpreter", &self.interpreter),
+            ("caregivers", &self.caregivers),
+            ("caregiver_language", &self.caregiver_language),
+        ]
+    }
+}
+
 /// Raw counts for the report.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
-    /// `(unit, real_complete, patients)`.
-    pub patients: Vec<(String, bool, i64)>,
-    /// `(unit, domain, status, patients)`.
-    pub domains: Vec<(String, String, String, i64)>,
+    /// Patients by unit and statuses.
+    pub groups: Vec<StatusGroup>,
     /// `(unit, rule, patients)`.
     pub rules: Vec<(String, String, i64)>,
 }
 
-/// Counts patients by unit, by domain status and by rule.
+/// Counts patients by unit and statuses, and by rule.
 pub fn counts(
     conn: &mut DbConnection,
     window: Window,
     unit: Option<&str>,
 ) -> Result<Counts, StoreError> {
-    let mut patients = current_state::table
-        .group_by((current_state::unit, current_state::real_complete))
-        .select((
-            current_state::unit,
-            current_state::real_complete,
-            count_star(),
-        ))
-        .into_boxed();
-    let mut domains = current_domains::table
-        .group_by((
-            current_domains::unit,
-            current_domains::domain,
-            current_domains::status,
-        ))
-        .select((
-            current_domains::unit,
-            current_domains::domain,
-            current_domains::status,
-            count_star(),
-        ))
+    let columns = (
+        current_state::unit,
+        current_state::real_complete,
+        current_state::race,
+        current_state::ethnicity,
+        current_state::language,
+        current_state::interpreter,
+        current_state::caregivers,
+        current_state::caregiver_language,
+    );
+    let mut groups = current_state::table
+        .group_by(columns)
+        .select((columns, count_star()))
         .into_boxed();
     let mut rules = current_findings::table
-        .group_by((current_findings::unit, current_findings::rule))
+        .group_by((current_findings::rule, current_findings::unit))
         .select((current_findings::unit, current_findings::rule, count_star()))
         .into_boxed();
     if let Some(from) = window.from {
-        patients = patients.filter(current_state::recorded_at.ge(from));
-        domains = domains.filter(current_domains::recorded_at.ge(from));
+        groups = groups.filter(current_state::recorded_at.ge(from));
         rules = rules.filter(current_findings::recorded_at.ge(from));
     }
     if let Some(to) = window.to {
-        patients = patients.filter(current_state::recorded_at.lt(to));
-        domains = domains.filter(current_domains::recorded_at.lt(to));
+        groups = groups.filter(current_state::recorded_at.lt(to));
         rules = rules.filter(current_findings::recorded_at.lt(to));
     }
     if let Some(unit) = unit {
-        patients = patients.filter(current_state::unit.eq(unit.to_string()));
-        domains = domains.filter(current_domains::unit.eq(unit.to_string()));
+        groups = groups.filter(current_state::unit.eq(unit.to_string()));
         rules = rules.filter(current_findings::unit.eq(unit.to_string()));
     }
+    type Row = (
+        (String, bool, String, String, String, String, String, String),
+        i64,
+    );
+    let rows: Vec<Row> = groups.load(conn)?;
+    let groups = rows
+        .into_iter()
+        .map(
+            |(
+                (
+                    unit,
+                    real_complete,
+                    race,
+                    ethnicity,
+                    language,
+                    interpreter,
+                    caregivers,
+                    caregiver_language,
+                ),
+                patients,
+            )| {
+                StatusGroup {
+                    unit,
+                    real_complete,
+                    race,
+                    ethnicity,
+                    language,
+                    interpreter,
+                    caregivers,
+                    caregiver_language,
+                    patients,
+                }
+            },
+        )
+        .collect();
     Ok(Counts {
-        patients: patients.load(conn)?,
-        domains: domains.load(conn)?,
+        groups,
         rules: rules.load(conn)?,
     })
 }

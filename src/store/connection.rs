@@ -80,12 +80,26 @@ impl Manager {
     /// Opens one connection.
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url)?;
+                // Plan each execution with its parameters: a generic plan made while a
+                // table was empty would scan it ever after.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan;")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Pg(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url)?;
+                // 16 KiB pages suit the ~1.5 KiB history rows (fewer splits; measured
+                // fastest of 4-32 KiB). WAL: readers never block the writer. NORMAL: durable
+                // at checkpoints, the documented WAL setting. A 64 MiB page cache keeps a
+                // batch chunk's pages in memory. Checkpoints run on a thread of their own
+                // (`spawn_checkpointer`); the automatic one is only a safety net.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+                     PRAGMA wal_autocheckpoint = 20000;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -125,6 +139,34 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, StoreError> {
     applied.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Copies the WAL back into the SQLite database file every second from a thread of its
+/// own, so that the writer's commits never pay for it. Stops when the file is gone.
+fn spawn_checkpointer(manager: &Manager) {
+    let manager = manager.clone();
+    let path = std::path::PathBuf::from(&manager.url);
+    let spawned = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let Ok(mut conn) = manager.connect() else {
+                return;
+            };
+            let mut failures = 0;
+            while path.exists() && failures < 5 {
+                std::thread::sleep(Duration::from_millis(500));
+                match conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                    Ok(()) => failures = 0,
+                    Err(error) => {
+                        failures += 1;
+                        tracing::warn!(error = %error, "WAL checkpoint failed");
+                    }
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(error = %error, "no checkpoint thread; SQLite checkpoints automatically");
+    }
+}
+
 /// Connects, migrates and builds the pool. Fails when the database cannot be reached.
 pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
     let manager = Manager::new(url);
@@ -134,7 +176,10 @@ pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
     migrate(&mut conn)?;
     drop(conn);
     let size = match manager.backend {
-        Backend::Sqlite => pool_size.clamp(1, 8),
+        Backend::Sqlite => {
+            spawn_checkpointer(&manager);
+            pool_size.clamp(1, 8)
+        }
         Backend::Postgres => pool_size.max(1),
     };
     Pool::builder()

@@ -3,16 +3,43 @@
 //! A patient in a unit is `(source, patient_id, unit)`. A newer `recorded_at` replaces the
 //! current state; an older or equal one is kept in history only; the identical record
 //! (same canonical content) is stored once, however often it is posted.
+//!
+//! The write path is the ingest hot path. A chunk is resolved in memory against two
+//! set-based reads (stored hashes, current states) and written with multi-row
+//! statements; it runs on the concrete connection of each backend (where diesel can insert
+//! many rows at once) rather than through `MultiBackend`, one macro keeping it one piece
+//! of code. On PostgreSQL the current-state rows read are locked until commit, so
+//! concurrent writers of the same patient serialise; a concurrent first insert of the same
+//! patient is a unique violation, and the chunk is retried.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{PgConnection, SqliteConnection};
 
 use super::connection::DbConnection;
-use super::models::{NewCurrentDomain, NewCurrentFinding, NewCurrentState, NewRecord};
-use super::schema::{current_domains, current_findings, current_state, records};
+use super::models::{NewCurrentFinding, NewCurrentState, NewRecord};
+use super::schema::{current_findings, current_state, records};
 use super::StoreError;
-use crate::on_backend;
 use crate::result::StoreOutcome;
+
+/// The six completeness statuses of a record, by wire name, in column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DomainColumns {
+    /// Race.
+    pub race: &'static str,
+    /// Ethnicity.
+    pub ethnicity: &'static str,
+    /// Language.
+    pub language: &'static str,
+    /// Interpreter need.
+    pub interpreter: &'static str,
+    /// Caregivers.
+    pub caregivers: &'static str,
+    /// Caregivers' language.
+    pub caregiver_language: &'static str,
+}
 
 /// A validated record ready to store: everything the tables need, already serialised.
 #[derive(Debug, Clone)]
@@ -31,16 +58,18 @@ pub struct PreparedRecord {
     pub content_hash: String,
     /// Canonical record JSON.
     pub body: String,
-    /// Result JSON (with `id`).
+    /// Result JSON (with `id`), as stored.
     pub result: String,
+    /// Result JSON without `id` and `outcome`, to answer with (see `result::with_identity`).
+    pub result_tail: String,
     /// Record status.
     pub status: &'static str,
     /// Profile ID.
     pub profile: String,
     /// Whether the REaL domains are complete.
     pub real_complete: bool,
-    /// Domain statuses, by wire name.
-    pub domains: Vec<(&'static str, &'static str)>,
+    /// Domain statuses.
+    pub domains: DomainColumns,
     /// Distinct rule IDs that fired.
     pub rules: Vec<&'static str>,
 }
@@ -63,12 +92,12 @@ pub fn store_all(
 ) -> Result<Vec<Stored>, StoreError> {
     let mut attempts = 0;
     loop {
-        let outcome = conn.transaction(|conn| {
-            prepared
-                .iter()
-                .map(|record| store_one(conn, record, received_at))
-                .collect::<Result<Vec<_>, DieselError>>()
-        });
+        let outcome = match conn {
+            DbConnection::Pg(c) => c.transaction(|c| store_chunk_pg(c, prepared, received_at)),
+            DbConnection::Sqlite(c) => {
+                c.immediate_transaction(|c| store_chunk_sqlite(c, prepared, received_at))
+            }
+        };
         match outcome {
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
                 if attempts < 3 =>
@@ -80,49 +109,207 @@ pub fn store_all(
     }
 }
 
-fn store_one(
-    conn: &mut DbConnection,
-    record: &PreparedRecord,
-    received_at: i64,
-) -> Result<Stored, DieselError> {
-    let existing: Option<String> = records::table
-        .filter(records::source.eq(&record.source))
-        .filter(records::patient_id.eq(&record.patient_id))
-        .filter(records::unit.eq(&record.unit))
-        .filter(records::content_hash.eq(&record.content_hash))
-        .select(records::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(Stored {
-            id,
-            outcome: StoreOutcome::Duplicate,
+/// Rows per multi-row statement (SQLite allows 32,766 bound values, PostgreSQL 65,535).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `(source, patient_id, unit)`.
+type Key<'a> = (&'a str, &'a str, &'a str);
+
+/// The current state of one key while a chunk is applied.
+struct Slot {
+    /// The current record in the database when the chunk started, if any.
+    in_db: Option<String>,
+    /// The chunk's record that is current now, if the chunk changed it.
+    now: Option<usize>,
+    /// The current `recorded_at`.
+    recorded_at: i64,
+}
+
+/// Decides what each record of a chunk does, given the hashes already stored and the
+/// current state of its keys: the whole chunk is resolved in memory, then written with a
+/// few set-based statements.
+fn plan<'a>(
+    prepared: &'a [PreparedRecord],
+    mut known: HashMap<String, String>,
+    slots: &mut HashMap<Key<'a>, Slot>,
+) -> (Vec<Stored>, Vec<usize>) {
+    let mut stored = Vec::with_capacity(prepared.len());
+    let mut new_records = Vec::with_capacity(prepared.len());
+    for (index, record) in prepared.iter().enumerate() {
+        if let Some(id) = known.get(&record.content_hash) {
+            stored.push(Stored {
+                id: id.clone(),
+                outcome: StoreOutcome::Duplicate,
+            });
+            continue;
+        }
+        known.insert(record.content_hash.clone(), record.id.clone());
+        new_records.push(index);
+        let key = (
+            record.source.as_str(),
+            record.patient_id.as_str(),
+            record.unit.as_str(),
+        );
+        let outcome = match slots.get_mut(&key) {
+            None => {
+                slots.insert(
+                    key,
+                    Slot {
+                        in_db: None,
+                        now: Some(index),
+                        recorded_at: record.recorded_at,
+                    },
+                );
+                StoreOutcome::Created
+            }
+            Some(slot) if slot.recorded_at < record.recorded_at => {
+                slot.now = Some(index);
+                slot.recorded_at = record.recorded_at;
+                StoreOutcome::Replaced
+            }
+            Some(_) => StoreOutcome::Historical,
+        };
+        stored.push(Stored {
+            id: record.id.clone(),
+            outcome,
         });
     }
-    diesel::insert_into(records::table)
-        .values(NewRecord {
-            id: &record.id,
-            source: &record.source,
-            patient_id: &record.patient_id,
-            unit: &record.unit,
-            recorded_at: record.recorded_at,
-            content_hash: &record.content_hash,
-            body: &record.body,
-            result: &record.result,
-            status: record.status,
-            profile: &record.profile,
-            received_at,
-        })
-        .execute(conn)?;
-    let key = current_state::table
-        .filter(current_state::source.eq(&record.source))
-        .filter(current_state::patient_id.eq(&record.patient_id))
-        .filter(current_state::unit.eq(&record.unit));
-    let current: Option<(String, i64)> = key
-        .select((current_state::record_id, current_state::recorded_at))
-        .first(conn)
-        .optional()?;
-    let state = NewCurrentState {
+    (stored, new_records)
+}
+
+/// Defines `$name(conn: &mut $conn, ...)`: the chunk write path for one backend.
+/// `$lock` (PostgreSQL: `for_update`) locks the current-state rows the chunk reads.
+macro_rules! store_chunk_on {
+    ($name:ident, $conn:ty $(, $lock:ident)?) => {
+        fn $name(
+            conn: &mut $conn,
+            prepared: &[PreparedRecord],
+            received_at: i64,
+        ) -> Result<Vec<Stored>, DieselError> {
+            // 1. Which records are already stored (idempotency).
+            let mut known: HashMap<String, String> = HashMap::new();
+            let hashes: Vec<&str> = prepared.iter().map(|r| r.content_hash.as_str()).collect();
+            for group in hashes.chunks(ROWS_PER_STATEMENT) {
+                let rows: Vec<(String, String)> = records::table
+                    .filter(records::content_hash.eq_any(group))
+                    .select((records::content_hash, records::id))
+                    .load(conn)?;
+                known.extend(rows);
+            }
+            // 2. The current state of the chunk's patients.
+            let mut slots: HashMap<Key<'_>, Slot> = HashMap::new();
+            let keys: HashMap<Key<'_>, usize> = prepared
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ((r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()), i))
+                .collect();
+            let mut patients: Vec<&str> = prepared.iter().map(|r| r.patient_id.as_str()).collect();
+            patients.sort_unstable();
+            patients.dedup();
+            // Both leading key columns, so the look-up walks the primary key.
+            let mut sources: Vec<&str> = prepared.iter().map(|r| r.source.as_str()).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            for group in patients.chunks(ROWS_PER_STATEMENT) {
+                let rows: Vec<(String, String, String, String, i64)> = current_state::table
+                    .filter(current_state::source.eq_any(&sources))
+                    .filter(current_state::patient_id.eq_any(group))
+                    .select((
+                        current_state::source,
+                        current_state::patient_id,
+                        current_state::unit,
+                        current_state::record_id,
+                        current_state::recorded_at,
+                    ))
+                    $(.$lock())?
+                    .load(conn)?;
+                for (source, patient_id, unit, record_id, recorded_at) in rows {
+                    let Some(&index) = keys.get(&(source.as_str(), patient_id.as_str(), unit.as_str()))
+                    else {
+                        continue;
+                    };
+                    let record = &prepared[index];
+                    let key = (record.source.as_str(), record.patient_id.as_str(), record.unit.as_str());
+                    slots.insert(key, Slot { in_db: Some(record_id), now: None, recorded_at });
+                }
+            }
+            // 3. Resolve the chunk in memory.
+            let (stored, new_records) = plan(prepared, known, &mut slots);
+            // 4. Write: history, then current state, then its findings.
+            let rows: Vec<NewRecord<'_>> = new_records
+                .iter()
+                .map(|i| new_record(&prepared[*i], received_at))
+                .collect();
+            for group in rows.chunks(ROWS_PER_STATEMENT) {
+                diesel::insert_into(records::table).values(group).execute(conn)?;
+            }
+            let mut inserted = Vec::new();
+            let mut replaced_ids = Vec::new();
+            let mut current = Vec::new();
+            for slot in slots.values() {
+                let Some(index) = slot.now else { continue };
+                let state = new_state(&prepared[index]);
+                match &slot.in_db {
+                    None => inserted.push(state),
+                    Some(old_id) => {
+                        let updated = diesel::update(
+                            current_state::table
+                                .filter(current_state::source.eq(state.source))
+                                .filter(current_state::patient_id.eq(state.patient_id))
+                                .filter(current_state::unit.eq(state.unit)),
+                        )
+                        .set(&state)
+                        .execute(conn)?;
+                        debug_assert_eq!(updated, 1);
+                        replaced_ids.push(old_id.as_str());
+                    }
+                }
+                current.push(index);
+            }
+            for group in inserted.chunks(ROWS_PER_STATEMENT) {
+                diesel::insert_into(current_state::table).values(group).execute(conn)?;
+            }
+            for group in replaced_ids.chunks(ROWS_PER_STATEMENT) {
+                diesel::delete(
+                    current_findings::table.filter(current_findings::record_id.eq_any(group)),
+                )
+                .execute(conn)?;
+            }
+            current.sort_unstable();
+            let findings: Vec<NewCurrentFinding<'_>> = current
+                .iter()
+                .flat_map(|i| new_findings(&prepared[*i]))
+                .collect();
+            for group in findings.chunks(ROWS_PER_STATEMENT) {
+                diesel::insert_into(current_findings::table).values(group).execute(conn)?;
+            }
+            Ok(stored)
+        }
+    };
+}
+
+store_chunk_on!(store_chunk_pg, PgConnection, for_update);
+store_chunk_on!(store_chunk_sqlite, SqliteConnection);
+
+fn new_record(record: &PreparedRecord, received_at: i64) -> NewRecord<'_> {
+    NewRecord {
+        id: &record.id,
+        source: &record.source,
+        patient_id: &record.patient_id,
+        unit: &record.unit,
+        recorded_at: record.recorded_at,
+        content_hash: &record.content_hash,
+        body: &record.body,
+        result: &record.result,
+        status: record.status,
+        profile: &record.profile,
+        received_at,
+    }
+}
+
+fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
+    let domains = &record.domains;
+    NewCurrentState {
         source: &record.source,
         patient_id: &record.patient_id,
         unit: &record.unit,
@@ -130,61 +317,24 @@ fn store_one(
         recorded_at: record.recorded_at,
         status: record.status,
         real_complete: record.real_complete,
-    };
-    let outcome = match current {
-        None => {
-            diesel::insert_into(current_state::table)
-                .values(&state)
-                .execute(conn)?;
-            StoreOutcome::Created
-        }
-        Some((old_id, old_recorded_at)) if old_recorded_at < record.recorded_at => {
-            diesel::update(key).set(&state).execute(conn)?;
-            diesel::delete(current_domains::table.filter(current_domains::record_id.eq(&old_id)))
-                .execute(conn)?;
-            diesel::delete(current_findings::table.filter(current_findings::record_id.eq(&old_id)))
-                .execute(conn)?;
-            StoreOutcome::Replaced
-        }
-        Some(_) => {
-            return Ok(Stored {
-                id: record.id.clone(),
-                outcome: StoreOutcome::Historical,
-            })
-        }
-    };
-    let domains: Vec<NewCurrentDomain<'_>> = record
-        .domains
+        race: domains.race,
+        ethnicity: domains.ethnicity,
+        language: domains.language,
+        interpreter: domains.interpreter,
+        caregivers: domains.caregivers,
+        caregiver_language: domains.caregiver_language,
+    }
+}
+
+fn new_findings(record: &PreparedRecord) -> Vec<NewCurrentFinding<'_>> {
+    record
+        .rules
         .iter()
-        .map(|(domain, status)| NewCurrentDomain {
+        .map(|rule| NewCurrentFinding {
             record_id: &record.id,
+            rule,
             unit: &record.unit,
             recorded_at: record.recorded_at,
-            domain,
-            status,
         })
-        .collect();
-    // Multi-row inserts are backend-specific SQL, which `MultiBackend` cannot express.
-    on_backend!(conn, |c| diesel::insert_into(current_domains::table)
-        .values(&domains)
-        .execute(c))?;
-    if !record.rules.is_empty() {
-        let findings: Vec<NewCurrentFinding<'_>> = record
-            .rules
-            .iter()
-            .map(|rule| NewCurrentFinding {
-                record_id: &record.id,
-                rule,
-                unit: &record.unit,
-                recorded_at: record.recorded_at,
-            })
-            .collect();
-        on_backend!(conn, |c| diesel::insert_into(current_findings::table)
-            .values(&findings)
-            .execute(c))?;
-    }
-    Ok(Stored {
-        id: record.id.clone(),
-        outcome,
-    })
+        .collect()
 }

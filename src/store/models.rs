@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{current_domains, current_findings, current_state, records};
+use super::schema::{current_findings, current_state, records};
 
 /// A new history row.
 #[derive(Debug, Clone, Insertable)]
@@ -51,22 +51,18 @@ pub struct NewCurrentState<'a> {
     pub status: &'a str,
     /// Whether its REaL domains are complete.
     pub real_complete: bool,
-}
-
-/// One domain status of a current record.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = current_domains)]
-pub struct NewCurrentDomain<'a> {
-    /// The record.
-    pub record_id: &'a str,
-    /// Unit.
-    pub unit: &'a str,
-    /// recorded_at.
-    pub recorded_at: i64,
-    /// Domain name.
-    pub domain: &'a str,
-    /// Status name.
-    pub status: &'a str,
+    /// Race status.
+    pub race: &'a str,
+    /// Ethnicity status.
+    pub ethnicity: &'a str,
+    /// Language status.
+    pub language: &'a str,
+    /// Interpreter status.
+    pub interpreter: &'a str,
+    /// Caregivers status.
+    pub caregivers: &'a str,
+    /// Caregiver language status.
+    pub caregiver_language: &'a str,
 }
 
 /// One rule fired on a current record.

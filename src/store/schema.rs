@@ -29,17 +29,12 @@ diesel::table! {
         recorded_at -> BigInt,
         status -> Text,
         real_complete -> Bool,
-    }
-}
-
-diesel::table! {
-    /// Domain statuses of the current records.
-    current_domains (record_id, domain) {
-        record_id -> Text,
-        unit -> Text,
-        recorded_at -> BigInt,
-        domain -> Text,
-        status -> Text,
+        race -> Text,
+        ethnicity -> Text,
+        language -> Text,
+        interpreter -> Text,
+        caregivers -> Text,
+        caregiver_language -> Text,
     }
 }
 
@@ -54,9 +49,4 @@ diesel::table! {
 }
 
 diesel::joinable!(current_state -> records (record_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    records,
-    current_state,
-    current_domains,
-    current_findings
-);
+diesel::allow_tables_to_appear_in_same_query!(records, current_state, current_findings);

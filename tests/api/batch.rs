@@ -50,7 +50,7 @@ both!(
 both!(
     a_batch_larger_than_a_chunk_is_committed_in_full,
     |app| async move {
-        // 2,500 lines cross two chunk boundaries (1,000 lines per transaction).
+        // 2,500 lines cross a chunk boundary (2,000 lines per transaction by default).
         let records: Vec<Value> = (0..2_500)
             .map(|i| {
                 if i % 5 == 0 {

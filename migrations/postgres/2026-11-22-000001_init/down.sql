@@ -1,4 +1,3 @@
 DROP TABLE current_findings;
-DROP TABLE current_domains;
 DROP TABLE current_state;
 DROP TABLE records;

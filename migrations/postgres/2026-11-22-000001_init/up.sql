@@ -5,14 +5,16 @@ CREATE TABLE records (
     patient_id TEXT NOT NULL,
     unit TEXT NOT NULL,
     recorded_at BIGINT NOT NULL,           -- microseconds since the Unix epoch, UTC
-    content_hash TEXT NOT NULL,            -- SHA-256 of the canonical record: idempotency
+    content_hash TEXT NOT NULL,            -- SHA-256 of the canonical record (identity included)
     body TEXT NOT NULL,                    -- canonical record JSON
     result TEXT NOT NULL,                  -- validation result JSON
     status TEXT NOT NULL,
     profile TEXT NOT NULL,                 -- name@version it was validated with
     received_at BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX records_identity_content ON records (source, patient_id, unit, content_hash);
+-- Idempotency: the canonical record names its source, patient and unit, so its hash alone
+-- identifies "the same record for the same patient in the same unit".
+CREATE UNIQUE INDEX records_content ON records (content_hash);
 
 -- The current state of each (source, patient_id, unit): the record with the newest recorded_at.
 CREATE TABLE current_state (
@@ -23,21 +25,21 @@ CREATE TABLE current_state (
     recorded_at BIGINT NOT NULL,
     status TEXT NOT NULL,
     real_complete BOOLEAN NOT NULL,
+    -- Domain statuses (complete, declined, unknown, not_asked, missing, invalid).
+    race TEXT NOT NULL,
+    ethnicity TEXT NOT NULL,
+    language TEXT NOT NULL,
+    interpreter TEXT NOT NULL,
+    caregivers TEXT NOT NULL,
+    caregiver_language TEXT NOT NULL,
     PRIMARY KEY (source, patient_id, unit)
 );
 CREATE UNIQUE INDEX current_state_record ON current_state (record_id);
-CREATE INDEX current_state_unit ON current_state (unit, recorded_at);
-
--- Domain statuses of the current records (one row per domain): the completeness report.
-CREATE TABLE current_domains (
-    record_id TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    recorded_at BIGINT NOT NULL,
-    domain TEXT NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (record_id, domain)
+-- The completeness report scans this covering index in group order, never the rows.
+CREATE INDEX current_state_report ON current_state (
+    unit, real_complete, race, ethnicity, language, interpreter, caregivers,
+    caregiver_language, recorded_at
 );
-CREATE INDEX current_domains_unit ON current_domains (unit, recorded_at);
 
 -- Rules that fired on the current records (once per record and rule): top rules, work lists.
 CREATE TABLE current_findings (
@@ -47,5 +49,5 @@ CREATE TABLE current_findings (
     recorded_at BIGINT NOT NULL,
     PRIMARY KEY (record_id, rule)
 );
-CREATE INDEX current_findings_rule ON current_findings (rule, record_id);
-CREATE INDEX current_findings_unit ON current_findings (unit, recorded_at);
+-- One index serves both the report (grouped by rule and unit) and the work list by rule.
+CREATE INDEX current_findings_rule ON current_findings (rule, unit, recorded_at, record_id);
