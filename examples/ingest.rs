@@ -9,11 +9,13 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use memchr::memmem;
 use real_dq::config::Settings;
 use real_dq::profile::Profile;
 use real_dq::startup::Application;
 use real_dq::synthetic::Generator;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// The same allocator as the `real-dq` binary.
 #[global_allocator]
@@ -45,6 +47,84 @@ fn args() -> Args {
         }
     }
     args
+}
+
+/// Counts a marker in a byte stream read in pieces (markers may straddle two reads; the
+/// service's chunks end at line ends, so chunked framing never splits one).
+struct Marker {
+    finder: memmem::Finder<'static>,
+    carry: Vec<u8>,
+    count: u64,
+}
+
+impl Marker {
+    fn new(needle: &'static [u8]) -> Marker {
+        Marker {
+            finder: memmem::Finder::new(needle),
+            carry: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        // The carry is one byte shorter than the marker, so it never holds a whole one.
+        let keep = self.finder.needle().len() - 1;
+        self.carry.extend_from_slice(bytes);
+        self.count += self.finder.find_iter(&self.carry).count() as u64;
+        let cut = self.carry.len().saturating_sub(keep);
+        self.carry.drain(..cut);
+    }
+}
+
+/// Posts the batch over a plain HTTP/1.1 connection, writing the body while reading the
+/// streamed answer, and counts the answer lines. A deliberately lean client: on a small
+/// machine a general-purpose HTTP client would take CPU from the service it measures.
+async fn post_batch(base: &str, body: String) -> (u64, u64) {
+    let address = base.trim_start_matches("http://").to_string();
+    let stream = TcpStream::connect(&address)
+        .await
+        .expect("service reachable");
+    stream.set_nodelay(true).ok();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let sender = tokio::spawn(async move {
+        writer
+            .write_all(head.as_bytes())
+            .await
+            .expect("request head");
+        writer
+            .write_all(body.as_bytes())
+            .await
+            .expect("request body");
+        writer.flush().await.expect("request flushed");
+        writer
+    });
+    let mut lines = Marker::new(b"{\"line\":");
+    let mut failed = Marker::new(b",\"error\":{");
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut head_seen = Vec::new();
+    loop {
+        let read = reader.read(&mut buffer).await.expect("answer stream");
+        if read == 0 {
+            break;
+        }
+        if head_seen.len() < 12 {
+            head_seen.extend_from_slice(&buffer[..read.min(12)]);
+            assert!(
+                head_seen.len() < 12 || head_seen.starts_with(b"HTTP/1.1 200"),
+                "batch answered {}",
+                String::from_utf8_lossy(&head_seen)
+            );
+        }
+        lines.feed(&buffer[..read]);
+        failed.feed(&buffer[..read]);
+    }
+    let (results, errors) = (lines.count - failed.count, failed.count);
+    drop(sender.await);
+    (results, errors)
 }
 
 #[actix_web::main]
@@ -89,47 +169,18 @@ async fn main() {
         started.elapsed()
     );
 
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3600))
-        .build()
-        .unwrap();
     let started = Instant::now();
-    let response = client
-        .post(format!("{base}/v1/records/batch"))
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .expect("batch posted");
-    assert!(
-        response.status().is_success(),
-        "batch answered {}",
-        response.status()
-    );
-    let (mut results, mut errors, mut carry) = (0u64, 0u64, Vec::new());
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        carry.extend_from_slice(&chunk.expect("answer stream"));
-        let mut start = 0;
-        while let Some(newline) = carry[start..].iter().position(|b| *b == b'\n') {
-            let line = &carry[start..start + newline];
-            // Answer lines start `{"line":N,"result":` or `{"line":N,"error":`.
-            let head = &line[..line.len().min(32)];
-            if head.windows(9).any(|w| w == b"\"result\":") {
-                results += 1;
-            } else {
-                errors += 1;
-            }
-            start += newline + 1;
-        }
-        carry.drain(..start);
-    }
+    let (results, errors) = post_batch(&base, body).await;
     let elapsed = started.elapsed();
     println!(
         "ingest: {results} stored, {errors} errors in {elapsed:.2?} = {:.0} records/s",
         results as f64 / elapsed.as_secs_f64()
     );
 
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
     let mut timings = Vec::new();
     let mut patients = 0;
     for _ in 0..args.report_runs {

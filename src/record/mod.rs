@@ -80,20 +80,28 @@ pub struct Record {
 impl Record {
     /// Parses a JSON document into a record and its wire form, or says why not.
     pub fn from_json(bytes: &[u8]) -> Result<(Record, RecordWire), Rejection> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let wire: RecordWire =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-                if e.inner().is_data() {
-                    Rejection::Invalid(vec![json_error(&e)])
-                } else {
-                    Rejection::Malformed(json_error(&e))
-                }
-            })?;
-        deserializer
-            .end()
-            .map_err(|e| Rejection::Malformed(FieldError::new("", syntax_message(&e))))?;
+        // Fast path: most records are well-formed; only a failure is parsed again, with
+        // path tracking, to name the failing field.
+        let wire: RecordWire = match serde_json::from_slice(bytes) {
+            Ok(wire) => wire,
+            Err(_) => return Err(Self::explain(bytes)),
+        };
         let record = Record::parse(wire.clone()).map_err(Rejection::Invalid)?;
         Ok((record, wire))
+    }
+
+    /// Why `bytes` is not a record: the failing field's path and message.
+    fn explain(bytes: &[u8]) -> Rejection {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let parsed: Result<RecordWire, _> = serde_path_to_error::deserialize(&mut deserializer);
+        match parsed {
+            Err(e) if e.inner().is_data() => Rejection::Invalid(vec![json_error(&e)]),
+            Err(e) => Rejection::Malformed(json_error(&e)),
+            Ok(_) => match deserializer.end() {
+                Err(e) => Rejection::Malformed(FieldError::new("", syntax_message(&e))),
+                Ok(()) => Rejection::Malformed(FieldError::new("", "malformed JSON")),
+            },
+        }
     }
 
     /// Checks the envelope of a wire record and converts it.
