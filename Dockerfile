@@ -6,21 +6,8 @@
 FROM rust:1-bookworm AS builder
 WORKDIR /build
 
-# Build the dependency graph first, against stub sources, so that source-only
-# changes reuse the cached dependency layer.
-COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches \
- && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs \
- && echo 'fn main() {}' > benches/engine.rs \
- && cargo build --release --locked \
- && rm -rf src benches
-
-# The real sources. Touch the crate roots so cargo rebuilds them rather than
-# trusting the stub build's fingerprints.
 COPY . .
-RUN touch src/main.rs src/lib.rs \
- && cargo build --release --locked \
+RUN cargo build --release --locked --bin real-dq \
  && install -m 0755 target/release/real-dq /usr/local/bin/real-dq
 
 # ---- runtime ---------------------------------------------------------------
@@ -33,9 +20,7 @@ RUN apt-get update \
  && install -d -o realdq -g realdq -m 0750 /app
 
 COPY --from=builder /usr/local/bin/real-dq /usr/local/bin/real-dq
-# Code sets and schemas, in case the service reads them from the working directory.
-COPY --from=builder /build/data /app/data
-COPY --from=builder /build/schemas /app/schemas
+# Code sets, schemas and migrations are embedded in the binary.
 
 WORKDIR /app
 USER realdq:realdq
