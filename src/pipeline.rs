@@ -94,6 +94,7 @@ pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
         profile: profile.to_string(),
         real_complete: validated.outcome.real_complete,
         domains: domain_columns(&validated.outcome),
+        rules_text: rules.join(" "),
         rules,
     }
 }

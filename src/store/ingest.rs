@@ -72,6 +72,8 @@ pub struct PreparedRecord {
     pub domains: DomainColumns,
     /// Distinct rule IDs that fired.
     pub rules: Vec<&'static str>,
+    /// The same, space-separated (kept on the current state).
+    pub rules_text: String,
 }
 
 /// What storing one record did.
@@ -109,16 +111,27 @@ pub fn store_all(
     }
 }
 
-/// Rows per multi-row statement (SQLite allows 32,766 bound values, PostgreSQL 65,535).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: at 14 columns, 14,000 bound values (SQLite allows 32,766,
+/// PostgreSQL 65,535).
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// `(source, patient_id, unit)`.
 type Key<'a> = (&'a str, &'a str, &'a str);
 
+/// The current record of a key in the database when the chunk started.
+struct Stale {
+    /// Its ID.
+    record_id: String,
+    /// Its `recorded_at`.
+    recorded_at: i64,
+    /// The rules fired on it, space-separated.
+    rules: String,
+}
+
 /// The current state of one key while a chunk is applied.
 struct Slot {
     /// The current record in the database when the chunk started, if any.
-    in_db: Option<String>,
+    in_db: Option<Stale>,
     /// The chunk's record that is current now, if the chunk changed it.
     now: Option<usize>,
     /// The current `recorded_at`.
@@ -211,7 +224,7 @@ macro_rules! store_chunk_on {
             sources.sort_unstable();
             sources.dedup();
             for group in patients.chunks(ROWS_PER_STATEMENT) {
-                let rows: Vec<(String, String, String, String, i64)> = current_state::table
+                let rows: Vec<(String, String, String, String, i64, String)> = current_state::table
                     .filter(current_state::source.eq_any(&sources))
                     .filter(current_state::patient_id.eq_any(group))
                     .select((
@@ -220,17 +233,19 @@ macro_rules! store_chunk_on {
                         current_state::unit,
                         current_state::record_id,
                         current_state::recorded_at,
+                        current_state::rules,
                     ))
                     $(.$lock())?
                     .load(conn)?;
-                for (source, patient_id, unit, record_id, recorded_at) in rows {
+                for (source, patient_id, unit, record_id, recorded_at, rules) in rows {
                     let Some(&index) = keys.get(&(source.as_str(), patient_id.as_str(), unit.as_str()))
                     else {
                         continue;
                     };
                     let record = &prepared[index];
                     let key = (record.source.as_str(), record.patient_id.as_str(), record.unit.as_str());
-                    slots.insert(key, Slot { in_db: Some(record_id), now: None, recorded_at });
+                    let stale = Stale { record_id, recorded_at, rules };
+                    slots.insert(key, Slot { in_db: Some(stale), now: None, recorded_at });
                 }
             }
             // 3. Resolve the chunk in memory.
@@ -241,17 +256,37 @@ macro_rules! store_chunk_on {
                 .map(|i| new_record(&prepared[*i], received_at))
                 .collect();
             for group in rows.chunks(ROWS_PER_STATEMENT) {
-                diesel::insert_into(records::table).values(group).execute(conn)?;
+                // Tuples of `column.eq(value)`, not the derived `Insertable`: only they let
+                // diesel send SQLite one multi-row INSERT instead of a row-by-row loop.
+                let values: Vec<_> = group
+                    .iter()
+                    .map(|r| {
+                        (
+                            records::id.eq(r.id),
+                            records::source.eq(r.source),
+                            records::patient_id.eq(r.patient_id),
+                            records::unit.eq(r.unit),
+                            records::recorded_at.eq(r.recorded_at),
+                            records::content_hash.eq(r.content_hash),
+                            records::body.eq(r.body),
+                            records::result.eq(r.result),
+                            records::status.eq(r.status),
+                            records::profile.eq(r.profile),
+                            records::received_at.eq(r.received_at),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(records::table).values(values).execute(conn)?;
             }
             let mut inserted = Vec::new();
-            let mut replaced_ids = Vec::new();
+            let mut stale_findings = Vec::new();
             let mut current = Vec::new();
             for slot in slots.values() {
                 let Some(index) = slot.now else { continue };
                 let state = new_state(&prepared[index]);
                 match &slot.in_db {
                     None => inserted.push(state),
-                    Some(old_id) => {
+                    Some(stale) => {
                         let updated = diesel::update(
                             current_state::table
                                 .filter(current_state::source.eq(state.source))
@@ -261,17 +296,46 @@ macro_rules! store_chunk_on {
                         .set(&state)
                         .execute(conn)?;
                         debug_assert_eq!(updated, 1);
-                        replaced_ids.push(old_id.as_str());
+                        let unit = state.unit;
+                        stale_findings.extend(stale.rules.split_whitespace().map(|rule| {
+                            (rule, unit, stale.recorded_at, stale.record_id.as_str())
+                        }));
                     }
                 }
                 current.push(index);
             }
             for group in inserted.chunks(ROWS_PER_STATEMENT) {
-                diesel::insert_into(current_state::table).values(group).execute(conn)?;
+                let values: Vec<_> = group
+                    .iter()
+                    .map(|r| {
+                        (
+                            current_state::source.eq(r.source),
+                            current_state::patient_id.eq(r.patient_id),
+                            current_state::unit.eq(r.unit),
+                            current_state::record_id.eq(r.record_id),
+                            current_state::recorded_at.eq(r.recorded_at),
+                            current_state::status.eq(r.status),
+                            current_state::real_complete.eq(r.real_complete),
+                            current_state::race.eq(r.race),
+                            current_state::ethnicity.eq(r.ethnicity),
+                            current_state::language.eq(r.language),
+                            current_state::interpreter.eq(r.interpreter),
+                            current_state::caregivers.eq(r.caregivers),
+                            current_state::caregiver_language.eq(r.caregiver_language),
+                            current_state::rules.eq(r.rules),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(current_state::table).values(values).execute(conn)?;
             }
-            for group in replaced_ids.chunks(ROWS_PER_STATEMENT) {
+            // The replaced records' findings, each by its full key.
+            for (rule, unit, recorded_at, record_id) in stale_findings {
                 diesel::delete(
-                    current_findings::table.filter(current_findings::record_id.eq_any(group)),
+                    current_findings::table
+                        .filter(current_findings::rule.eq(rule))
+                        .filter(current_findings::unit.eq(unit))
+                        .filter(current_findings::recorded_at.eq(recorded_at))
+                        .filter(current_findings::record_id.eq(record_id)),
                 )
                 .execute(conn)?;
             }
@@ -281,7 +345,18 @@ macro_rules! store_chunk_on {
                 .flat_map(|i| new_findings(&prepared[*i]))
                 .collect();
             for group in findings.chunks(ROWS_PER_STATEMENT) {
-                diesel::insert_into(current_findings::table).values(group).execute(conn)?;
+                let values: Vec<_> = group
+                    .iter()
+                    .map(|r| {
+                        (
+                            current_findings::rule.eq(r.rule),
+                            current_findings::unit.eq(r.unit),
+                            current_findings::recorded_at.eq(r.recorded_at),
+                            current_findings::record_id.eq(r.record_id),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(current_findings::table).values(values).execute(conn)?;
             }
             Ok(stored)
         }
@@ -323,6 +398,7 @@ fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
         interpreter: domains.interpreter,
         caregivers: domains.caregivers,
         caregiver_language: domains.caregiver_language,
+        rules: &record.rules_text,
     }
 }
 

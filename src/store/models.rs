@@ -63,6 +63,8 @@ pub struct NewCurrentState<'a> {
     pub caregivers: &'a str,
     /// Caregiver language status.
     pub caregiver_language: &'a str,
+    /// The rules fired, space-separated.
+    pub rules: &'a str,
 }
 
 /// One rule fired on a current record.

@@ -35,12 +35,13 @@ diesel::table! {
         interpreter -> Text,
         caregivers -> Text,
         caregiver_language -> Text,
+        rules -> Text,
     }
 }
 
 diesel::table! {
     /// Rules fired on the current records, once per record and rule.
-    current_findings (record_id, rule) {
+    current_findings (rule, unit, recorded_at, record_id) {
         record_id -> Text,
         rule -> Text,
         unit -> Text,

@@ -32,6 +32,7 @@ CREATE TABLE current_state (
     interpreter TEXT NOT NULL,
     caregivers TEXT NOT NULL,
     caregiver_language TEXT NOT NULL,
+    rules TEXT NOT NULL,                   -- the rules fired, space-separated (see current_findings)
     PRIMARY KEY (source, patient_id, unit)
 );
 CREATE UNIQUE INDEX current_state_record ON current_state (record_id);
@@ -41,13 +42,13 @@ CREATE INDEX current_state_report ON current_state (
     caregiver_language, recorded_at
 );
 
--- Rules that fired on the current records (once per record and rule): top rules, work lists.
+-- Rules that fired on the current records (once per record and rule): top rules by unit,
+-- work lists by rule. Keyed for those reads; a replaced record's rows are deleted by their
+-- full key, which `current_state.rules` gives.
 CREATE TABLE current_findings (
-    record_id TEXT NOT NULL,
     rule TEXT NOT NULL,
     unit TEXT NOT NULL,
     recorded_at BIGINT NOT NULL,
-    PRIMARY KEY (record_id, rule)
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (rule, unit, recorded_at, record_id)
 );
--- One index serves both the report (grouped by rule and unit) and the work list by rule.
-CREATE INDEX current_findings_rule ON current_findings (rule, unit, recorded_at, record_id);
