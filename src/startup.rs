@@ -11,6 +11,7 @@ use crate::api::{self, AppState, Limits};
 use crate::config::Settings;
 use crate::profile::Profile;
 use crate::store::{self, DbPool};
+use crate::telemetry::PhiSafeRootSpan;
 
 /// A built application: bound, migrated, ready to run.
 pub struct Application {
@@ -41,7 +42,7 @@ impl Application {
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<PhiSafeRootSpan>::new())
                 .app_data(data.clone())
                 .configure(api::configure)
                 .default_service(web::to(api::not_found))

@@ -46,6 +46,8 @@ struct LineReader {
     read: u64,
     oversized: bool,
     exhausted: bool,
+    /// The batch cap was reached: what is left in the buffer is a cut-off line.
+    overflowed: bool,
     max_line: usize,
     max_total: u64,
 }
@@ -67,7 +69,18 @@ impl LineReader {
                 self.buffer.clear();
             }
             if self.exhausted {
-                if !self.buffer.is_empty() || self.oversized {
+                if std::mem::take(&mut self.overflowed) {
+                    // The cap cut this line short: it and the rest were not read.
+                    self.buffer.clear();
+                    self.oversized = false;
+                    lines.push(Line::Rejected {
+                        number: self.line + 1,
+                        error: ApiError::PayloadTooLarge(format!(
+                            "the batch exceeds {} bytes; lines from here on were not read",
+                            self.max_total
+                        )),
+                    });
+                } else if !self.buffer.is_empty() || self.oversized {
                     let raw = self.buffer.split().freeze();
                     self.take_line(raw, &mut lines);
                 }
@@ -75,20 +88,16 @@ impl LineReader {
             }
             match self.payload.next().await {
                 Some(Ok(chunk)) => {
-                    self.read += chunk.len() as u64;
-                    if self.read > self.max_total {
+                    let room = self.max_total.saturating_sub(self.read);
+                    if chunk.len() as u64 > room {
+                        // Keep the complete lines that fit under the cap; stop reading.
+                        self.read = self.max_total;
+                        self.buffer.extend_from_slice(&chunk[..room as usize]);
                         self.exhausted = true;
-                        self.buffer.clear();
-                        self.oversized = false;
-                        lines.push(Line::Rejected {
-                            number: self.line + 1,
-                            error: ApiError::PayloadTooLarge(format!(
-                                "the batch exceeds {} bytes; lines from here on were not read",
-                                self.max_total
-                            )),
-                        });
-                        break;
+                        self.overflowed = true;
+                        continue;
                     }
+                    self.read += chunk.len() as u64;
                     self.buffer.extend_from_slice(&chunk);
                 }
                 Some(Err(_)) => {
@@ -109,7 +118,8 @@ impl LineReader {
     fn take_line(&mut self, raw: web::Bytes, lines: &mut Vec<Line>) {
         self.line += 1;
         let number = self.line;
-        if std::mem::take(&mut self.oversized) || raw.len() > self.max_line {
+        let content = raw.strip_suffix(b"\r").map_or(raw.len(), <[u8]>::len);
+        if std::mem::take(&mut self.oversized) || content > self.max_line {
             lines.push(Line::Rejected {
                 number,
                 error: ApiError::PayloadTooLarge(format!(
@@ -166,6 +176,7 @@ pub async fn ingest(
         read: 0,
         oversized: false,
         exhausted: false,
+        overflowed: false,
         max_line: limits.max_record_bytes,
         max_total: limits.max_batch_bytes,
     };

@@ -109,9 +109,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(framework::framework)
                 .default_service(web::to(method_not_allowed)),
         )
-        .service(web::resource("/healthz").get(health::healthz))
-        .service(web::resource("/readyz").get(health::readyz))
-        .service(web::resource("/openapi.json").get(openapi::openapi));
+        .service(
+            web::resource("/healthz")
+                .get(health::healthz)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/readyz")
+                .get(health::readyz)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/openapi.json")
+                .get(openapi::openapi)
+                .default_service(web::to(method_not_allowed)),
+        );
 }
 
 async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {

@@ -200,10 +200,64 @@ fn syntax_message(error: &serde_json::Error) -> String {
     )
 }
 
-/// serde's message without the " at line L column C" suffix, which says nothing to a caller.
+/// serde's message without the value it quotes (which may be PHI: a patient id sent as a
+/// number, a name where an object was expected) and without its " at line L column C".
 fn data_message(text: &str) -> String {
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text.to_string(),
+    let text = match text.rfind(" at line ") {
+        Some(cut) => &text[..cut],
+        None => text,
+    };
+    let expected = text.split_once(", expected ").map(|(_, expected)| expected);
+    let kind = [
+        ("invalid type", "wrong type"),
+        ("invalid value", "invalid value"),
+        ("unknown variant", "unknown value"),
+        ("invalid length", "wrong number of items"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| text.starts_with(prefix));
+    match (kind, expected) {
+        (Some((_, what)), Some(expected)) => format!("{what}, expected {expected}"),
+        (Some((_, what)), None) => what.to_string(),
+        (None, _) => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_name_the_field_but_never_quote_the_value() {
+        let bytes = br#"{"source":"s","patient_id":9876543,"unit":"u","recorded_at":"2026-01-01T00:00:00Z"}"#;
+        let Err(Rejection::Invalid(errors)) = Record::from_json(bytes) else {
+            panic!("a numeric patient_id is rejected");
+        };
+        assert_eq!(errors[0].path, "patient_id");
+        assert!(
+            !errors[0].message.contains("9876543"),
+            "{}",
+            errors[0].message
+        );
+        assert!(
+            errors[0].message.contains("expected a string"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn an_unknown_enum_value_is_named_as_such_without_echoing_it() {
+        let bytes = br#"{"source":"s","patient_id":"p","unit":"u","recorded_at":"2026-01-01T00:00:00Z","race":{"reported_by":"Jane Doe"}}"#;
+        let Err(Rejection::Invalid(errors)) = Record::from_json(bytes) else {
+            panic!("an unknown reporter is rejected");
+        };
+        assert_eq!(errors[0].path, "race.reported_by");
+        assert!(!errors[0].message.contains("Jane"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.starts_with("unknown value, expected"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -54,8 +54,9 @@ impl DomainCounts {
     }
 
     fn judge(&mut self, patients: i64, profile: &Profile) {
-        self.rate = rate(self.complete + self.declined, patients);
-        self.threshold = self.rate.map(|r| profile.thresholds.judge(r));
+        let complete = self.complete + self.declined;
+        self.rate = rate(complete, patients);
+        self.threshold = judge(complete, patients, profile);
     }
 
     /// The count of one status.
@@ -134,6 +135,12 @@ pub struct CompletenessReport {
     pub total: Total,
 }
 
+/// The threshold verdict on the exact ratio (the shown rate is rounded to 4 places, and
+/// 0.79998 must fail a 0.80 threshold even though it shows as 0.8).
+fn judge(count: i64, patients: i64, profile: &Profile) -> Option<&'static str> {
+    (patients > 0).then(|| profile.thresholds.judge(count as f64 / patients as f64))
+}
+
 fn rate(count: i64, patients: i64) -> Option<f64> {
     (patients > 0).then(|| ((count as f64 / patients as f64) * 10_000.0).round() / 10_000.0)
 }
@@ -206,10 +213,8 @@ pub fn build(
             total.domains.entry(domain).or_default().merge(counts);
         }
         report.real_complete.rate = rate(report.real_complete.count, report.patients);
-        report.real_complete.threshold = report
-            .real_complete
-            .rate
-            .map(|r| profile.thresholds.judge(r));
+        report.real_complete.threshold =
+            judge(report.real_complete.count, report.patients, profile);
         total.patients += report.patients;
         total.real_complete.count += report.real_complete.count;
     }
@@ -217,10 +222,7 @@ pub fn build(
         counts.judge(total.patients, profile);
     }
     total.real_complete.rate = rate(total.real_complete.count, total.patients);
-    total.real_complete.threshold = total
-        .real_complete
-        .rate
-        .map(|r| profile.thresholds.judge(r));
+    total.real_complete.threshold = judge(total.real_complete.count, total.patients, profile);
     CompletenessReport {
         generated_at,
         profile: profile.id(),
@@ -238,5 +240,21 @@ fn new_unit(unit: &str) -> UnitReport {
         domains: empty_domains(),
         real_complete: RealComplete::default(),
         top_rules: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_judged_on_the_exact_ratio_not_the_rounded_rate() {
+        let profile = Profile::phec_real();
+        // 39,999 / 50,000 = 0.79998: shown as 0.8, but below the 0.80 fail threshold.
+        assert_eq!(rate(39_999, 50_000), Some(0.8));
+        assert_eq!(judge(39_999, 50_000, &profile), Some("fail"));
+        assert_eq!(judge(40_000, 50_000, &profile), Some("warn"));
+        assert_eq!(judge(45_000, 50_000, &profile), Some("pass"));
+        assert_eq!(judge(0, 0, &profile), None);
     }
 }

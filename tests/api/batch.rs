@@ -161,3 +161,53 @@ async fn a_batch_that_outgrows_its_cap_while_streaming_ends_with_413_after_commi
     assert!(stored > 0 && stored < 100, "stored {stored}");
     assert_eq!(app.report("").await["total"]["patients"], stored as u64);
 }
+
+#[actix_web::test]
+async fn lines_that_fit_under_the_cap_are_kept_when_one_read_crosses_it() {
+    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_batch_bytes = 4_000)
+        .await
+        .unwrap();
+    let records: Vec<Value> = (0..20)
+        .map(|i| complete_record(&format!("P{i}"), "ED"))
+        .collect();
+    let body = ndjson(&records);
+    let line_length = body.lines().next().unwrap().len() + 1;
+    let fitting = 4_000 / line_length;
+    // One stream item, no Content-Length: the whole body arrives in one read.
+    let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(body)];
+    let response = app
+        .client
+        .post(app.url("/v1/records/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    let answers: Vec<Value> = response
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), fitting + 1);
+    assert!(answers[..fitting]
+        .iter()
+        .all(|a| a["result"]["outcome"] == "created"));
+    assert_eq!(answers[fitting]["line"], (fitting + 1) as u64);
+    assert_eq!(answers[fitting]["error"]["code"], "payload_too_large");
+    assert_eq!(app.report("").await["total"]["patients"], fitting as u64);
+}
+
+#[actix_web::test]
+async fn a_crlf_line_of_exactly_the_record_limit_is_accepted() {
+    let record = complete_record("EXACT", "ED").to_string();
+    let limit = record.len();
+    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = limit)
+        .await
+        .unwrap();
+    let answers = app.batch(&format!("{record}\r\n")).await;
+    assert_eq!(answers[0]["result"]["outcome"], "created", "{}", answers[0]);
+}

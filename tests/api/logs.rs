@@ -36,6 +36,7 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
         "PHI-MRN-6630-DELTA",
     ];
     let birth_dates = ["2015-03-17", "2018-09-29", "2020-01-08"];
+    let (numeric_id, caregiver_name) = (918_273_645_u64, "Jane Q. Secretname");
     let mut good = complete_record(secret_ids[0], "ED");
     good["birth_date"] = json!(birth_dates[0]);
     let mut bad = complete_record(secret_ids[1], "ED");
@@ -72,6 +73,30 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
         .await
         .unwrap();
     assert_eq!(answer.lines().count(), 3);
+    // Wrongly typed PHI: serde would quote it in its messages.
+    let mut typed = complete_record("x", "ED");
+    typed["patient_id"] = json!(numeric_id);
+    post("/v1/records", typed.to_string(), "application/json")
+        .await
+        .unwrap();
+    let mut named = complete_record(secret_ids[0], "ED");
+    named["caregivers"] = json!(caregiver_name);
+    post("/v1/records", named.to_string(), "application/json")
+        .await
+        .unwrap();
+    // PHI in a path or a query string.
+    for path in [
+        format!("/v1/records/{}", secret_ids[1]),
+        format!("/v1/records?patient_id={}", secret_ids[2]),
+    ] {
+        let status = client
+            .get(format!("{address}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_client_error(), "{path}: {status}");
+    }
     client
         .get(format!("{address}/v1/records?unit=ED"))
         .send()
@@ -99,7 +124,12 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
 
     assert!(logs.lines().count() > 10, "the service did log: {logs}");
     assert!(logs.contains("record stored"), "handlers log their work");
-    for secret in secret_ids.iter().chain(birth_dates.iter()) {
+    let numeric = numeric_id.to_string();
+    for secret in secret_ids
+        .iter()
+        .chain(birth_dates.iter())
+        .chain([&numeric.as_str(), &caregiver_name])
+    {
         assert!(!logs.contains(secret), "PHI {secret} appears in the logs");
     }
 }
