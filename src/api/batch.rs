@@ -1,9 +1,11 @@
 //! `POST /v1/records/batch`: NDJSON in, NDJSON out, streamed.
 //!
-//! The body is read a chunk of lines at a time (`REALDQ_BATCH_CHUNK`, default 1000). Two
-//! stages run side by side: one reads and validates chunk N+1 while the other commits
-//! chunk N in one transaction and sends its answer lines. At most a few chunks are in
-//! flight, so memory stays bounded whatever the batch size. Every non-blank input line gets
+//! The body is read a chunk of lines at a time (`REALDQ_BATCH_CHUNK`, default 2000, and at
+//! most 16 MiB). Two stages run side by side: one reads and validates chunk N+1 while the
+//! other commits chunk N in one transaction and appends its answer lines to a spool, which
+//! the response streams out as the client reads (memory up to a bound, then a temporary
+//! file: a client that sends everything before reading never deadlocks the batch). At most
+//! a few chunks are in flight, so memory stays bounded whatever the batch size. Every non-blank input line gets
 //! one answer line, in order, with its line number: a result, or an error object. A bad
 //! line never aborts the rest.
 
@@ -13,6 +15,7 @@ use futures_util::{stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::body::{content_length, require_content_type};
+use super::spool::{Next, Spool};
 use super::{ApiError, AppState};
 use crate::pipeline;
 use crate::result::with_identity;
@@ -141,6 +144,16 @@ impl LineReader {
     }
 }
 
+/// The response's end of the spool: dropped when the client goes away, which stops the
+/// pipeline.
+struct SpoolReader(Spool);
+
+impl Drop for SpoolReader {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// What a line became after validation.
 enum Answer {
     /// Valid: the index of its prepared record in the chunk.
@@ -200,30 +213,55 @@ pub async fn ingest(
             }
         }
     });
-    // Stage 2: store each chunk in one transaction and answer.
+    // Stage 2: store each chunk in one transaction; its answer lines go to the spool.
+    let spool = Spool::new();
+    let writer = spool.clone();
     let span = tracing::Span::current();
-    let answers = stream::unfold(
-        (validated_rx, state, span),
-        |(mut validated_rx, state, span)| async move {
-            let chunk = validated_rx.recv().await?;
-            let worker = state.clone();
-            let worker_span = span.clone();
-            let bytes = web::block(move || {
-                let _entered = worker_span.enter();
+    actix_web::rt::spawn(async move {
+        let mut validated_rx = validated_rx;
+        while let Some(chunk) = validated_rx.recv().await {
+            if writer.is_closed() {
+                break;
+            }
+            let (worker, spool, span) = (state.clone(), writer.clone(), span.clone());
+            let pushed = web::block(move || {
+                let _entered = span.enter();
                 let stored = store_chunk(&worker, &chunk.prepared);
-                render(chunk, &stored)
+                spool.push(render(chunk, &stored))
             })
-            .await
-            .unwrap_or_else(|_| {
-                tracing::error!("batch store task was cancelled");
-                web::Bytes::new()
-            });
-            Some((
-                Ok::<_, actix_web::Error>(bytes),
-                (validated_rx, state, span),
-            ))
-        },
-    );
+            .await;
+            match pushed {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(error = %error, "batch answers could not be spooled");
+                    break;
+                }
+                Err(_) => {
+                    tracing::error!("batch store task was cancelled");
+                    break;
+                }
+            }
+        }
+        writer.finish();
+    });
+    // The response: the spool, in order, as the client reads it.
+    let answers = stream::unfold(SpoolReader(spool), |reader| async move {
+        loop {
+            let spool = reader.0.clone();
+            match web::block(move || spool.take()).await {
+                Ok(Ok(Next::Bytes(bytes))) => {
+                    return Some((Ok::<_, actix_web::Error>(bytes), reader))
+                }
+                Ok(Ok(Next::Wait)) => reader.0.wait().await,
+                Ok(Ok(Next::End)) => return None,
+                Ok(Err(error)) => {
+                    tracing::error!(error = %error, "batch answers could not be read back");
+                    return None;
+                }
+                Err(_) => return None,
+            }
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(answers))

@@ -8,6 +8,7 @@ pub mod health;
 pub mod openapi;
 pub mod records;
 pub mod reports;
+pub mod spool;
 
 use std::sync::Arc;
 

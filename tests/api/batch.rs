@@ -211,3 +211,37 @@ async fn a_crlf_line_of_exactly_the_record_limit_is_accepted() {
     let answers = app.batch(&format!("{record}\r\n")).await;
     assert_eq!(answers[0]["result"]["outcome"], "created", "{}", answers[0]);
 }
+
+both!(
+    a_client_that_sends_everything_before_reading_gets_every_answer,
+    |app| async move {
+        // Larger than the loopback socket buffers both ways: without spooling the answers, the
+        // service would stop reading while the client is still sending, and both would wait.
+        let records: Vec<Value> = (0..8_000)
+            .map(|i| complete_record(&format!("S{i}"), "ED"))
+            .collect();
+        let body = ndjson(&records);
+        let address = app.address.trim_start_matches("http://").to_string();
+        let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+        stream.set_write_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+        let head = format!(
+            "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).expect("the whole body is accepted before any answer is read");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        answer
+    })
+    .await
+    .unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 200"));
+        assert_eq!(text.matches("\"outcome\":\"created\"").count(), 8_000);
+        assert_eq!(app.report("").await["total"]["patients"], 8_000);
+    }
+);
