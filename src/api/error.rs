@@ -26,9 +26,6 @@ pub enum ApiError {
     /// 406: no acceptable representation.
     #[error("not acceptable")]
     NotAcceptable(&'static str),
-    /// 409: a concurrent write won; retry.
-    #[error("conflict")]
-    Conflict,
     /// 413.
     #[error("payload too large")]
     PayloadTooLarge(String),
@@ -79,11 +76,6 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotAcceptable(message) => ("not_acceptable", (*message).into(), vec![]),
-            ApiError::Conflict => (
-                "conflict",
-                "a concurrent write conflicted; retry".into(),
-                vec![],
-            ),
             ApiError::PayloadTooLarge(message) => ("payload_too_large", message.clone(), vec![]),
             ApiError::UnsupportedMediaType(expected) => (
                 "unsupported_media_type",
@@ -118,7 +110,6 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -150,7 +141,8 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound("record"),
-            StoreError::Conflict => ApiError::Conflict,
+            // Concurrent writers kept colliding after retries: transient, retry later.
+            StoreError::Conflict => ApiError::Unavailable,
             StoreError::Unavailable(_) | StoreError::Connect(_) => {
                 tracing::warn!(error = %error, "database unavailable");
                 ApiError::Unavailable

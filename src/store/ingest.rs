@@ -101,13 +101,22 @@ pub fn store_all(
             }
         };
         match outcome {
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-                if attempts < 3 =>
-            {
+            Err(error) if attempts < 3 && is_transient(&error) => {
                 attempts += 1;
             }
             other => return other.map_err(StoreError::from),
         }
+    }
+}
+
+/// Whether a failed transaction is worth retrying: a concurrent writer created the same
+/// patient first, or PostgreSQL chose this transaction as a serialisation or deadlock victim.
+fn is_transient(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+        | DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
     }
 }
 
@@ -281,7 +290,11 @@ macro_rules! store_chunk_on {
             let mut inserted = Vec::new();
             let mut stale_findings = Vec::new();
             let mut current = Vec::new();
-            for slot in slots.values() {
+            // In key order, so that concurrent writers (PostgreSQL) take row locks in the
+            // same order and cannot deadlock each other.
+            let mut changed: Vec<(&Key<'_>, &Slot)> = slots.iter().collect();
+            changed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (_, slot) in changed {
                 let Some(index) = slot.now else { continue };
                 let state = new_state(&prepared[index]);
                 match &slot.in_db {

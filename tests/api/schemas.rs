@@ -121,6 +121,18 @@ both!(responses_match_their_schemas, |app| async move {
             .await,
         app.post_raw("/v1/records", "text/plain", "x").await,
         app.get("/v1/records?limit=0").await,
+        app.client
+            .delete(app.url("/v1/records"))
+            .send()
+            .await
+            .unwrap(),
+        app.client.post(app.url("/healthz")).send().await.unwrap(),
+        app.client
+            .get(app.url("/v1/reports/completeness"))
+            .header("accept", "application/xml")
+            .send()
+            .await
+            .unwrap(),
     ] {
         let body: Value = response.json().await.unwrap();
         assert_valid("error", &body);
