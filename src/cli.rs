@@ -6,7 +6,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::api::error::ApiError;
-use crate::config::{DatabaseSettings, Settings};
+use crate::config::{DatabaseSettings, ProfileSettings, Settings};
 use crate::engine::RecordStatus;
 use crate::profile::Profile;
 use crate::rules::Context;
@@ -31,6 +31,8 @@ pub enum Command {
     Validate {
         /// The file to read, or `-` for standard input.
         input: String,
+        #[command(flatten)]
+        profile: ProfileSettings,
     },
     /// Apply pending database migrations and exit.
     Migrate(DatabaseSettings),
@@ -48,6 +50,8 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        profile: ProfileSettings,
     },
 }
 
@@ -55,7 +59,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(settings) => serve(settings),
-        Command::Validate { input } => validate(&input),
+        Command::Validate { input, profile } => validate(&input, profile.load()?),
         Command::Migrate(database) => {
             let pool = store::open(&database.database_url, 1)?;
             drop(pool);
@@ -71,8 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             out.flush()?;
             Ok(0)
         }
-        Command::Rules { json } => {
-            let profile = Profile::phec_real();
+        Command::Rules { json, profile } => {
+            let profile = profile.load()?;
             if json {
                 println!(
                     "{}",
@@ -99,7 +103,9 @@ fn serve(settings: Settings) -> anyhow::Result<i32> {
     let _ = CodeSets::get();
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async {
-        let app = Application::build(&settings, Profile::phec_real())?;
+        let profile = settings.profile.load()?;
+        tracing::info!(profile = %profile.id(), "profile loaded");
+        let app = Application::build(&settings, profile)?;
         println!("real-dq listening on http://{}", app.address());
         std::io::stdout().flush()?;
         tracing::info!(address = app.address(), "listening");
@@ -109,14 +115,13 @@ fn serve(settings: Settings) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn validate(input: &str) -> anyhow::Result<i32> {
+fn validate(input: &str, profile: Profile) -> anyhow::Result<i32> {
     let mut text = Vec::new();
     if input == "-" {
         std::io::stdin().lock().read_to_end(&mut text)?;
     } else {
         text = std::fs::read(input).map_err(|e| anyhow::anyhow!("cannot read {input}: {e}"))?;
     }
-    let profile = Profile::phec_real();
     let profile_id = profile.id();
     let ctx = Context {
         codes: CodeSets::get(),

@@ -54,6 +54,27 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "REALDQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub profile: ProfileSettings,
+}
+
+/// Which validation profile to use.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileSettings {
+    /// A profile document (JSON, schemas/profile.schema.json); default: the shipped phec-real.
+    #[arg(long = "profile", env = "REALDQ_PROFILE")]
+    pub path: Option<std::path::PathBuf>,
+}
+
+impl ProfileSettings {
+    /// The profile to use: the file's, or the default.
+    pub fn load(&self) -> Result<crate::profile::Profile, crate::profile::ProfileError> {
+        match &self.path {
+            Some(path) => crate::profile::Profile::load(path),
+            None => Ok(crate::profile::Profile::phec_real()),
+        }
+    }
 }
 
 impl Settings {
@@ -70,6 +91,7 @@ impl Settings {
             batch_chunk: 2000,
             workers: Some(2),
             log_format: LogFormat::Pretty,
+            profile: ProfileSettings::default(),
         }
     }
 }

@@ -107,6 +107,16 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     let minor = age.map(|age| age < adult_age);
     let caregivers = caregivers::check(&record.caregivers, minor, ctx, &mut findings);
     collection::check(record, ctx, &mut findings);
+    // The profile's severity overrides, `off` included, before anything is judged on them.
+    findings.retain_mut(
+        |finding| match ctx.profile.severity_of(finding.rule, finding.severity) {
+            Some(severity) => {
+                finding.severity = severity;
+                true
+            }
+            None => false,
+        },
+    );
 
     let answered = |answer: &Option<crate::record::wire::CodedAnswer>| match answer {
         Some(a) if !a.codes.is_empty() => DomainStatus::Complete,
@@ -141,7 +151,7 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
             .collect(),
     );
     let any_error = findings.iter().any(|f| f.severity == Severity::Error);
-    let required = &ctx.profile.required_domains;
+    let required = ctx.profile.required_in(&record.unit);
     let is_required = |domain: &Domain| {
         required.all.contains(domain) || (minor != Some(false) && required.minors.contains(domain))
     };

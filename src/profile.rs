@@ -1,9 +1,16 @@
-//! The validation profile: the institution-tunable settings of RULES.md §5. The default is
-//! `phec-real`, version 1.
+//! The validation profile: the institution-tunable settings of RULES.md §5, a versioned
+//! JSON document (`schemas/profile.schema.json`). The default, `phec-real` version 1, ships
+//! in `schemas/profiles/phec-real.json`; `REALDQ_PROFILE=path` loads another, and a bad
+//! profile stops the service at start naming the bad field.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::Domain;
+use crate::rules::{catalog, Domain, Severity};
+
+/// The default profile document.
+const PHEC_REAL_JSON: &str = include_str!("../schemas/profiles/phec-real.json");
 
 /// The race/ethnicity question format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +24,7 @@ pub enum QuestionFormat {
 
 /// Completeness thresholds: a rate below `warn_below` warns, below `fail_below` fails.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Thresholds {
     /// Rates below this warn.
     pub warn_below: f64,
@@ -39,6 +47,7 @@ impl Thresholds {
 
 /// Domains a profile requires, for every patient and additionally for minors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequiredDomains {
     /// Required for every patient.
     pub all: Vec<Domain>,
@@ -46,13 +55,31 @@ pub struct RequiredDomains {
     pub minors: Vec<Domain>,
 }
 
+/// A per-rule severity override: a severity, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityOverride {
+    /// Report as an error.
+    Error,
+    /// Report as a warning.
+    Warning,
+    /// Report as info.
+    Info,
+    /// Do not report at all.
+    Off,
+}
+
 /// One validation profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     /// The profile's name, e.g. `phec-real`.
     pub name: String,
     /// Its version; results keep the version they were validated with.
     pub version: u32,
+    /// What the profile is for.
+    #[serde(default)]
+    pub description: String,
     /// One or two race/ethnicity questions.
     pub question_format: QuestionFormat,
     /// The age from which a patient reports for themself.
@@ -63,40 +90,165 @@ pub struct Profile {
     pub recollection_months: u32,
     /// Completeness thresholds for reports.
     pub thresholds: Thresholds,
+    /// Thresholds of one unit, by domain (or `real_complete`), overriding `thresholds`.
+    #[serde(default)]
+    pub thresholds_by_unit: BTreeMap<String, BTreeMap<String, Thresholds>>,
     /// Required domains.
     pub required_domains: RequiredDomains,
+    /// Required domains of one unit, replacing `required_domains` there (e.g. an ED that
+    /// defers caregiver data).
+    #[serde(default)]
+    pub required_domains_by_unit: BTreeMap<String, RequiredDomains>,
+    /// Severity overrides by rule ID, including `off`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, SeverityOverride>,
     /// Macrolanguages too broad to book an interpreter for (`zh`: Mandarin or Cantonese?).
     pub broad_macrolanguages: Vec<String>,
     /// How far in the future `recorded_at` may be (clock skew), in minutes.
     pub future_tolerance_minutes: i64,
 }
 
-impl Profile {
-    /// The default PHEC REaL profile.
-    pub fn phec_real() -> Self {
-        Profile {
-            name: "phec-real".into(),
-            version: 1,
-            question_format: QuestionFormat::Omb1997,
-            self_report_age: 12,
-            adult_age: 18,
-            recollection_months: 24,
-            thresholds: Thresholds {
-                warn_below: 0.90,
-                fail_below: 0.80,
-            },
-            required_domains: RequiredDomains {
-                all: vec![
-                    Domain::Race,
-                    Domain::Ethnicity,
-                    Domain::Language,
-                    Domain::Interpreter,
-                ],
-                minors: vec![Domain::Caregivers, Domain::CaregiverLanguage],
-            },
-            broad_macrolanguages: vec!["zh".into()],
-            future_tolerance_minutes: 5,
+/// What is wrong with a profile document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("profile field `{field}`: {message}")]
+pub struct ProfileError {
+    /// The bad field's path, e.g. `thresholds.warn_below`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ProfileError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ProfileError {
+            field: field.into(),
+            message: message.into(),
         }
+    }
+}
+
+impl Profile {
+    /// The default PHEC REaL profile (`schemas/profiles/phec-real.json`).
+    pub fn phec_real() -> Self {
+        Profile::from_json(PHEC_REAL_JSON).expect("the shipped default profile is valid")
+    }
+
+    /// Parses and checks a profile document.
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let profile: Profile =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                let message = message
+                    .rfind(" at line ")
+                    .map_or(message.as_str(), |cut| &message[..cut])
+                    .to_string();
+                match message.strip_prefix("missing field ") {
+                    Some(field) => {
+                        let field = field.trim_matches('`');
+                        let full = if path == "." {
+                            field.to_string()
+                        } else {
+                            format!("{path}.{field}")
+                        };
+                        ProfileError::new(full, "required")
+                    }
+                    None => {
+                        ProfileError::new(if path == "." { String::new() } else { path }, message)
+                    }
+                }
+            })?;
+        profile.check()?;
+        Ok(profile)
+    }
+
+    /// Reads and checks a profile file.
+    pub fn load(path: &std::path::Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ProfileError::new("", format!("cannot read {}: {e}", path.display())))?;
+        Profile::from_json(&text)
+    }
+
+    /// The checks a document's shape cannot express.
+    fn check(&self) -> Result<(), ProfileError> {
+        if self.name.trim().is_empty() || self.name.contains('@') {
+            return Err(ProfileError::new(
+                "name",
+                "must be non-empty and without `@`",
+            ));
+        }
+        if self.version == 0 {
+            return Err(ProfileError::new("version", "must be 1 or more"));
+        }
+        if self.self_report_age >= self.adult_age {
+            return Err(ProfileError::new(
+                "self_report_age",
+                "must be below adult_age",
+            ));
+        }
+        check_thresholds("thresholds", &self.thresholds)?;
+        for (unit, domains) in &self.thresholds_by_unit {
+            for (domain, thresholds) in domains {
+                let field = format!("thresholds_by_unit.{unit}.{domain}");
+                let known = domain == "real_complete"
+                    || Domain::STATUS_DOMAINS.iter().any(|d| d.as_str() == domain);
+                if !known {
+                    return Err(ProfileError::new(field, "is not a completeness domain"));
+                }
+                check_thresholds(&field, thresholds)?;
+            }
+        }
+        for rule in self.severity.keys() {
+            if catalog::by_id(rule).is_none() {
+                return Err(ProfileError::new(
+                    format!("severity.{rule}"),
+                    "is not a rule ID of the catalog",
+                ));
+            }
+        }
+        let collection = |field: String, domains: &RequiredDomains| match domains
+            .all
+            .iter()
+            .chain(&domains.minors)
+            .find(|d| **d == Domain::Collection)
+        {
+            Some(_) => Err(ProfileError::new(
+                field,
+                "collection has no status and cannot be required",
+            )),
+            None => Ok(()),
+        };
+        collection("required_domains".into(), &self.required_domains)?;
+        for (unit, domains) in &self.required_domains_by_unit {
+            collection(format!("required_domains_by_unit.{unit}"), domains)?;
+        }
+        Ok(())
+    }
+
+    /// The severity a rule reports at under this profile; `None` when it is off.
+    pub fn severity_of(&self, rule: &catalog::Rule, default: Severity) -> Option<Severity> {
+        match self.severity.get(rule.id) {
+            None => Some(default),
+            Some(SeverityOverride::Off) => None,
+            Some(SeverityOverride::Error) => Some(Severity::Error),
+            Some(SeverityOverride::Warning) => Some(Severity::Warning),
+            Some(SeverityOverride::Info) => Some(Severity::Info),
+        }
+    }
+
+    /// The domains required in `unit`.
+    pub fn required_in(&self, unit: &str) -> &RequiredDomains {
+        self.required_domains_by_unit
+            .get(unit)
+            .unwrap_or(&self.required_domains)
+    }
+
+    /// The thresholds of `domain` (or `real_complete`) in `unit`; `None` for all units.
+    pub fn thresholds_for(&self, unit: Option<&str>, domain: &str) -> &Thresholds {
+        unit.and_then(|u| self.thresholds_by_unit.get(u))
+            .and_then(|domains| domains.get(domain))
+            .unwrap_or(&self.thresholds)
     }
 
     /// `name@version`, as results and reports name it.
@@ -105,8 +257,172 @@ impl Profile {
     }
 }
 
+fn check_thresholds(field: &str, thresholds: &Thresholds) -> Result<(), ProfileError> {
+    let in_range = |v: f64| (0.0..=1.0).contains(&v);
+    if !in_range(thresholds.warn_below) || !in_range(thresholds.fail_below) {
+        return Err(ProfileError::new(
+            field,
+            "thresholds are rates between 0 and 1",
+        ));
+    }
+    if thresholds.fail_below > thresholds.warn_below {
+        return Err(ProfileError::new(
+            format!("{field}.fail_below"),
+            "must not be above warn_below",
+        ));
+    }
+    Ok(())
+}
+
 impl Default for Profile {
     fn default() -> Self {
         Profile::phec_real()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn default_document() -> Value {
+        serde_json::from_str(PHEC_REAL_JSON).unwrap()
+    }
+
+    fn error_of(document: Value) -> ProfileError {
+        Profile::from_json(&document.to_string()).expect_err("the profile is rejected")
+    }
+
+    #[test]
+    fn the_shipped_default_is_phec_real_version_1_with_the_spec_defaults() {
+        let profile = Profile::phec_real();
+        assert_eq!(profile.id(), "phec-real@1");
+        assert_eq!(profile.question_format, QuestionFormat::Omb1997);
+        assert_eq!((profile.self_report_age, profile.adult_age), (12, 18));
+        assert_eq!(profile.recollection_months, 24);
+        assert_eq!(
+            profile.thresholds,
+            Thresholds {
+                warn_below: 0.9,
+                fail_below: 0.8
+            }
+        );
+        assert_eq!(profile.required_in("ED"), &profile.required_domains);
+        assert!(profile.severity.is_empty());
+    }
+
+    #[test]
+    fn each_kind_of_mistake_names_its_field() {
+        type Mistake = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Mistake, &str)> = vec![
+            (Box::new(|d| d["colour"] = json!("blue")), "colour"),
+            (
+                Box::new(|d| d["self_report_age"] = json!("twelve")),
+                "self_report_age",
+            ),
+            (
+                Box::new(|d| {
+                    d.as_object_mut().unwrap().remove("adult_age");
+                }),
+                "adult_age",
+            ),
+            (
+                Box::new(|d| d["question_format"] = json!("census")),
+                "question_format",
+            ),
+            (
+                Box::new(|d| d["thresholds"]["warn_below"] = json!(1.5)),
+                "thresholds",
+            ),
+            (
+                Box::new(|d| d["thresholds"]["fail_below"] = json!(0.95)),
+                "thresholds.fail_below",
+            ),
+            (
+                Box::new(|d| d["severity"] = json!({"NOT_A_RULE": "off"})),
+                "severity.NOT_A_RULE",
+            ),
+            (
+                Box::new(|d| d["severity"] = json!({"RACE_MISSING": "loud"})),
+                "severity.RACE_MISSING",
+            ),
+            (
+                Box::new(|d| d["self_report_age"] = json!(18)),
+                "self_report_age",
+            ),
+            (Box::new(|d| d["version"] = json!(0)), "version"),
+            (Box::new(|d| d["name"] = json!("a@b")), "name"),
+            (
+                Box::new(|d| {
+                    d["thresholds_by_unit"] =
+                        json!({"ED": {"sogi": {"warn_below": 0.5, "fail_below": 0.4}}})
+                }),
+                "thresholds_by_unit.ED.sogi",
+            ),
+            (
+                Box::new(|d| d["required_domains"]["all"] = json!(["race", "collection"])),
+                "required_domains",
+            ),
+            (
+                Box::new(|d| d["required_domains"]["all"] = json!(["race", "hobbies"])),
+                "required_domains.all[1]",
+            ),
+            (
+                Box::new(|d| d["required_domains_by_unit"] = json!({"ED": {"all": ["race"]}})),
+                "required_domains_by_unit.ED.minors",
+            ),
+        ];
+        for (mistake, field) in cases {
+            let mut document = default_document();
+            mistake(&mut document);
+            let error = error_of(document);
+            assert_eq!(error.field, field, "{error}");
+            assert!(error.to_string().contains("profile field"), "{error}");
+        }
+    }
+
+    #[test]
+    fn severity_overrides_change_or_silence_a_rule() {
+        let mut document = default_document();
+        document["severity"] =
+            json!({"RACE_HISPANIC_AS_RACE": "warning", "GRANULAR_ETHNICITY_MISSING": "off"});
+        let profile = Profile::from_json(&document.to_string()).unwrap();
+        assert_eq!(
+            profile.severity_of(&catalog::RACE_HISPANIC_AS_RACE, Severity::Error),
+            Some(Severity::Warning)
+        );
+        assert_eq!(
+            profile.severity_of(&catalog::GRANULAR_ETHNICITY_MISSING, Severity::Info),
+            None
+        );
+        assert_eq!(
+            profile.severity_of(&catalog::RACE_MISSING, Severity::Warning),
+            Some(Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn units_can_have_their_own_required_domains_and_thresholds() {
+        let mut document = default_document();
+        document["required_domains_by_unit"] =
+            json!({"ED": {"all": ["race", "ethnicity", "language", "interpreter"], "minors": []}});
+        document["thresholds_by_unit"] =
+            json!({"NICU": {"caregiver_language": {"warn_below": 0.99, "fail_below": 0.95}}});
+        let profile = Profile::from_json(&document.to_string()).unwrap();
+        assert!(profile.required_in("ED").minors.is_empty());
+        assert_eq!(profile.required_in("NICU").minors.len(), 2);
+        assert_eq!(
+            profile
+                .thresholds_for(Some("NICU"), "caregiver_language")
+                .warn_below,
+            0.99
+        );
+        assert_eq!(profile.thresholds_for(Some("NICU"), "race").warn_below, 0.9);
+        assert_eq!(
+            profile
+                .thresholds_for(None, "caregiver_language")
+                .warn_below,
+            0.9
+        );
     }
 }

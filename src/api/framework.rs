@@ -23,6 +23,10 @@ pub fn document(profile: &Profile) -> Value {
             "thresholds": profile.thresholds,
             "required_domains": profile.required_domains,
             "broad_macrolanguages": profile.broad_macrolanguages,
+            "description": profile.description,
+            "severity": profile.severity,
+            "required_domains_by_unit": profile.required_domains_by_unit,
+            "thresholds_by_unit": profile.thresholds_by_unit,
         },
         "rules": catalog::ALL,
         "code_sets": {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::profile::Profile;
+use crate::profile::{Profile, Thresholds};
 use crate::rules::{Domain, DomainStatus};
 use crate::store::aggregates::Counts;
 
@@ -53,10 +53,10 @@ impl DomainCounts {
         self.invalid += other.invalid;
     }
 
-    fn judge(&mut self, patients: i64, profile: &Profile) {
+    fn judge(&mut self, patients: i64, thresholds: &Thresholds) {
         let complete = self.complete + self.declined;
         self.rate = rate(complete, patients);
-        self.threshold = judge(complete, patients, profile);
+        self.threshold = judge(complete, patients, thresholds);
     }
 
     /// The count of one status.
@@ -137,8 +137,8 @@ pub struct CompletenessReport {
 
 /// The threshold verdict on the exact ratio (the shown rate is rounded to 4 places, and
 /// 0.79998 must fail a 0.80 threshold even though it shows as 0.8).
-fn judge(count: i64, patients: i64, profile: &Profile) -> Option<&'static str> {
-    (patients > 0).then(|| profile.thresholds.judge(count as f64 / patients as f64))
+fn judge(count: i64, patients: i64, thresholds: &Thresholds) -> Option<&'static str> {
+    (patients > 0).then(|| thresholds.judge(count as f64 / patients as f64))
 }
 
 fn rate(count: i64, patients: i64) -> Option<f64> {
@@ -208,21 +208,29 @@ pub fn build(
             .top_rules
             .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
         report.top_rules.truncate(TOP_RULES);
+        let unit = Some(report.unit.as_str());
         for (domain, counts) in report.domains.iter_mut() {
-            counts.judge(report.patients, profile);
+            counts.judge(report.patients, profile.thresholds_for(unit, domain));
             total.domains.entry(domain).or_default().merge(counts);
         }
         report.real_complete.rate = rate(report.real_complete.count, report.patients);
-        report.real_complete.threshold =
-            judge(report.real_complete.count, report.patients, profile);
+        report.real_complete.threshold = judge(
+            report.real_complete.count,
+            report.patients,
+            profile.thresholds_for(unit, "real_complete"),
+        );
         total.patients += report.patients;
         total.real_complete.count += report.real_complete.count;
     }
     for counts in total.domains.values_mut() {
-        counts.judge(total.patients, profile);
+        counts.judge(total.patients, &profile.thresholds);
     }
     total.real_complete.rate = rate(total.real_complete.count, total.patients);
-    total.real_complete.threshold = judge(total.real_complete.count, total.patients, profile);
+    total.real_complete.threshold = judge(
+        total.real_complete.count,
+        total.patients,
+        &profile.thresholds,
+    );
     CompletenessReport {
         generated_at,
         profile: profile.id(),
@@ -252,9 +260,10 @@ mod tests {
         let profile = Profile::phec_real();
         // 39,999 / 50,000 = 0.79998: shown as 0.8, but below the 0.80 fail threshold.
         assert_eq!(rate(39_999, 50_000), Some(0.8));
-        assert_eq!(judge(39_999, 50_000, &profile), Some("fail"));
-        assert_eq!(judge(40_000, 50_000, &profile), Some("warn"));
-        assert_eq!(judge(45_000, 50_000, &profile), Some("pass"));
-        assert_eq!(judge(0, 0, &profile), None);
+        let thresholds = &profile.thresholds;
+        assert_eq!(judge(39_999, 50_000, thresholds), Some("fail"));
+        assert_eq!(judge(40_000, 50_000, thresholds), Some("warn"));
+        assert_eq!(judge(45_000, 50_000, thresholds), Some("pass"));
+        assert_eq!(judge(0, 0, thresholds), None);
     }
 }

@@ -124,6 +124,7 @@ fn serve_help_documents_every_setting_with_its_variable() {
         "REALDQ_BATCH_CHUNK",
         "REALDQ_WORKERS",
         "REALDQ_LOG_FORMAT",
+        "REALDQ_PROFILE",
     ] {
         assert!(help.contains(variable), "--help names {variable}");
     }
@@ -142,4 +143,75 @@ fn a_bad_setting_stops_the_service_naming_it() {
         stderr.contains("pool-size") || stderr.contains("REALDQ_DB_POOL_SIZE"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_bad_profile_stops_the_service_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profile.json");
+    let mut profile: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/schemas/profiles/phec-real.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    profile["thresholds"]["fail_below"] = json!(0.95);
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let output = real_dq()
+        .arg("serve")
+        .env("REALDQ_PROFILE", &path)
+        .env("REALDQ_DATABASE_URL", dir.path().join("x.db"))
+        .env("REALDQ_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("profile field `thresholds.fail_below`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_applies_the_profile_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profile.json");
+    let mut profile: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/schemas/profiles/phec-real.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    profile["name"] = json!("children-hospital-x");
+    profile["version"] = json!(3);
+    profile["severity"] = json!({"RACE_HISPANIC_AS_RACE": "warning"});
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let mut record = complete_record("A", "ED");
+    record["race"]["codes"] = json!([{"code": "2106-3"}, {"code": "2135-2"}]);
+    let mut child = real_dq()
+        .args(["validate", "-", "--profile"])
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(record.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the override makes the record valid"
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["profile"], "children-hospital-x@3");
+    assert_eq!(result["findings"][0]["severity"], "warning");
 }

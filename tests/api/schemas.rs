@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, TestApp};
 
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "record",
     "result",
     "completeness-report",
@@ -17,6 +17,7 @@ const FILES: [&str; 7] = [
     "batch-line",
     "records-page",
     "framework",
+    "profile",
 ];
 
 fn load(name: &str) -> Value {
@@ -58,6 +59,19 @@ fn every_schema_is_valid_json_schema_2020_12() {
         );
         jsonschema::meta::validate(&schema).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
+}
+
+#[test]
+fn the_profile_schema_accepts_the_shipped_profile_and_rejects_a_bad_one() {
+    let validator = validator("profile");
+    let path = format!(
+        "{}/schemas/profiles/phec-real.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut profile: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(validator.is_valid(&profile));
+    profile["severity"] = json!({"RACE_MISSING": "loud"});
+    assert!(!validator.is_valid(&profile));
 }
 
 #[test]

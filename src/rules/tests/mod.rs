@@ -11,6 +11,7 @@ mod caregivers;
 mod collection;
 mod ethnicity;
 mod language;
+mod profiles;
 mod race;
 mod rollup;
 mod statuses;
