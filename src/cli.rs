@@ -50,6 +50,9 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print Markdown (the source of docs/rules.md).
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
         #[command(flatten)]
         profile: ProfileSettings,
     },
@@ -75,9 +78,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             out.flush()?;
             Ok(0)
         }
-        Command::Rules { json, profile } => {
+        Command::Rules {
+            json,
+            markdown,
+            profile,
+        } => {
             let profile = profile.load()?;
-            if json {
+            if markdown {
+                print!("{}", crate::rules::docs::markdown());
+            } else if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&crate::api::framework::document(&profile))?

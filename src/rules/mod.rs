@@ -8,6 +8,7 @@ pub mod caregivers;
 pub mod catalog;
 pub mod codes;
 pub mod collection;
+pub mod docs;
 pub mod ethnicity;
 pub mod language;
 pub mod race;

@@ -1,0 +1,55 @@
+//! `docs/rules.md`, generated from the catalog (`real-dq rules --markdown`); a test fails
+//! when the file and the code disagree.
+
+use std::fmt::Write;
+
+use super::{catalog, Domain};
+
+/// The rule catalog as Markdown.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# Rule catalog\n\n");
+    out.push_str(
+        "Generated from `src/rules/catalog.rs` by `real-dq rules --markdown > docs/rules.md`; \
+         do not edit by hand (a test compares this file with the code).\n\n\
+         Rule IDs are a stable public contract. Severities are the defaults; a profile may \
+         override them or turn a rule off.\n",
+    );
+    let domains = Domain::STATUS_DOMAINS.iter().chain([&Domain::Collection]);
+    for domain in domains {
+        let rules: Vec<_> = catalog::ALL
+            .iter()
+            .filter(|r| r.domain == *domain)
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "\n## Domain `{}`\n", domain.as_str());
+        for rule in rules {
+            let _ = write!(
+            out,
+            "\n### {}\n\n- **Severity:** {}\n- **Fires when:** {}\n- **Why it matters:** {}\n- **Source:** {}\n- **Hint for staff:** {}\n",
+            rule.id,
+            rule.severity.as_str(),
+            rule.description,
+            rule.why,
+            rule.source,
+            rule.hint
+        );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_rules_md_is_what_the_catalog_generates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+        let file = std::fs::read_to_string(path).expect("docs/rules.md exists");
+        assert!(
+            file == super::markdown(),
+            "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
+        );
+    }
+}
