@@ -15,15 +15,24 @@ use crate::store::queries::{self, ListFilter};
 
 const JSON_TYPES: &[&str] = &["application/json"];
 
+/// Reads one JSON record from the request and validates it.
+async fn read_and_validate(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<pipeline::Validated, ApiError> {
+    require_content_type(req, JSON_TYPES, "application/json")?;
+    let body = read_limited(req, payload, state.limits.max_record_bytes).await?;
+    Ok(pipeline::validate_json(&body, &state.context(Utc::now()))?)
+}
+
 /// `POST /v1/validate`: validate one record, store nothing.
 pub async fn validate(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_content_type(&req, JSON_TYPES, "application/json")?;
-    let body = read_limited(&req, payload, state.limits.max_record_bytes).await?;
-    let validated = pipeline::validate_json(&body, &state.context(Utc::now()))?;
+    let validated = read_and_validate(&req, payload, &state).await?;
     let result = validated.result(&state.profile_id);
     tracing::info!(unit = %validated.record.unit, status = validated.outcome.status.as_str(),
         findings = validated.outcome.findings.len(), "record validated");
@@ -36,9 +45,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_content_type(&req, JSON_TYPES, "application/json")?;
-    let body = read_limited(&req, payload, state.limits.max_record_bytes).await?;
-    let validated = pipeline::validate_json(&body, &state.context(Utc::now()))?;
+    let validated = read_and_validate(&req, payload, &state).await?;
     let prepared = pipeline::prepare(&validated, &state.profile_id);
     let tail = prepared.result_tail.clone();
     let received_at = Utc::now().timestamp_micros();

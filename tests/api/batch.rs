@@ -6,6 +6,29 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, Db, TestApp};
 
+/// Posts a batch as a chunked stream of `pieces` (no Content-Length); returns the answers.
+async fn post_streamed(app: &TestApp, pieces: Vec<String>) -> Vec<Value> {
+    let chunks: Vec<Result<String, std::io::Error>> = pieces.into_iter().map(Ok).collect();
+    let response = app
+        .client
+        .post(app.url("/v1/records/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn ndjson(records: &[Value]) -> String {
     records.iter().map(|r| format!("{r}\n")).collect()
 }
@@ -135,26 +158,7 @@ async fn a_batch_that_outgrows_its_cap_while_streaming_ends_with_413_after_commi
         .collect();
     let body = ndjson(&records);
     // No Content-Length: a chunked stream, so the cap is found while reading.
-    let chunks: Vec<Result<String, std::io::Error>> =
-        body.lines().map(|l| Ok(format!("{l}\n"))).collect();
-    let response = app
-        .client
-        .post(app.url("/v1/records/batch"))
-        .header("content-type", "application/x-ndjson")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let answers: Vec<Value> = response
-        .text()
-        .await
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let answers = post_streamed(&app, body.lines().map(|l| format!("{l}\n")).collect()).await;
     let last = answers.last().unwrap();
     assert_eq!(last["error"]["code"], "payload_too_large");
     let stored = answers.iter().filter(|a| a.get("result").is_some()).count();
@@ -174,24 +178,7 @@ async fn lines_that_fit_under_the_cap_are_kept_when_one_read_crosses_it() {
     let line_length = body.lines().next().unwrap().len() + 1;
     let fitting = 4_000 / line_length;
     // One stream item, no Content-Length: the whole body arrives in one read.
-    let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(body)];
-    let response = app
-        .client
-        .post(app.url("/v1/records/batch"))
-        .header("content-type", "application/x-ndjson")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
-        .send()
-        .await
-        .unwrap();
-    let answers: Vec<Value> = response
-        .text()
-        .await
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let answers = post_streamed(&app, vec![body]).await;
     assert_eq!(answers.len(), fitting + 1);
     assert!(answers[..fitting]
         .iter()

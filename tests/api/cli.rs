@@ -7,6 +7,15 @@ use serde_json::{json, Value};
 
 use crate::helpers::{bare_record, complete_record};
 
+/// The shipped default profile document, to edit in a test.
+fn shipped_profile() -> Value {
+    let path = format!(
+        "{}/schemas/profiles/phec-real.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn real_dq() -> Command {
     Command::new(env!("CARGO_BIN_EXE_real-dq"))
 }
@@ -149,14 +158,7 @@ fn a_bad_setting_stops_the_service_naming_it() {
 fn a_bad_profile_stops_the_service_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profile.json");
-    let mut profile: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/schemas/profiles/phec-real.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let mut profile = shipped_profile();
     profile["thresholds"]["fail_below"] = json!(0.95);
     std::fs::write(&path, profile.to_string()).unwrap();
     let output = real_dq()
@@ -178,14 +180,7 @@ fn a_bad_profile_stops_the_service_naming_the_field() {
 fn validate_applies_the_profile_it_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profile.json");
-    let mut profile: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/schemas/profiles/phec-real.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let mut profile = shipped_profile();
     profile["name"] = json!("children-hospital-x");
     profile["version"] = json!(3);
     profile["severity"] = json!({"RACE_HISPANIC_AS_RACE": "warning"});
