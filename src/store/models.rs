@@ -1,13 +1,14 @@
-//! Row types: what the store writes and reads. They never go out as JSON; the API
-//! builds its own wire types.
+//! Row types: what the store writes. They never go out as JSON; the API builds its own
+//! wire types. Inserts go through column tuples built from them (see `ingest.rs`: only
+//! tuples give SQLite a true multi-row INSERT); `NewCurrentState` is also the changeset
+//! of a replacement.
 
 use diesel::prelude::*;
 
-use super::schema::{current_findings, current_state, records};
+use super::schema::current_state;
 
 /// A new history row.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = records)]
+#[derive(Debug, Clone)]
 pub struct NewRecord<'a> {
     /// Record UUID.
     pub id: &'a str,
@@ -34,7 +35,7 @@ pub struct NewRecord<'a> {
 }
 
 /// A new or replacing current-state row.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = current_state)]
 pub struct NewCurrentState<'a> {
     /// Sending system.
@@ -68,8 +69,7 @@ pub struct NewCurrentState<'a> {
 }
 
 /// One rule fired on a current record.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = current_findings)]
+#[derive(Debug, Clone)]
 pub struct NewCurrentFinding<'a> {
     /// The record.
     pub record_id: &'a str,

@@ -16,6 +16,19 @@ fn shipped_profile() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Runs `real-dq validate - [extra]` with `input` on standard input.
+fn validate_stdin(input: &[u8], extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let mut child = real_dq()
+        .args(["validate", "-"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn real_dq() -> Command {
     Command::new(env!("CARGO_BIN_EXE_real-dq"))
 }
@@ -30,19 +43,7 @@ fn validate_reads_ndjson_from_stdin_and_exits_1_when_a_record_is_invalid() {
         bare_record("B", "ED"),
         invalid
     );
-    let mut child = real_dq()
-        .args(["validate", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = validate_stdin(input.as_bytes(), &[]);
     assert_eq!(output.status.code(), Some(1));
     let results: Vec<Value> = String::from_utf8(output.stdout)
         .unwrap()
@@ -73,19 +74,7 @@ fn validate_reads_one_pretty_printed_record_from_a_file_and_exits_0_when_valid()
 
 #[test]
 fn validate_reports_rejected_lines_and_exits_1() {
-    let mut child = real_dq()
-        .args(["validate", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"{\"source\": \"x\"}\nnot json\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = validate_stdin(b"{\"source\": \"x\"}\nnot json\n", &[]);
     assert_eq!(output.status.code(), Some(1));
     let lines: Vec<Value> = String::from_utf8(output.stdout)
         .unwrap()
@@ -187,20 +176,10 @@ fn validate_applies_the_profile_it_is_given() {
     std::fs::write(&path, profile.to_string()).unwrap();
     let mut record = complete_record("A", "ED");
     record["race"]["codes"] = json!([{"code": "2106-3"}, {"code": "2135-2"}]);
-    let mut child = real_dq()
-        .args(["validate", "-", "--profile"])
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(record.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = validate_stdin(
+        record.to_string().as_bytes(),
+        &["--profile".as_ref(), path.as_os_str()],
+    );
     assert_eq!(
         output.status.code(),
         Some(0),
