@@ -2,13 +2,14 @@
 //! no clock, no database; the CLI, HTTP and (later) FHIR and HL7 paths all call it.
 
 use crate::codesets::cdcrec::Spd15Category;
+use crate::profile::QuestionFormat;
 use crate::record::Record;
 use crate::rules::codes::Place;
 use crate::rules::language::LanguagePlace;
 use crate::rules::rollup::{self, Omb1997};
 use crate::rules::{
-    caregivers, collection, ethnicity, language, race, Context, Domain, DomainStatus, Finding,
-    Severity,
+    caregivers, collection, combined, ethnicity, language, mapping, race, Context, Domain,
+    DomainStatus, Finding, Severity,
 };
 
 /// Whether a record is usable for equity measurement.
@@ -77,23 +78,38 @@ pub struct Outcome {
 /// Validates one record.
 pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     let mut findings = Vec::with_capacity(16);
-    let race_place = Place {
-        prefix: "race",
-        domain: Domain::Race,
-        completeness: true,
+    // Local codes the profile maps are validated as their targets.
+    let mapped = mapping::apply(record, ctx, &mut findings);
+    let record = mapped.as_ref().unwrap_or(record);
+    let (races, ethnicities, race_status, ethnicity_status) = match ctx.profile.question_format {
+        QuestionFormat::Omb1997 => two_questions(record, ctx, &mut findings),
+        QuestionFormat::Spd15 => {
+            let race_place = Place {
+                prefix: "race",
+                domain: Domain::Race,
+                completeness: true,
+            };
+            let ethnicity_place = Place {
+                prefix: "ethnicity",
+                domain: Domain::Ethnicity,
+                completeness: true,
+            };
+            let answer = combined::check(
+                record.race.as_ref(),
+                record.ethnicity.as_ref(),
+                &race_place,
+                &ethnicity_place,
+                ctx,
+                &mut findings,
+            );
+            (
+                answer.races,
+                answer.ethnicities,
+                answer.status,
+                answer.status,
+            )
+        }
     };
-    let ethnicity_place = Place {
-        prefix: "ethnicity",
-        domain: Domain::Ethnicity,
-        completeness: true,
-    };
-    let races = race::check(record.race.as_ref(), ctx, &race_place, &mut findings);
-    let ethnicities = ethnicity::check(
-        record.ethnicity.as_ref(),
-        ctx,
-        &ethnicity_place,
-        &mut findings,
-    );
     ethnicity::granular(&races, &ethnicities, &mut findings);
     let language = language::check(
         record.language.as_ref(),
@@ -118,16 +134,9 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
         },
     );
 
-    let answered = |answer: &Option<crate::record::wire::CodedAnswer>| match answer {
-        Some(a) if !a.codes.is_empty() => DomainStatus::Complete,
-        Some(a) => a
-            .null_flavor
-            .map_or(DomainStatus::Missing, DomainStatus::of_null),
-        None => DomainStatus::Missing,
-    };
     let raw = [
-        (Domain::Race, answered(&record.race)),
-        (Domain::Ethnicity, answered(&record.ethnicity)),
+        (Domain::Race, race_status),
+        (Domain::Ethnicity, ethnicity_status),
         (Domain::Language, language.language),
         (Domain::Interpreter, language.interpreter),
         (Domain::Caregivers, caregivers.caregivers),
@@ -179,5 +188,47 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
         omb_1997,
         spd15,
         real_complete,
+    }
+}
+
+/// Race and ethnicity as the OMB 1997 two questions: concepts and statuses of each.
+fn two_questions<'c>(
+    record: &Record,
+    ctx: &Context<'c>,
+    findings: &mut Vec<Finding>,
+) -> (
+    Vec<&'c crate::codesets::cdcrec::Concept>,
+    Vec<&'c crate::codesets::cdcrec::Concept>,
+    DomainStatus,
+    DomainStatus,
+) {
+    let race_place = Place {
+        prefix: "race",
+        domain: Domain::Race,
+        completeness: true,
+    };
+    let ethnicity_place = Place {
+        prefix: "ethnicity",
+        domain: Domain::Ethnicity,
+        completeness: true,
+    };
+    let races = race::check(record.race.as_ref(), ctx, &race_place, findings);
+    let ethnicities = ethnicity::check(record.ethnicity.as_ref(), ctx, &ethnicity_place, findings);
+    (
+        races,
+        ethnicities,
+        answered(record.race.as_ref()),
+        answered(record.ethnicity.as_ref()),
+    )
+}
+
+/// The status an answer supports before error findings: codes, a null value, or nothing.
+fn answered(answer: Option<&crate::record::wire::CodedAnswer>) -> DomainStatus {
+    match answer {
+        Some(a) if !a.codes.is_empty() => DomainStatus::Complete,
+        Some(a) => a
+            .null_flavor
+            .map_or(DomainStatus::Missing, DomainStatus::of_null),
+        None => DomainStatus::Missing,
     }
 }

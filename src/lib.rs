@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod codemap;
 pub mod codesets;
 pub mod config;
 pub mod engine;

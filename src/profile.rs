@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codemap::{CodeMaps, MapField, MapIndex};
+use crate::codesets::CodeSets;
 use crate::rules::{catalog, Domain, Severity};
 
 /// The default profile document.
@@ -106,6 +108,12 @@ pub struct Profile {
     pub broad_macrolanguages: Vec<String>,
     /// How far in the future `recorded_at` may be (clock skew), in minutes.
     pub future_tolerance_minutes: i64,
+    /// Local codes mapped to standard ones before validation.
+    #[serde(default)]
+    pub code_maps: CodeMaps,
+    /// `code_maps`, compiled for lookups.
+    #[serde(skip)]
+    pub(crate) maps: MapIndex,
 }
 
 /// What is wrong with a profile document.
@@ -159,7 +167,9 @@ impl Profile {
                     }
                 }
             })?;
+        let mut profile = profile;
         profile.check()?;
+        profile.maps = MapIndex::build(&profile.code_maps, CodeSets::get());
         Ok(profile)
     }
 
@@ -223,7 +233,45 @@ impl Profile {
         for (unit, domains) in &self.required_domains_by_unit {
             collection(format!("required_domains_by_unit.{unit}"), domains)?;
         }
+        self.check_maps()
+    }
+
+    /// Every map entry turns a value that is not standard into one that is.
+    fn check_maps(&self) -> Result<(), ProfileError> {
+        let maps = &self.code_maps;
+        let scopes = std::iter::once((
+            "code_maps".to_string(),
+            [
+                (MapField::Race, &maps.race),
+                (MapField::Ethnicity, &maps.ethnicity),
+                (MapField::Language, &maps.language),
+            ],
+        ))
+        .chain(maps.by_source.iter().map(|(source, fields)| {
+            (
+                format!("code_maps.by_source.{source}"),
+                [
+                    (MapField::Race, &fields.race),
+                    (MapField::Ethnicity, &fields.ethnicity),
+                    (MapField::Language, &fields.language),
+                ],
+            )
+        }));
+        for (scope, fields) in scopes {
+            for (field, entries) in fields {
+                for (from, to) in entries {
+                    let at = format!("{scope}.{}.{from}", field.as_str());
+                    check_map_entry(field, from, to)
+                        .map_err(|message| ProfileError::new(at, message))?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The compiled code maps.
+    pub fn maps(&self) -> &MapIndex {
+        &self.maps
     }
 
     /// The severity a rule reports at under this profile; `None` when it is off.
@@ -254,6 +302,37 @@ impl Profile {
     /// `name@version`, as results and reports name it.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+}
+
+fn check_map_entry(field: MapField, from: &str, to: &str) -> Result<(), String> {
+    let codes = CodeSets::get();
+    if from.trim().is_empty() {
+        return Err("a local code must not be blank".into());
+    }
+    match field {
+        MapField::Race | MapField::Ethnicity => {
+            if codes.cdcrec.lookup(from.trim()).is_ok() {
+                return Err("is already a CDCREC code; only non-standard codes are mapped".into());
+            }
+            codes
+                .cdcrec
+                .lookup(to.trim())
+                .map(|_| ())
+                .map_err(|_| format!("maps to \"{to}\", which is not a CDCREC code"))
+        }
+        MapField::Language => {
+            if codes.languages.check(from.trim()).is_ok() {
+                return Err(
+                    "is already a registered BCP 47 tag; only non-standard codes are mapped".into(),
+                );
+            }
+            match codes.languages.check(to.trim()) {
+                Ok(tag) if tag.deprecated.is_none() => Ok(()),
+                Ok(_) => Err(format!("maps to \"{to}\", which is deprecated")),
+                Err(_) => Err(format!("maps to \"{to}\", which is not a valid BCP 47 tag")),
+            }
+        }
     }
 }
 

@@ -27,8 +27,9 @@ pub fn document(profile: &Profile) -> Value {
             "severity": profile.severity,
             "required_domains_by_unit": profile.required_domains_by_unit,
             "thresholds_by_unit": profile.thresholds_by_unit,
+            "code_maps": profile.code_maps,
         },
-        "rules": catalog::ALL,
+        "rules": catalog::ALL.iter().map(|rule| rule_in_force(rule, profile)).collect::<Vec<_>>(),
         "code_sets": {
             "cdcrec": {
                 "name": "CDC Race & Ethnicity Code Set (urn:oid:2.16.840.1.113883.6.238)",
@@ -50,6 +51,22 @@ pub fn document(profile: &Profile) -> Value {
             },
         },
     })
+}
+
+/// A catalogued rule as the profile runs it: the severity in force (`off` when turned
+/// off) beside the default, and whether it applies under the profile's question format.
+fn rule_in_force(rule: &catalog::Rule, profile: &Profile) -> Value {
+    let mut value = serde_json::to_value(rule).expect("a rule serialises");
+    let in_force = if rule.applies_in(profile.question_format) {
+        profile
+            .severity_of(rule, rule.severity)
+            .map_or("off", |s| s.as_str())
+    } else {
+        "off"
+    };
+    value["default_severity"] = json!(rule.severity);
+    value["severity"] = json!(in_force);
+    value
 }
 
 /// `GET /v1/framework`.

@@ -34,6 +34,8 @@ pub const OTHER_RACE: &str = "2131-1";
 pub const HISPANIC: &str = "2135-2";
 /// OMB ethnicity category: Not Hispanic or Latino.
 pub const NOT_HISPANIC: &str = "2186-5";
+/// Middle Eastern or North African: under White in CDCREC, a category of its own in SPD-15.
+pub const MENA: &str = "2118-8";
 /// The five OMB 1997 race categories, in report order.
 pub const OMB_RACE_CATEGORIES: [&str; 5] = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3"];
 /// CDCREC concepts filed under White that SPD-15 moves to Middle Eastern or North African.

@@ -7,7 +7,8 @@ use crate::record::wire::CaregiverWire;
 use super::catalog;
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
-use super::{ethnicity, race, Context, Domain, DomainStatus, Finding};
+use super::{combined, ethnicity, race, Context, Domain, DomainStatus, Finding};
+use crate::profile::QuestionFormat;
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,17 @@ fn codes(caregiver: &CaregiverWire, index: usize, ctx: &Context<'_>, out: &mut V
         domain: Domain::Caregivers,
         completeness: false,
     };
+    if ctx.profile.question_format == QuestionFormat::Spd15 {
+        combined::check(
+            caregiver.race.as_ref(),
+            caregiver.ethnicity.as_ref(),
+            &place(&race_prefix),
+            &place(&ethnicity_prefix),
+            ctx,
+            out,
+        );
+        return;
+    }
     let _: Vec<&Concept> = race::check(caregiver.race.as_ref(), ctx, &place(&race_prefix), out);
     let _: Vec<&Concept> = ethnicity::check(
         caregiver.ethnicity.as_ref(),

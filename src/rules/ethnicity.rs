@@ -40,6 +40,13 @@ pub fn check<'c>(
         };
         out.push(finding.in_domain(place.domain));
     }
+    consistency(&ethnicities, place, out);
+    ethnicities
+}
+
+/// ETHNICITY_CONFLICT, ETHNICITY_DETAILED_CONFLICT and ETHNICITY_DETAILED_WITHOUT_CATEGORY
+/// over the ethnicity concepts of an answer (under SPD-15, of the combined answer).
+pub fn consistency(ethnicities: &[&Concept], place: &Place<'_>, out: &mut Vec<Finding>) {
     let has = |code: &str| ethnicities.iter().any(|c| c.code == code);
     let path = format!("{}.codes", place.prefix);
     let detailed_hispanic: Vec<&&Concept> = ethnicities
@@ -83,7 +90,6 @@ pub fn check<'c>(
             );
         }
     }
-    ethnicities
 }
 
 /// GRANULAR_ETHNICITY_MISSING: categories recorded, but no detailed race or ethnicity.

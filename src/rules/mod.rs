@@ -8,9 +8,11 @@ pub mod caregivers;
 pub mod catalog;
 pub mod codes;
 pub mod collection;
+pub mod combined;
 pub mod docs;
 pub mod ethnicity;
 pub mod language;
+pub mod mapping;
 pub mod race;
 pub mod rollup;
 

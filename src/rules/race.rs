@@ -1,6 +1,6 @@
 //! Race rules (domain `race`): OMB 1997 two-question format unless the profile says SPD-15.
 
-use crate::codesets::cdcrec::{Concept, Kind, Level, OTHER_RACE};
+use crate::codesets::cdcrec::{Concept, Kind, Level, Spd15Category, MENA, OTHER_RACE};
 use crate::profile::QuestionFormat;
 use crate::record::wire::CodedAnswer;
 
@@ -57,7 +57,7 @@ pub fn check<'c>(
             ),
         }
     }
-    detailed_without_category(&races, place, resolved_paths(&resolved), out);
+    detailed_without_category(&races, place, &resolved_paths(&resolved), omb_category, out);
     if !races.is_empty() && races.iter().all(|c| c.code == OTHER_RACE) {
         out.push(
             Finding::new(
@@ -71,27 +71,48 @@ pub fn check<'c>(
     races
 }
 
-fn resolved_paths(resolved: &[codes::Resolved<'_>]) -> Vec<(usize, String)> {
+/// The OMB 1997 category a detailed race needs beside it.
+pub fn omb_category(concept: &Concept) -> Option<&str> {
+    concept.omb_category.as_deref()
+}
+
+/// The SPD-15 category a detailed race needs beside it: Middle Eastern or North African
+/// (2118-8) for the MENA concepts, which SPD-15 moves out of White; OMB's otherwise.
+pub fn spd15_category(concept: &Concept) -> Option<&str> {
+    match concept.spd15 {
+        Some(Spd15Category::MiddleEasternOrNorthAfrican) if concept.code == MENA => None,
+        Some(Spd15Category::MiddleEasternOrNorthAfrican) => Some(MENA),
+        _ => concept.omb_category.as_deref(),
+    }
+}
+
+/// Positions and codes of resolved codes, to name a concept's path.
+pub fn resolved_paths(resolved: &[codes::Resolved<'_>]) -> Vec<(usize, String)> {
     resolved
         .iter()
         .map(|r| (r.index, r.concept.code.clone()))
         .collect()
 }
 
-/// RACE_DETAILED_WITHOUT_CATEGORY: a detailed race whose OMB category is not recorded.
-fn detailed_without_category(
+/// RACE_DETAILED_WITHOUT_CATEGORY: a detailed race whose category (by `category_of`:
+/// OMB 1997 or SPD-15) is not recorded.
+pub fn detailed_without_category(
     races: &[&Concept],
     place: &Place<'_>,
-    indexed: Vec<(usize, String)>,
+    indexed: &[(usize, String)],
+    category_of: fn(&Concept) -> Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     for concept in races {
         if concept.level != Level::Detailed || concept.kind != Kind::Race {
             continue;
         }
-        let Some(category) = concept.omb_category.as_deref() else {
+        let Some(category) = category_of(concept) else {
             continue;
         };
+        if category == concept.code {
+            continue;
+        }
         if races.iter().any(|c| c.code == category) {
             continue;
         }
@@ -104,7 +125,7 @@ fn detailed_without_category(
                 &catalog::RACE_DETAILED_WITHOUT_CATEGORY,
                 format!("{}.codes[{index}]", place.prefix),
                 format!(
-                    "{} {} is recorded without its OMB category {}",
+                    "{} {} is recorded without its category {}",
                     concept.code, concept.display, category
                 ),
             )

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::json;
+
 use crate::both;
+use crate::helpers::{profile_with, Db, TestApp};
 
 /// Rule IDs listed in RULES.md's catalog tables, expanding `X_MISSING / _UNKNOWN` shorthands.
 fn rules_in_spec(text: &str) -> BTreeSet<String> {
@@ -76,3 +79,57 @@ both!(
         assert_eq!(framework["code_sets"]["bcp47"]["version"], "2025-08-25");
     }
 );
+
+both!(
+    the_framework_shows_which_rules_are_off_under_the_active_profile,
+    |app| async move {
+        let framework = app.get_json("/v1/framework", 200).await;
+        let severity = |id: &str| {
+            framework["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id)
+                .map(|r| (r["severity"].clone(), r["default_severity"].clone()))
+                .unwrap()
+        };
+        // Under the default OMB 1997 profile the SPD-15 rule is off.
+        assert_eq!(
+            severity("RACE_ETHNICITY_MISSING"),
+            (json!("off"), json!("warning"))
+        );
+        assert_eq!(
+            severity("RACE_MISSING"),
+            (json!("warning"), json!("warning"))
+        );
+        assert_eq!(
+            framework["profile"]["code_maps"]["builtin"],
+            json!(["iso-639-2"])
+        );
+    }
+);
+
+#[actix_web::test]
+async fn an_spd15_profile_turns_the_two_question_rules_off_in_the_framework() {
+    let profile = profile_with(|p| {
+        p["question_format"] = json!("spd15");
+        p["severity"] = json!({"CODE_MAPPED": "off"});
+    });
+    let app = TestApp::spawn_with_profile(Db::Sqlite, profile)
+        .await
+        .unwrap();
+    let framework = app.get_json("/v1/framework", 200).await;
+    let rules = framework["rules"].as_array().unwrap();
+    let severity = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap()["severity"].clone();
+    for id in [
+        "RACE_MISSING",
+        "RACE_HISPANIC_AS_RACE",
+        "ETHNICITY_MISSING",
+        "ETHNICITY_RACE_CODE",
+        "CODE_MAPPED",
+    ] {
+        assert_eq!(severity(id), "off", "{id}");
+    }
+    assert_eq!(severity("RACE_ETHNICITY_MISSING"), "warning");
+    assert_eq!(framework["profile"]["question_format"], "spd15");
+}

@@ -144,10 +144,23 @@ impl TestApp {
 
     /// Spawns the app with adjusted settings.
     pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        Self::spawn_full(db, adjust, Profile::phec_real()).await
+    }
+
+    /// Spawns the app under a profile.
+    pub async fn spawn_with_profile(db: Db, profile: Profile) -> Option<TestApp> {
+        Self::spawn_full(db, |_| {}, profile).await
+    }
+
+    async fn spawn_full(
+        db: Db,
+        adjust: impl FnOnce(&mut Settings),
+        profile: Profile,
+    ) -> Option<TestApp> {
         let (url, guard) = fresh_database(db)?;
         let mut settings = Settings::for_database(&url);
         adjust(&mut settings);
-        let app = Application::build(&settings, Profile::phec_real()).expect("app builds");
+        let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run());
         Some(TestApp {
@@ -160,8 +173,13 @@ impl TestApp {
 
     /// Spawns the app on an existing database URL (the caller owns the database).
     pub async fn spawn_with_url(url: &str) -> TestApp {
+        Self::spawn_on_url(url, Profile::phec_real()).await
+    }
+
+    /// Spawns the app on an existing database URL under a profile.
+    pub async fn spawn_on_url(url: &str, profile: Profile) -> TestApp {
         let settings = Settings::for_database(url);
-        let app = Application::build(&settings, Profile::phec_real()).expect("app builds");
+        let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run());
         TestApp {
@@ -313,4 +331,13 @@ pub fn rules_of(result: &Value) -> Vec<String> {
         .iter()
         .map(|f| f["rule"].as_str().expect("rule").to_string())
         .collect()
+}
+
+/// The shipped profile with edits to its JSON document (parsed and checked like a file).
+pub fn profile_with(edit: impl FnOnce(&mut Value)) -> Profile {
+    let mut document: Value =
+        serde_json::from_str(include_str!("../../schemas/profiles/phec-real.json"))
+            .expect("the shipped profile is JSON");
+    edit(&mut document);
+    Profile::from_json(&document.to_string()).expect("the edited profile is valid")
 }

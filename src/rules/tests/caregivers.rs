@@ -2,6 +2,7 @@
 //! (domain `caregiver_language`).
 
 use super::*;
+use crate::profile::Profile;
 
 /// Born 2008-01-01: 18 when the base record was collected.
 fn adult(edit: impl FnOnce(&mut Value)) -> Record {
@@ -154,6 +155,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers"],
         domain: Domain::Caregivers,
         neighbour: adult_without_caregivers,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "CAREGIVER_RELATIONSHIP_INVALID",
@@ -161,6 +163,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].relationship"],
         domain: Domain::Caregivers,
         neighbour: relationship_guardian,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "CAREGIVER_NO_LEGAL_GUARDIAN",
@@ -168,6 +171,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers"],
         domain: Domain::Caregivers,
         neighbour: second_caregiver_is_legal_guardian,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_MISSING",
@@ -175,6 +179,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.preferred"],
         domain: CG,
         neighbour: cg_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_UNKNOWN",
@@ -182,6 +187,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.null_flavor"],
         domain: CG,
         neighbour: cg_not_asked,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_NOT_ASKED",
@@ -189,6 +195,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.null_flavor"],
         domain: CG,
         neighbour: cg_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_DECLINED",
@@ -196,6 +203,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.null_flavor"],
         domain: CG,
         neighbour: cg_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_CODE_INVALID",
@@ -203,6 +211,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.preferred"],
         domain: CG,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_CODE_DEPRECATED",
@@ -210,6 +219,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.preferred"],
         domain: CG,
         neighbour: cg_hebrew,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_TOO_BROAD_FOR_INTERPRETER",
@@ -217,6 +227,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.preferred"],
         domain: CG,
         neighbour: cg_mandarin,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "INTERPRETER_NEED_MISSING",
@@ -224,6 +235,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.interpreter_needed"],
         domain: CG,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "INTERPRETER_ENGLISH_CONFLICT",
@@ -231,6 +243,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.interpreter_needed"],
         domain: CG,
         neighbour: cg_english_without_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "NON_ENGLISH_NO_INTERPRETER",
@@ -238,6 +251,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.interpreter_needed"],
         domain: CG,
         neighbour: cg_english_without_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ENGLISH_PROFICIENCY_CONFLICT",
@@ -245,6 +259,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.english_proficiency"],
         domain: CG,
         neighbour: cg_not_well_with_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "WRITTEN_LANGUAGE_CODE_INVALID",
@@ -252,6 +267,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["caregivers[0].language.written"],
         domain: CG,
         neighbour: cg_written_valid,
+        profile: Profile::phec_real,
     },
 ];
 

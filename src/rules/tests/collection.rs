@@ -1,6 +1,7 @@
 //! Reporter, age and re-collection rules (domain `collection`, no status).
 
 use super::*;
+use crate::profile::Profile;
 
 fn reported_by(field: &str, reporter: &str) -> Record {
     edited(|r| r[field]["reported_by"] = json!(reporter))
@@ -88,6 +89,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.reported_by"],
         domain: C,
         neighbour: race_not_asked_without_reporter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "REPORTED_BY_STAFF_OBSERVATION",
@@ -95,6 +97,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.reported_by"],
         domain: C,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "SELF_REPORT_UNDER_AGE",
@@ -102,6 +105,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.reported_by"],
         domain: C,
         neighbour: twelve_year_old_self_report,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "SELF_REPORT_AGE_REACHED",
@@ -109,6 +113,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.reported_by", "ethnicity.reported_by"],
         domain: C,
         neighbour: still_eleven_after_caregiver_report,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RECOLLECTION_DUE",
@@ -116,6 +121,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["recorded_at"],
         domain: C,
         neighbour: collected_two_years_ago_to_the_second,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "BIRTH_DATE_MISSING",
@@ -123,6 +129,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["birth_date"],
         domain: C,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "BIRTH_DATE_INVALID",
@@ -130,6 +137,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["birth_date"],
         domain: C,
         neighbour: born_on_the_day_of_collection,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RECORDED_AT_IN_FUTURE",
@@ -137,6 +145,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["recorded_at"],
         domain: C,
         neighbour: five_minutes_ahead,
+        profile: Profile::phec_real,
     },
 ];
 

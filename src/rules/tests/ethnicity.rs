@@ -1,6 +1,7 @@
 //! Ethnicity rules (domain `ethnicity`) and the IOM's granular-ethnicity advice.
 
 use super::*;
+use crate::profile::Profile;
 
 fn ethnicity_codes(codes: Value) -> Record {
     edited(|r| r["ethnicity"]["codes"] = codes)
@@ -89,6 +90,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity"],
         domain: Domain::Ethnicity,
         neighbour: ethnicity_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_UNKNOWN",
@@ -96,6 +98,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.null_flavor"],
         domain: Domain::Ethnicity,
         neighbour: ethnicity_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_NOT_ASKED",
@@ -103,6 +106,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.null_flavor"],
         domain: Domain::Ethnicity,
         neighbour: ethnicity_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_DECLINED",
@@ -110,6 +114,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.null_flavor"],
         domain: Domain::Ethnicity,
         neighbour: ethnicity_not_asked,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_CODE_INVALID",
@@ -117,6 +122,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes[0].code"],
         domain: Domain::Ethnicity,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_ABSTRACT_CODE",
@@ -124,6 +130,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes[0]"],
         domain: Domain::Ethnicity,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_NULL_WITH_VALUES",
@@ -131,6 +138,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.null_flavor"],
         domain: Domain::Ethnicity,
         neighbour: ethnicity_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_CONFLICT",
@@ -138,6 +146,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes"],
         domain: Domain::Ethnicity,
         neighbour: hispanic_only,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_DETAILED_CONFLICT",
@@ -145,6 +154,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes"],
         domain: Domain::Ethnicity,
         neighbour: hispanic_mexican,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_DETAILED_WITHOUT_CATEGORY",
@@ -152,6 +162,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes"],
         domain: Domain::Ethnicity,
         neighbour: hispanic_mexican,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_RACE_CODE",
@@ -159,6 +170,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes[1]"],
         domain: Domain::Ethnicity,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_DISPLAY_MISMATCH",
@@ -166,6 +178,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes[0].display"],
         domain: Domain::Ethnicity,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ETHNICITY_DUPLICATE_CODE",
@@ -173,6 +186,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes[1]"],
         domain: Domain::Ethnicity,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "GRANULAR_ETHNICITY_MISSING",
@@ -180,6 +194,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["ethnicity.codes"],
         domain: Domain::Ethnicity,
         neighbour: categories_and_detailed_ethnicity,
+        profile: Profile::phec_real,
     },
 ];
 

@@ -1,6 +1,7 @@
 //! The patient's language-need rules (domains `language` and `interpreter`).
 
 use super::*;
+use crate::profile::Profile;
 
 fn language(value: Value) -> Record {
     edited(|r| r["language"] = value)
@@ -31,7 +32,7 @@ fn preferred(tag: &str, interpreter_needed: bool) -> Record {
 }
 
 fn unregistered_tag() -> Record {
-    preferred("spanish", true)
+    preferred("Espagnol", true)
 }
 
 fn underscore_tag() -> Record {
@@ -87,7 +88,7 @@ fn written(tag: &str) -> Record {
 }
 
 fn written_invalid() -> Record {
-    written("spanish")
+    written("Espagnol")
 }
 
 fn written_spanish() -> Record {
@@ -102,6 +103,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.preferred"],
         domain: Domain::Language,
         neighbour: language_not_asked,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_UNKNOWN",
@@ -109,6 +111,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.null_flavor"],
         domain: Domain::Language,
         neighbour: language_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_NOT_ASKED",
@@ -116,6 +119,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.null_flavor"],
         domain: Domain::Language,
         neighbour: language_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_DECLINED",
@@ -123,6 +127,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.null_flavor"],
         domain: Domain::Language,
         neighbour: language_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_CODE_INVALID",
@@ -130,6 +135,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.preferred"],
         domain: Domain::Language,
         neighbour: regional_tag,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_CODE_DEPRECATED",
@@ -137,6 +143,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.preferred"],
         domain: Domain::Language,
         neighbour: hebrew,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "LANGUAGE_TOO_BROAD_FOR_INTERPRETER",
@@ -144,6 +151,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.preferred"],
         domain: Domain::Interpreter,
         neighbour: cantonese_with_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "INTERPRETER_NEED_MISSING",
@@ -151,6 +159,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.interpreter_needed"],
         domain: Domain::Interpreter,
         neighbour: spanish_without_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "INTERPRETER_ENGLISH_CONFLICT",
@@ -158,6 +167,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.interpreter_needed"],
         domain: Domain::Interpreter,
         neighbour: english_without_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "NON_ENGLISH_NO_INTERPRETER",
@@ -165,6 +175,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.interpreter_needed"],
         domain: Domain::Interpreter,
         neighbour: english_without_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "ENGLISH_PROFICIENCY_CONFLICT",
@@ -172,6 +183,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.english_proficiency"],
         domain: Domain::Interpreter,
         neighbour: well_with_interpreter,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "WRITTEN_LANGUAGE_CODE_INVALID",
@@ -179,6 +191,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["language.written"],
         domain: Domain::Language,
         neighbour: written_spanish,
+        profile: Profile::phec_real,
     },
 ];
 

@@ -11,9 +11,11 @@ mod caregivers;
 mod collection;
 mod ethnicity;
 mod language;
+mod mapping;
 mod profiles;
 mod race;
 mod rollup;
+mod spd15;
 mod statuses;
 
 use std::collections::BTreeSet;
@@ -167,7 +169,18 @@ pub(super) fn describe(outcome: &Outcome) -> Vec<String> {
 /// Asserts that `rule` fired exactly at `paths`, each time counted against `domain` with
 /// the rule's default severity.
 pub(super) fn assert_fires_in(record: &Record, rule: &str, paths: &[&str], domain: Domain) {
-    let outcome = outcome(record);
+    assert_fires_under(record, &Profile::phec_real(), rule, paths, domain);
+}
+
+/// [`assert_fires_in`] under a profile.
+pub(super) fn assert_fires_under(
+    record: &Record,
+    profile: &Profile,
+    rule: &str,
+    paths: &[&str],
+    domain: Domain,
+) {
+    let outcome = outcome_under(record, profile);
     let found: Vec<&Finding> = outcome
         .findings
         .iter()
@@ -200,8 +213,13 @@ pub(super) fn assert_fires_at(record: &Record, rule: &str, paths: &[&str]) {
 
 /// Asserts that `rule` did not fire anywhere on the record.
 pub(super) fn assert_silent(record: &Record, rule: &str) {
+    assert_silent_under(record, &Profile::phec_real(), rule);
+}
+
+/// [`assert_silent`] under a profile.
+pub(super) fn assert_silent_under(record: &Record, profile: &Profile, rule: &str) {
     assert!(catalog::by_id(rule).is_some(), "{rule} is not catalogued");
-    let outcome = outcome(record);
+    let outcome = outcome_under(record, profile);
     assert!(
         outcome.findings.iter().all(|f| f.rule.id != rule),
         "{rule} fired; findings: {:?}",
@@ -221,6 +239,8 @@ pub(super) struct Case {
     pub domain: Domain,
     /// A record one change away that does not fire it.
     pub neighbour: fn() -> Record,
+    /// The profile both are validated under.
+    pub profile: fn() -> Profile,
 }
 
 fn all_cases() -> Vec<&'static Case> {
@@ -230,6 +250,8 @@ fn all_cases() -> Vec<&'static Case> {
         language::CASES,
         caregivers::CASES,
         collection::CASES,
+        mapping::CASES,
+        spd15::CASES,
     ]
     .into_iter()
     .flatten()
@@ -250,8 +272,9 @@ fn every_catalogued_rule_has_a_firing_case_and_a_silent_neighbour() {
     );
     assert_eq!(exercised, catalogued);
     for case in cases {
-        assert_fires_in(&(case.fires)(), case.rule, case.at, case.domain);
-        assert_silent(&(case.neighbour)(), case.rule);
+        let profile = (case.profile)();
+        assert_fires_under(&(case.fires)(), &profile, case.rule, case.at, case.domain);
+        assert_silent_under(&(case.neighbour)(), &profile, case.rule);
     }
 }
 

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::profile::Profile;
 use crate::profile::QuestionFormat;
 
 fn race_codes(codes: Value) -> Record {
@@ -80,6 +81,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race"],
         domain: Domain::Race,
         neighbour: race_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_UNKNOWN",
@@ -87,6 +89,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.null_flavor"],
         domain: Domain::Race,
         neighbour: race_declined,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_NOT_ASKED",
@@ -94,6 +97,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.null_flavor"],
         domain: Domain::Race,
         neighbour: race_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_DECLINED",
@@ -101,6 +105,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.null_flavor"],
         domain: Domain::Race,
         neighbour: race_not_asked,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_CODE_INVALID",
@@ -108,6 +113,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[1].code"],
         domain: Domain::Race,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_ABSTRACT_CODE",
@@ -115,6 +121,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[0]"],
         domain: Domain::Race,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_NULL_WITH_VALUES",
@@ -122,6 +129,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.null_flavor"],
         domain: Domain::Race,
         neighbour: race_unknown,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_DETAILED_WITHOUT_CATEGORY",
@@ -129,6 +137,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[1]"],
         domain: Domain::Race,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_OTHER_ONLY",
@@ -136,6 +145,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes"],
         domain: Domain::Race,
         neighbour: other_race_and_white,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_HISPANIC_AS_RACE",
@@ -143,6 +153,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[1]"],
         domain: Domain::Race,
         neighbour: base,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_DISPLAY_MISMATCH",
@@ -150,6 +161,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[1].display"],
         domain: Domain::Race,
         neighbour: asian_shown_as_free_text,
+        profile: Profile::phec_real,
     },
     Case {
         rule: "RACE_DUPLICATE_CODE",
@@ -157,6 +169,7 @@ pub(super) const CASES: &[Case] = &[
         at: &["race.codes[2]"],
         domain: Domain::Race,
         neighbour: base,
+        profile: Profile::phec_real,
     },
 ];
 
@@ -253,7 +266,7 @@ fn race_code_with_its_check_digit_is_valid() {
 
 #[test]
 fn malformed_race_code_is_invalid() {
-    let record = race_codes(json!([{"code": "White"}, {"code": "2106-3"}]));
+    let record = race_codes(json!([{"code": "Wht"}, {"code": "2106-3"}]));
     assert_fires_at(&record, "RACE_CODE_INVALID", &["race.codes[0].code"]);
 }
 

@@ -1,0 +1,301 @@
+//! Local code maps: an EHR's own race, ethnicity and language codes mapped to the standard
+//! ones (CDCREC, BCP 47). A profile carries them (`code_maps`), globally and per source;
+//! the built-in `iso-639-2` map turns ISO 639-2 codes (`chi`, `ger`, `fre`, `eng`) and their
+//! English names (`Spanish`) into BCP 47.
+//!
+//! A map key is never itself a valid standard value (the profile check refuses one), so a
+//! map only ever rewrites values that would otherwise be invalid, and lookup order does not
+//! matter.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codesets::CodeSets;
+
+/// The Library of Congress ISO 639-2 rows that have an ISO 639-1 code.
+const ISO_639_2: &str = include_str!("../data/codesets/iso-639-2-alpha2.txt");
+
+/// A map shipped with the service, named in a profile's `code_maps.builtin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuiltinMap {
+    /// ISO 639-2/B and /T codes and their English names to ISO 639-1 (BCP 47).
+    #[serde(rename = "iso-639-2")]
+    Iso639_2,
+}
+
+/// Local codes of each mapped field: local code (matched case-insensitively) → standard code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldMaps {
+    /// Race codes to CDCREC codes.
+    #[serde(default)]
+    pub race: BTreeMap<String, String>,
+    /// Ethnicity codes to CDCREC codes.
+    #[serde(default)]
+    pub ethnicity: BTreeMap<String, String>,
+    /// Language codes or names to BCP 47 tags.
+    #[serde(default)]
+    pub language: BTreeMap<String, String>,
+}
+
+/// A profile's `code_maps`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeMaps {
+    /// Built-in maps to include (under the profile's own entries).
+    #[serde(default)]
+    pub builtin: Vec<BuiltinMap>,
+    /// Race codes to CDCREC codes, for every source.
+    #[serde(default)]
+    pub race: BTreeMap<String, String>,
+    /// Ethnicity codes to CDCREC codes, for every source.
+    #[serde(default)]
+    pub ethnicity: BTreeMap<String, String>,
+    /// Language codes or names to BCP 47 tags, for every source.
+    #[serde(default)]
+    pub language: BTreeMap<String, String>,
+    /// Maps of one sending system (`source`), consulted before the global ones.
+    #[serde(default)]
+    pub by_source: BTreeMap<String, FieldMaps>,
+}
+
+/// Which field a code was sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapField {
+    /// A race code.
+    Race,
+    /// An ethnicity code.
+    Ethnicity,
+    /// A language tag.
+    Language,
+}
+
+impl MapField {
+    /// The field's name in `code_maps`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapField::Race => "race",
+            MapField::Ethnicity => "ethnicity",
+            MapField::Language => "language",
+        }
+    }
+}
+
+/// Lower-cased lookup tables of one scope (global or one source).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct FieldIndex {
+    race: HashMap<String, String>,
+    ethnicity: HashMap<String, String>,
+    language: HashMap<String, String>,
+}
+
+impl FieldIndex {
+    fn of(&self, field: MapField) -> &HashMap<String, String> {
+        match field {
+            MapField::Race => &self.race,
+            MapField::Ethnicity => &self.ethnicity,
+            MapField::Language => &self.language,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.race.is_empty() && self.ethnicity.is_empty() && self.language.is_empty()
+    }
+}
+
+fn index(entries: &BTreeMap<String, String>, into: &mut HashMap<String, String>) {
+    for (from, to) in entries {
+        into.insert(normalise(from), to.trim().to_string());
+    }
+}
+
+fn normalise(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+/// The compiled maps of a profile, ready for lookups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MapIndex {
+    global: FieldIndex,
+    by_source: HashMap<String, FieldIndex>,
+}
+
+impl MapIndex {
+    /// Compiles a profile's maps; built-ins first, so the profile's own entries win.
+    pub fn build(maps: &CodeMaps, codes: &CodeSets) -> Self {
+        let mut global = FieldIndex::default();
+        for builtin in &maps.builtin {
+            match builtin {
+                BuiltinMap::Iso639_2 => {
+                    for (from, to) in iso_639_2() {
+                        // A name or code that is itself a registered tag is left alone.
+                        if codes.languages.check(&from).is_err() {
+                            global.language.insert(normalise(&from), to);
+                        }
+                    }
+                }
+            }
+        }
+        index(&maps.race, &mut global.race);
+        index(&maps.ethnicity, &mut global.ethnicity);
+        index(&maps.language, &mut global.language);
+        let by_source = maps
+            .by_source
+            .iter()
+            .map(|(source, fields)| {
+                let mut scoped = FieldIndex::default();
+                index(&fields.race, &mut scoped.race);
+                index(&fields.ethnicity, &mut scoped.ethnicity);
+                index(&fields.language, &mut scoped.language);
+                (source.clone(), scoped)
+            })
+            .filter(|(_, scoped)| !scoped.is_empty())
+            .collect();
+        MapIndex { global, by_source }
+    }
+
+    /// Whether no map is in force at all (lookups can be skipped).
+    pub fn is_empty(&self) -> bool {
+        self.global.is_empty() && self.by_source.is_empty()
+    }
+
+    /// The standard code a local `value` of `field` from `source` maps to, if any.
+    pub fn lookup(&self, source: &str, field: MapField, value: &str) -> Option<&str> {
+        let key = normalise(value);
+        if key.is_empty() {
+            return None;
+        }
+        self.by_source
+            .get(source)
+            .and_then(|scoped| scoped.of(field).get(&key))
+            .or_else(|| self.global.of(field).get(&key))
+            .map(String::as_str)
+    }
+
+    /// Entries of the global language map (built-ins included).
+    pub fn language_entries(&self) -> usize {
+        self.global.language.len()
+    }
+}
+
+/// The `iso-639-2` built-in: each bibliographic and terminologic code and each English
+/// name, paired with its ISO 639-1 code.
+pub fn iso_639_2() -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for line in ISO_639_2.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut columns = line.split('|');
+        let (Some(bibliographic), Some(terminologic), Some(alpha2), Some(names)) = (
+            columns.next(),
+            columns.next(),
+            columns.next(),
+            columns.next(),
+        ) else {
+            continue;
+        };
+        for from in [bibliographic, terminologic]
+            .into_iter()
+            .chain(names.split("; "))
+            .filter(|from| !from.is_empty())
+        {
+            pairs.push((from.to_string(), alpha2.to_string()));
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<Vec<&'static str>> {
+        ISO_639_2
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('|').collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_table_holds_every_iso_639_1_code_once() {
+        let rows = rows();
+        // ISO 639-1 has 184 codes; 20 languages have distinct bibliographic codes.
+        assert_eq!(rows.len(), 184);
+        assert_eq!(rows.iter().filter(|r| !r[1].is_empty()).count(), 20);
+        let mut alpha2: Vec<&str> = rows.iter().map(|r| r[2]).collect();
+        alpha2.sort_unstable();
+        alpha2.dedup();
+        assert_eq!(alpha2.len(), 184);
+    }
+
+    #[test]
+    fn every_target_is_a_registered_tag_and_no_three_letter_code_is() {
+        let codes = CodeSets::get();
+        for row in rows() {
+            assert!(
+                codes.languages.check(row[2]).is_ok(),
+                "{} unregistered",
+                row[2]
+            );
+            for code in [row[0], row[1]].into_iter().filter(|c| !c.is_empty()) {
+                assert!(
+                    codes.languages.check(code).is_err(),
+                    "{code} is a registered tag, so mapping it would change a valid value"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bibliographic_terminologic_and_names_all_map() {
+        let maps = CodeMaps {
+            builtin: vec![BuiltinMap::Iso639_2],
+            ..CodeMaps::default()
+        };
+        let index = MapIndex::build(&maps, CodeSets::get());
+        for (from, to) in [
+            ("chi", "zh"),
+            ("zho", "zh"),
+            ("ger", "de"),
+            ("DEU", "de"),
+            ("fre", "fr"),
+            ("eng", "en"),
+            ("spa", "es"),
+            ("Spanish", "es"),
+            ("castilian", "es"),
+            ("Haitian Creole", "ht"),
+            (" Vietnamese ", "vi"),
+        ] {
+            assert_eq!(
+                index.lookup("any", MapField::Language, from),
+                Some(to),
+                "{from}"
+            );
+        }
+        assert_eq!(index.lookup("any", MapField::Language, "es"), None);
+        assert_eq!(index.lookup("any", MapField::Race, "spa"), None);
+        assert_eq!(index.lookup("any", MapField::Language, "Klingon"), None);
+    }
+
+    #[test]
+    fn a_source_map_wins_over_the_global_one_for_that_source_only() {
+        let mut maps = CodeMaps::default();
+        maps.race.insert("1".into(), "2106-3".into());
+        maps.by_source.insert(
+            "cerner".into(),
+            FieldMaps {
+                race: BTreeMap::from([("1".to_string(), "2054-5".to_string())]),
+                ..FieldMaps::default()
+            },
+        );
+        let index = MapIndex::build(&maps, CodeSets::get());
+        assert_eq!(index.lookup("epic", MapField::Race, "1"), Some("2106-3"));
+        assert_eq!(index.lookup("cerner", MapField::Race, "1"), Some("2054-5"));
+        assert_eq!(index.lookup("cerner", MapField::Ethnicity, "1"), None);
+        assert!(!index.is_empty());
+        assert!(MapIndex::build(&CodeMaps::default(), CodeSets::get()).is_empty());
+    }
+}

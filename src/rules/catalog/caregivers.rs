@@ -1,0 +1,40 @@
+//! Caregiver rules (domain `caregivers`).
+
+use super::{Rule, BOTH};
+use crate::rules::{Domain, Severity};
+
+/// A minor with no caregiver recorded.
+pub static CAREGIVER_MISSING: Rule = Rule {
+    id: "CAREGIVER_MISSING",
+    severity: Severity::Warning,
+    domain: Domain::Caregivers,
+    formats: BOTH,
+    description: "Fires when the patient is a minor and no caregiver is recorded.",
+    why: "A child's care depends on the caregivers: their language and interpreter need decide how the family can talk with the care team, which is why PHEC makes caregivers a pediatric domain.",
+    source: "PHEC (Tan-McGrory 2018)",
+    hint: "No parent or guardian is recorded. Ask who the child's parents or guardians are, how each is related to the child, and which language each prefers for health care.",
+};
+
+/// Relationship not in HL7 v2 table 0063.
+pub static CAREGIVER_RELATIONSHIP_INVALID: Rule = Rule {
+    id: "CAREGIVER_RELATIONSHIP_INVALID",
+    severity: Severity::Error,
+    domain: Domain::Caregivers,
+    formats: BOTH,
+    description: "Fires when a caregiver's relationship to the patient is not a code in HL7 v2 table 0063.",
+    why: "The relationship tells staff who speaks for the child; an unrecognised value cannot be used or reported.",
+    source: "HL7 v2 table 0063",
+    hint: "The caregiver's relationship to the child is not a valid choice. Ask how they are related (for example mother, father, grandparent, foster parent or guardian) and pick it from the list.",
+};
+
+/// Caregivers recorded, none marked legal guardian.
+pub static CAREGIVER_NO_LEGAL_GUARDIAN: Rule = Rule {
+    id: "CAREGIVER_NO_LEGAL_GUARDIAN",
+    severity: Severity::Info,
+    domain: Domain::Caregivers,
+    formats: BOTH,
+    description: "Fires when caregivers are recorded but none is marked as the legal guardian.",
+    why: "Staff need to know who can consent for the child, and whose language and interpreter need apply to consent conversations.",
+    source: "PHEC (Tan-McGrory 2018)",
+    hint: "No one is marked as the child's legal guardian. Ask: 'Who is your child's legal guardian?' and mark that person.",
+};

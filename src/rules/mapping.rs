@@ -1,0 +1,167 @@
+//! The code-map pre-pass: local race, ethnicity and language codes the profile maps are
+//! replaced by their standard targets before the rules run, each with a `CODE_MAPPED`
+//! finding naming the original. The record is cloned only when something is mapped.
+
+use crate::codemap::{MapField, MapIndex};
+use crate::record::wire::{CodedAnswer, LanguageWire};
+use crate::record::Record;
+
+use super::{catalog, Context, Domain, Finding};
+
+/// The record with its mapped codes replaced (`None` when nothing was mapped).
+pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Option<Record> {
+    let maps = ctx.profile.maps();
+    if maps.is_empty() {
+        return None;
+    }
+    let mut mapper = Mapper {
+        maps,
+        source: &record.source,
+        out,
+    };
+    let mut mapped: Option<Record> = None;
+
+    let race = mapper.answer(record.race.as_ref(), MapField::Race, "race", Domain::Race);
+    if let Some(race) = race {
+        mapped.get_or_insert_with(|| record.clone()).race = Some(race);
+    }
+    let ethnicity = mapper.answer(
+        record.ethnicity.as_ref(),
+        MapField::Ethnicity,
+        "ethnicity",
+        Domain::Ethnicity,
+    );
+    if let Some(ethnicity) = ethnicity {
+        mapped.get_or_insert_with(|| record.clone()).ethnicity = Some(ethnicity);
+    }
+    let language = mapper.language(record.language.as_ref(), "language", Domain::Language);
+    if let Some(language) = language {
+        mapped.get_or_insert_with(|| record.clone()).language = Some(language);
+    }
+    for (index, caregiver) in record.caregivers.iter().enumerate() {
+        let prefix = format!("caregivers[{index}]");
+        let race = mapper.answer(
+            caregiver.race.as_ref(),
+            MapField::Race,
+            &format!("{prefix}.race"),
+            Domain::Caregivers,
+        );
+        let ethnicity = mapper.answer(
+            caregiver.ethnicity.as_ref(),
+            MapField::Ethnicity,
+            &format!("{prefix}.ethnicity"),
+            Domain::Caregivers,
+        );
+        let language = mapper.language(
+            caregiver.language.as_ref(),
+            &format!("{prefix}.language"),
+            Domain::CaregiverLanguage,
+        );
+        if race.is_none() && ethnicity.is_none() && language.is_none() {
+            continue;
+        }
+        let copy = &mut mapped.get_or_insert_with(|| record.clone()).caregivers[index];
+        if let Some(race) = race {
+            copy.race = Some(race);
+        }
+        if let Some(ethnicity) = ethnicity {
+            copy.ethnicity = Some(ethnicity);
+        }
+        if let Some(language) = language {
+            copy.language = Some(language);
+        }
+    }
+    mapped
+}
+
+struct Mapper<'a, 'o> {
+    maps: &'a MapIndex,
+    source: &'a str,
+    out: &'o mut Vec<Finding>,
+}
+
+impl Mapper<'_, '_> {
+    /// The answer with its mapped codes replaced, when any code maps.
+    fn answer(
+        &mut self,
+        answer: Option<&CodedAnswer>,
+        field: MapField,
+        prefix: &str,
+        domain: Domain,
+    ) -> Option<CodedAnswer> {
+        let answer = answer?;
+        let mut copy: Option<CodedAnswer> = None;
+        for (index, code) in answer.codes.iter().enumerate() {
+            let Some(target) = self.maps.lookup(self.source, field, &code.code) else {
+                continue;
+            };
+            self.out.push(mapped_finding(
+                format!("{prefix}.codes[{index}].code"),
+                field,
+                &code.code,
+                target,
+                domain,
+            ));
+            let slot = &mut copy.get_or_insert_with(|| answer.clone()).codes[index];
+            slot.code = target.to_string();
+            slot.system = None;
+        }
+        copy
+    }
+
+    /// The language answer with mapped tags replaced, when any tag maps.
+    fn language(
+        &mut self,
+        answer: Option<&LanguageWire>,
+        prefix: &str,
+        domain: Domain,
+    ) -> Option<LanguageWire> {
+        let answer = answer?;
+        let mut copy: Option<LanguageWire> = None;
+        for (name, tag) in [
+            ("preferred", answer.preferred.as_deref()),
+            ("written", answer.written.as_deref()),
+        ] {
+            let Some(tag) = tag else { continue };
+            let Some(target) = self.maps.lookup(self.source, MapField::Language, tag) else {
+                continue;
+            };
+            self.out.push(mapped_finding(
+                format!("{prefix}.{name}"),
+                MapField::Language,
+                tag,
+                target,
+                domain,
+            ));
+            let copy = copy.get_or_insert_with(|| answer.clone());
+            let slot = if name == "preferred" {
+                &mut copy.preferred
+            } else {
+                &mut copy.written
+            };
+            *slot = Some(target.to_string());
+        }
+        copy
+    }
+}
+
+fn mapped_finding(
+    path: String,
+    field: MapField,
+    original: &str,
+    target: &str,
+    domain: Domain,
+) -> Finding {
+    // The original is a key of the profile's map (a code or a language name), never free
+    // text of the sender's choosing, so quoting it cannot leak PHI.
+    Finding::new(
+        &catalog::CODE_MAPPED,
+        path,
+        format!(
+            "\"{}\" was mapped to {target} by the profile's {} map",
+            original.trim(),
+            field.as_str()
+        ),
+    )
+    .in_domain(domain)
+}
