@@ -8,8 +8,8 @@ use crate::rules::codes::Place;
 use crate::rules::language::LanguagePlace;
 use crate::rules::rollup::{self, Omb1997};
 use crate::rules::{
-    caregivers, collection, combined, ethnicity, language, mapping, race, Context, Domain,
-    DomainStatus, Finding, Severity,
+    caregivers, catalog, collection, combined, disability, ethnicity, language, mapping, race,
+    sdoh, sogi, Context, Domain, DomainStatus, Finding, Severity,
 };
 
 /// Whether a record is usable for equity measurement.
@@ -123,6 +123,7 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     let minor = age.map(|age| age < adult_age);
     let caregivers = caregivers::check(&record.caregivers, minor, ctx, &mut findings);
     collection::check(record, ctx, &mut findings);
+    let optional = optional_domains(record, age, minor, ctx, &mut findings);
     // The profile's severity overrides, `off` included, before anything is judged on them.
     findings.retain_mut(
         |finding| match ctx.profile.severity_of(finding.rule, finding.severity) {
@@ -141,23 +142,24 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
         (Domain::Interpreter, language.interpreter),
         (Domain::Caregivers, caregivers.caregivers),
         (Domain::CaregiverLanguage, caregivers.caregiver_language),
-    ];
+    ]
+    .into_iter()
+    .chain(optional);
     let has_error_in = |domain: Domain| {
         findings
             .iter()
             .any(|f| f.domain == domain && f.severity == Severity::Error)
     };
     let domains = DomainStatuses(
-        raw.iter()
-            .map(|(domain, status)| {
-                let status = if has_error_in(*domain) {
-                    DomainStatus::Invalid
-                } else {
-                    *status
-                };
-                (*domain, status)
-            })
-            .collect(),
+        raw.map(|(domain, status)| {
+            let status = if has_error_in(domain) {
+                DomainStatus::Invalid
+            } else {
+                status
+            };
+            (domain, status)
+        })
+        .collect(),
     );
     let any_error = findings.iter().any(|f| f.severity == Severity::Error);
     let required = ctx.profile.required_in(&record.unit);
@@ -178,7 +180,10 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     } else {
         RecordStatus::Incomplete
     };
-    let real_complete = !any_error && required_complete(&|d| *d != Domain::Caregivers);
+    let real_complete = !any_error
+        && required_complete(&|d| {
+            *d != Domain::Caregivers && !Domain::OPTIONAL_DOMAINS.contains(d)
+        });
     let omb_1997 = rollup::omb_1997(&races, &ethnicities);
     let spd15 = rollup::spd15(&races, &omb_1997);
     Outcome {
@@ -231,4 +236,70 @@ fn answered(answer: Option<&crate::record::wire::CodedAnswer>) -> DomainStatus {
             .map_or(DomainStatus::Missing, DomainStatus::of_null),
         None => DomainStatus::Missing,
     }
+}
+
+/// The optional PHEC domains (sogi, disability, sdoh): their rules always run on data that
+/// is sent; a domain gets a status only when the profile requires it somewhere (and, for
+/// SOGI, only from the profile's SOGI age), and its MISSING rule only where it is required.
+fn optional_domains(
+    record: &Record,
+    age: Option<i32>,
+    minor: Option<bool>,
+    ctx: &Context<'_>,
+    findings: &mut Vec<Finding>,
+) -> Vec<(Domain, DomainStatus)> {
+    let profile = ctx.profile;
+    let required = profile.required_in(&record.unit);
+    let required_here = |domain: Domain| {
+        required.all.contains(&domain)
+            || (minor != Some(false) && required.minors.contains(&domain))
+    };
+    let min_age = i32::try_from(profile.sogi_min_age).unwrap_or(i32::MAX);
+    let sogi_age = age.is_some_and(|age| age >= min_age);
+    let sogi = sogi::check(
+        record.sogi.as_ref(),
+        age,
+        required_here(Domain::Sogi) && sogi_age,
+        ctx,
+        findings,
+    );
+    let disability = disability::check(
+        record.disability.as_ref(),
+        required_here(Domain::Disability),
+        findings,
+    );
+    disability::interpreter_mismatch(
+        record.disability.as_ref(),
+        record.language.as_ref(),
+        "disability",
+        &catalog::DISABILITY_INTERPRETER_MISMATCH,
+        ctx,
+        findings,
+    );
+    for (index, caregiver) in record.caregivers.iter().enumerate() {
+        disability::interpreter_mismatch(
+            caregiver.disability.as_ref(),
+            caregiver.language.as_ref(),
+            &format!("caregivers[{index}].disability"),
+            &catalog::CAREGIVER_DISABILITY_INTERPRETER_MISMATCH,
+            ctx,
+            findings,
+        );
+    }
+    let sdoh = sdoh::check(
+        record.sdoh.as_ref(),
+        record.recorded_on,
+        required_here(Domain::Sdoh),
+        ctx,
+        findings,
+    );
+    [
+        (Domain::Sogi, sogi, sogi_age),
+        (Domain::Disability, disability, true),
+        (Domain::Sdoh, sdoh, true),
+    ]
+    .into_iter()
+    .filter(|(domain, _, applies)| *applies && profile.requires_anywhere(*domain))
+    .map(|(domain, status, _)| (domain, status))
+    .collect()
 }

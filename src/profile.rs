@@ -108,12 +108,26 @@ pub struct Profile {
     pub broad_macrolanguages: Vec<String>,
     /// How far in the future `recorded_at` may be (clock skew), in minutes.
     pub future_tolerance_minutes: i64,
+    /// The age from which SOGI is asked (of the adolescent, in private).
+    #[serde(default = "default_sogi_min_age")]
+    pub sogi_min_age: u32,
+    /// Months after which a social-needs screening is due again.
+    #[serde(default = "default_sdoh_rescreen_months")]
+    pub sdoh_rescreen_months: u32,
     /// Local codes mapped to standard ones before validation.
     #[serde(default)]
     pub code_maps: CodeMaps,
     /// `code_maps`, compiled for lookups.
     #[serde(skip)]
     pub(crate) maps: MapIndex,
+}
+
+fn default_sogi_min_age() -> u32 {
+    12
+}
+
+fn default_sdoh_rescreen_months() -> u32 {
+    12
 }
 
 /// What is wrong with a profile document.
@@ -201,8 +215,7 @@ impl Profile {
         for (unit, domains) in &self.thresholds_by_unit {
             for (domain, thresholds) in domains {
                 let field = format!("thresholds_by_unit.{unit}.{domain}");
-                let known = domain == "real_complete"
-                    || Domain::STATUS_DOMAINS.iter().any(|d| d.as_str() == domain);
+                let known = domain == "real_complete" || Domain::from_name(domain).is_some();
                 if !known {
                     return Err(ProfileError::new(field, "is not a completeness domain"));
                 }
@@ -290,6 +303,14 @@ impl Profile {
         self.required_domains_by_unit
             .get(unit)
             .unwrap_or(&self.required_domains)
+    }
+
+    /// Whether `domain` is required anywhere (any unit, any age): optional domains get a
+    /// status and a report column only then.
+    pub fn requires_anywhere(&self, domain: Domain) -> bool {
+        std::iter::once(&self.required_domains)
+            .chain(self.required_domains_by_unit.values())
+            .any(|r| r.all.contains(&domain) || r.minors.contains(&domain))
     }
 
     /// The thresholds of `domain` (or `real_complete`) in `unit`; `None` for all units.

@@ -187,6 +187,17 @@ impl LanguageRegistry {
         self.languages.get(&subtag.to_ascii_lowercase())
     }
 
+    /// Whether a primary language subtag is a sign language (its registry description
+    /// names one, e.g. `ase` American Sign Language, `sgn` Sign languages).
+    pub fn is_sign_language(&self, subtag: &str) -> bool {
+        self.language(subtag).is_some_and(|entry| {
+            entry
+                .description
+                .to_ascii_lowercase()
+                .contains("sign language")
+        })
+    }
+
     /// Checks a tag: well-formed, every subtag registered, deprecation, primary scope.
     pub fn check(&self, tag: &str) -> Result<CheckedTag, TagProblem> {
         let lower = tag.trim().to_ascii_lowercase();

@@ -3,6 +3,7 @@
 
 pub mod cdcrec;
 pub mod language;
+pub mod sogi;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -26,6 +27,8 @@ pub struct CodeSets {
     pub relationships: HashSet<String>,
     /// The version of table 0063 shipped.
     pub relationships_version: String,
+    /// Sexual orientation and pronoun value sets.
+    pub sogi: sogi::SogiValueSets,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +58,7 @@ impl CodeSets {
             languages: LanguageRegistry::load(),
             relationships: relationships.concept.into_iter().map(|c| c.code).collect(),
             relationships_version: relationships.version,
+            sogi: sogi::SogiValueSets::load(),
         }
     }
 }

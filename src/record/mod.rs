@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use validator::Validate;
 
 pub use wire::RecordWire;
-use wire::{CaregiverWire, CodedAnswer, LanguageWire};
+use wire::{CaregiverWire, CodedAnswer, DisabilityWire, LanguageWire, SdohWire, SogiWire};
 
 /// One failing field of a rejected record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -75,6 +75,12 @@ pub struct Record {
     pub language: Option<LanguageWire>,
     /// Caregivers.
     pub caregivers: Vec<CaregiverWire>,
+    /// Sexual orientation, gender identity and pronouns.
+    pub sogi: Option<SogiWire>,
+    /// Functional limitations.
+    pub disability: Option<DisabilityWire>,
+    /// Social-needs screening.
+    pub sdoh: Option<SdohWire>,
 }
 
 impl Record {
@@ -166,6 +172,9 @@ impl Record {
             ethnicity: wire.ethnicity,
             language: wire.language,
             caregivers: wire.caregivers.unwrap_or_default(),
+            sogi: wire.sogi,
+            disability: wire.disability,
+            sdoh: wire.sdoh,
         })
     }
 }

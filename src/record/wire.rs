@@ -56,6 +56,105 @@ pub struct RecordWire {
     /// The patient's caregivers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caregivers: Option<Vec<CaregiverWire>>,
+    /// Sexual orientation, gender identity and pronouns (optional PHEC domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sogi: Option<SogiWire>,
+    /// The patient's functional limitations (optional PHEC domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disability: Option<DisabilityWire>,
+    /// Social-needs screening (optional PHEC domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdoh: Option<SdohWire>,
+}
+
+/// Sexual orientation, gender identity and pronouns: asked of adolescents, self-reported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SogiWire {
+    /// Sexual orientation (US Core value set: SNOMED CT, or OTH/UNK/ASKU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sexual_orientation: Option<CodedAnswer>,
+    /// Gender identity (SNOMED CT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender_identity: Option<CodedAnswer>,
+    /// Pronouns (LOINC answers of 90778-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<CodedAnswer>,
+    /// Who gave the answers; SOGI is self-report only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_by: Option<ReportedBy>,
+}
+
+/// Functional limitations, as the six HHS (ACS) disability questions: `true` means
+/// serious difficulty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DisabilityWire {
+    /// Deaf or serious difficulty hearing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hearing: Option<bool>,
+    /// Blind or serious difficulty seeing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision: Option<bool>,
+    /// Serious difficulty concentrating, remembering or making decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cognition: Option<bool>,
+    /// Serious difficulty walking or climbing stairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobility: Option<bool>,
+    /// Difficulty dressing or bathing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_care: Option<bool>,
+    /// Difficulty doing errands alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub independent_living: Option<bool>,
+    /// Why the questions have no answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_flavor: Option<NullFlavor>,
+}
+
+impl DisabilityWire {
+    /// Whether any of the six questions is answered.
+    pub fn any_answered(&self) -> bool {
+        [
+            self.hearing,
+            self.vision,
+            self.cognition,
+            self.mobility,
+            self.self_care,
+            self.independent_living,
+        ]
+        .iter()
+        .any(Option::is_some)
+    }
+}
+
+/// A health-related social needs domain a screening can find (CMS AHC HRSN core domains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialNeed {
+    /// Food insecurity.
+    FoodInsecurity,
+    /// Housing instability or quality.
+    HousingInstability,
+    /// Transportation needs.
+    Transportation,
+    /// Utility difficulties.
+    Utilities,
+    /// Interpersonal safety.
+    InterpersonalSafety,
+}
+
+/// A social-needs screening.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SdohWire {
+    /// When the screening was done, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screened_on: Option<String>,
+    /// The domains that screened positive (empty: screened, no need found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive: Option<Vec<SocialNeed>>,
+    /// Why there is no screening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_flavor: Option<NullFlavor>,
 }
 
 /// A race or ethnicity answer: CDCREC codes, or a null value.
@@ -169,4 +268,7 @@ pub struct CaregiverWire {
     /// The caregiver's ethnicity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ethnicity: Option<CodedAnswer>,
+    /// The caregiver's functional limitations (e.g. a deaf parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disability: Option<DisabilityWire>,
 }

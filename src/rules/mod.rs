@@ -9,12 +9,15 @@ pub mod catalog;
 pub mod codes;
 pub mod collection;
 pub mod combined;
+pub mod disability;
 pub mod docs;
 pub mod ethnicity;
 pub mod language;
 pub mod mapping;
 pub mod race;
 pub mod rollup;
+pub mod sdoh;
+pub mod sogi;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,12 @@ pub enum Domain {
     Caregivers,
     /// The caregivers' language and interpreter need.
     CaregiverLanguage,
+    /// Sexual orientation, gender identity and pronouns (optional; adolescents, self-report).
+    Sogi,
+    /// Functional limitations of the patient (optional).
+    Disability,
+    /// Social-needs screening (optional).
+    Sdoh,
     /// Reporter, age and dates: no completeness status.
     Collection,
 }
@@ -79,6 +88,18 @@ impl Domain {
         Domain::CaregiverLanguage,
     ];
 
+    /// The optional PHEC domains: a status and report column only when a profile requires
+    /// them.
+    pub const OPTIONAL_DOMAINS: [Domain; 3] = [Domain::Sogi, Domain::Disability, Domain::Sdoh];
+
+    /// The domain of a wire name.
+    pub fn from_name(name: &str) -> Option<Domain> {
+        Domain::STATUS_DOMAINS
+            .into_iter()
+            .chain(Domain::OPTIONAL_DOMAINS)
+            .find(|d| d.as_str() == name)
+    }
+
     /// The wire name (`race`, `caregiver_language`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -88,6 +109,9 @@ impl Domain {
             Domain::Interpreter => "interpreter",
             Domain::Caregivers => "caregivers",
             Domain::CaregiverLanguage => "caregiver_language",
+            Domain::Sogi => "sogi",
+            Domain::Disability => "disability",
+            Domain::Sdoh => "sdoh",
             Domain::Collection => "collection",
         }
     }

@@ -46,17 +46,23 @@ impl Rule {
 
 mod caregivers;
 mod collection;
+mod disability;
 mod ethnicity;
 mod language;
 mod mapping;
 mod race;
+mod sdoh;
+mod sogi;
 
 pub use caregivers::*;
 pub use collection::*;
+pub use disability::*;
 pub use ethnicity::*;
 pub use language::*;
 pub use mapping::*;
 pub use race::*;
+pub use sdoh::*;
+pub use sogi::*;
 
 // ---------------------------------------------------------------------------------------
 // The catalog
@@ -122,6 +128,28 @@ pub static ALL: &[&Rule] = &[
     &RECORDED_AT_IN_FUTURE,
     // Code maps
     &CODE_MAPPED,
+    // Sexual orientation and gender identity (optional)
+    &SOGI_MISSING,
+    &SOGI_DECLINED,
+    &SOGI_UNKNOWN,
+    &SOGI_NOT_ASKED,
+    &SOGI_CODE_INVALID,
+    &SOGI_UNDER_AGE,
+    &SOGI_REPORTED_BY_PROXY,
+    // Disability (optional)
+    &DISABILITY_MISSING,
+    &DISABILITY_DECLINED,
+    &DISABILITY_UNKNOWN,
+    &DISABILITY_NOT_ASKED,
+    &DISABILITY_INTERPRETER_MISMATCH,
+    &CAREGIVER_DISABILITY_INTERPRETER_MISMATCH,
+    // Social-needs screening (optional)
+    &SDOH_MISSING,
+    &SDOH_DECLINED,
+    &SDOH_NOT_ASKED,
+    &SDOH_SCREENING_DATE_MISSING,
+    &SDOH_SCREENING_DATE_INVALID,
+    &SDOH_SCREENING_STALE,
 ];
 
 /// The catalogued rule with this ID, if any (IDs are case-sensitive).

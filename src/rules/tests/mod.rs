@@ -12,6 +12,7 @@ mod collection;
 mod ethnicity;
 mod language;
 mod mapping;
+mod optional;
 mod profiles;
 mod race;
 mod rollup;
@@ -251,6 +252,7 @@ fn all_cases() -> Vec<&'static Case> {
         caregivers::CASES,
         collection::CASES,
         mapping::CASES,
+        optional::CASES,
         spd15::CASES,
     ]
     .into_iter()
