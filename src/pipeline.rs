@@ -52,7 +52,11 @@ pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejec
 
 /// The rows to store for a validated record, under a fresh time-ordered ID.
 pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
-    let id = Uuid::now_v7();
+    prepare_as(validated, profile, Uuid::now_v7().to_string())
+}
+
+/// The rows of a validated record under a given ID (`real-dq revalidate` keeps the ID).
+pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedRecord {
     let body = serde_json::to_string(&validated.wire).expect("a record always serialises");
     // The same instant in another offset is the same record: hash it in UTC (the body
     // already is UTC when the sender used `Z` or `+00:00`, as most do).
@@ -71,7 +75,6 @@ pub fn prepare(validated: &Validated, profile: &str) -> PreparedRecord {
         hex(&Sha256::digest(&hashed))
     };
     let result_tail = validated.result(profile).to_json();
-    let id = id.to_string();
     let mut rules: Vec<&'static str> = validated
         .outcome
         .findings
@@ -113,6 +116,14 @@ fn domain_columns(outcome: &Outcome) -> DomainColumns {
         interpreter: status(Domain::Interpreter),
         caregivers: status(Domain::Caregivers),
         caregiver_language: status(Domain::CaregiverLanguage),
+        optional: outcome
+            .domains
+            .0
+            .iter()
+            .filter(|(domain, _)| Domain::OPTIONAL_DOMAINS.contains(domain))
+            .map(|(domain, status)| format!("{}:{}", domain.as_str(), status.as_str()))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 

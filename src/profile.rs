@@ -211,6 +211,12 @@ impl Profile {
                 "must be below adult_age",
             ));
         }
+        if self.sdoh_rescreen_months == 0 {
+            return Err(ProfileError::new(
+                "sdoh_rescreen_months",
+                "must be 1 or more",
+            ));
+        }
         check_thresholds("thresholds", &self.thresholds)?;
         for (unit, domains) in &self.thresholds_by_unit {
             for (domain, thresholds) in domains {
@@ -455,9 +461,39 @@ mod tests {
             (
                 Box::new(|d| {
                     d["thresholds_by_unit"] =
-                        json!({"ED": {"sogi": {"warn_below": 0.5, "fail_below": 0.4}}})
+                        json!({"ED": {"religion": {"warn_below": 0.5, "fail_below": 0.4}}})
                 }),
-                "thresholds_by_unit.ED.sogi",
+                "thresholds_by_unit.ED.religion",
+            ),
+            (
+                Box::new(|d| d["code_maps"]["race"]["2106-3"] = json!("2054-5")),
+                "code_maps.race.2106-3",
+            ),
+            (
+                Box::new(|d| d["code_maps"]["race"]["W"] = json!("9999-9")),
+                "code_maps.race.W",
+            ),
+            (
+                Box::new(|d| d["code_maps"]["language"]["Klingon"] = json!("tlh-xx-")),
+                "code_maps.language.Klingon",
+            ),
+            (
+                Box::new(|d| d["code_maps"]["language"]["es"] = json!("es")),
+                "code_maps.language.es",
+            ),
+            (
+                Box::new(|d| {
+                    d["code_maps"]["by_source"] = json!({"cerner": {"ethnicity": {"1": "en"}}})
+                }),
+                "code_maps.by_source.cerner.ethnicity.1",
+            ),
+            (
+                Box::new(|d| d["code_maps"]["builtin"] = json!(["iso-639-3"])),
+                "code_maps.builtin[0]",
+            ),
+            (
+                Box::new(|d| d["sdoh_rescreen_months"] = json!(0)),
+                "sdoh_rescreen_months",
             ),
             (
                 Box::new(|d| d["required_domains"]["all"] = json!(["race", "collection"])),

@@ -20,6 +20,8 @@ pub fn document(profile: &Profile) -> Value {
             "self_report_age": profile.self_report_age,
             "adult_age": profile.adult_age,
             "recollection_months": profile.recollection_months,
+            "sogi_min_age": profile.sogi_min_age,
+            "sdoh_rescreen_months": profile.sdoh_rescreen_months,
             "thresholds": profile.thresholds,
             "required_domains": profile.required_domains,
             "broad_macrolanguages": profile.broad_macrolanguages,

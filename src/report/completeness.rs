@@ -26,7 +26,11 @@ pub struct DomainCounts {
     pub missing: i64,
     /// Invalid.
     pub invalid: i64,
-    /// (complete + declined) / patients; none when there are no patients.
+    /// Patients the domain applies to, when not every patient (optional domains: SOGI only
+    /// from the profile's SOGI age); the denominator of `rate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<i64>,
+    /// (complete + declined) / patients (or / eligible); none when there are none.
     pub rate: Option<f64>,
     /// `pass`, `warn` or `fail` against the profile's thresholds.
     pub threshold: Option<&'static str>,
@@ -34,6 +38,9 @@ pub struct DomainCounts {
 
 impl DomainCounts {
     fn add(&mut self, status: DomainStatus, count: i64) {
+        if let Some(eligible) = self.eligible.as_mut() {
+            *eligible += count;
+        }
         *match status {
             DomainStatus::Complete => &mut self.complete,
             DomainStatus::Declined => &mut self.declined,
@@ -45,6 +52,9 @@ impl DomainCounts {
     }
 
     fn merge(&mut self, other: &DomainCounts) {
+        if let (Some(eligible), Some(more)) = (self.eligible.as_mut(), other.eligible) {
+            *eligible += more;
+        }
         self.complete += other.complete;
         self.declined += other.declined;
         self.unknown += other.unknown;
@@ -54,6 +64,7 @@ impl DomainCounts {
     }
 
     fn judge(&mut self, patients: i64, thresholds: &Thresholds) {
+        let patients = self.eligible.unwrap_or(patients);
         let complete = self.complete + self.declined;
         self.rate = rate(complete, patients);
         self.threshold = judge(complete, patients, thresholds);
@@ -129,6 +140,9 @@ pub struct CompletenessReport {
     pub from: Option<String>,
     /// Window end, exclusive.
     pub to: Option<String>,
+    /// How many of the patients were validated with each profile (`name@version`): any
+    /// other than `profile` is what `real-dq revalidate` would bring up to date.
+    pub validated_with: BTreeMap<String, i64>,
     /// Per unit, by unit name.
     pub units: Vec<UnitReport>,
     /// All units.
@@ -145,11 +159,24 @@ fn rate(count: i64, patients: i64) -> Option<f64> {
     (patients > 0).then(|| ((count as f64 / patients as f64) * 10_000.0).round() / 10_000.0)
 }
 
-fn empty_domains() -> BTreeMap<&'static str, DomainCounts> {
-    Domain::STATUS_DOMAINS
+/// The report's domains: the six REaL domains, and the optional ones the profile requires.
+fn empty_domains(profile: &Profile) -> BTreeMap<&'static str, DomainCounts> {
+    let core = Domain::STATUS_DOMAINS
         .iter()
-        .map(|d| (d.as_str(), DomainCounts::default()))
-        .collect()
+        .map(|d| (d.as_str(), DomainCounts::default()));
+    let optional = Domain::OPTIONAL_DOMAINS
+        .into_iter()
+        .filter(|d| profile.requires_anywhere(*d))
+        .map(|d| {
+            (
+                d.as_str(),
+                DomainCounts {
+                    eligible: Some(0),
+                    ..DomainCounts::default()
+                },
+            )
+        });
+    core.chain(optional).collect()
 }
 
 fn status_named(name: &str) -> Option<DomainStatus> {
@@ -157,10 +184,7 @@ fn status_named(name: &str) -> Option<DomainStatus> {
 }
 
 fn domain_named(name: &str) -> Option<&'static str> {
-    Domain::STATUS_DOMAINS
-        .iter()
-        .map(|d| d.as_str())
-        .find(|d| *d == name)
+    Domain::from_name(name).map(Domain::as_str)
 }
 
 /// Builds the report from the store's counts.
@@ -172,27 +196,34 @@ pub fn build(
     to: Option<String>,
 ) -> CompletenessReport {
     let mut units: BTreeMap<String, UnitReport> = BTreeMap::new();
+    let mut validated_with: BTreeMap<String, i64> = BTreeMap::new();
     for group in &counts.groups {
+        *validated_with.entry(group.profile.clone()).or_default() += group.patients;
         let report = units
             .entry(group.unit.clone())
-            .or_insert_with(|| new_unit(&group.unit));
+            .or_insert_with(|| new_unit(&group.unit, profile));
         report.patients += group.patients;
         if group.real_complete {
             report.real_complete.count += group.patients;
         }
-        for (domain, status) in group.statuses() {
+        for (domain, status) in group
+            .statuses()
+            .into_iter()
+            .chain(group.optional_statuses())
+        {
             let (Some(domain), Some(status)) = (domain_named(domain), status_named(status)) else {
                 continue;
             };
-            report
-                .domains
-                .entry(domain)
-                .or_default()
-                .add(status, group.patients);
+            // An optional domain the profile no longer requires has no column.
+            if let Some(counts) = report.domains.get_mut(domain) {
+                counts.add(status, group.patients);
+            }
         }
     }
     for (unit, rule, count) in &counts.rules {
-        let report = units.entry(unit.clone()).or_insert_with(|| new_unit(unit));
+        let report = units
+            .entry(unit.clone())
+            .or_insert_with(|| new_unit(unit, profile));
         report.top_rules.push(RuleCount {
             rule: rule.clone(),
             count: *count,
@@ -200,7 +231,7 @@ pub fn build(
     }
     let mut total = Total {
         patients: 0,
-        domains: empty_domains(),
+        domains: empty_domains(profile),
         real_complete: RealComplete::default(),
     };
     for report in units.values_mut() {
@@ -236,16 +267,17 @@ pub fn build(
         profile: profile.id(),
         from,
         to,
+        validated_with,
         units: units.into_values().collect(),
         total,
     }
 }
 
-fn new_unit(unit: &str) -> UnitReport {
+fn new_unit(unit: &str, profile: &Profile) -> UnitReport {
     UnitReport {
         unit: unit.to_string(),
         patients: 0,
-        domains: empty_domains(),
+        domains: empty_domains(profile),
         real_complete: RealComplete::default(),
         top_rules: Vec::new(),
     }

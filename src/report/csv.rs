@@ -23,14 +23,19 @@ pub fn render(report: &CompletenessReport) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).expect("writing to memory");
     for unit in &report.units {
-        for domain in Domain::STATUS_DOMAINS {
+        for domain in Domain::STATUS_DOMAINS
+            .into_iter()
+            .chain(Domain::OPTIONAL_DOMAINS)
+        {
             let Some(counts) = unit.domains.get(domain.as_str()) else {
                 continue;
             };
+            // An optional domain counts the patients it applies to.
+            let patients = counts.eligible.unwrap_or(unit.patients);
             let mut row = vec![
                 unit.unit.clone(),
                 domain.as_str().to_string(),
-                unit.patients.to_string(),
+                patients.to_string(),
             ];
             row.extend(DomainStatus::ALL.iter().map(|s| counts.get(*s).to_string()));
             row.push(counts.rate.map(|r| format!("{r:.4}")).unwrap_or_default());

@@ -24,7 +24,12 @@ pub fn check(
         .map(str::trim)
         .filter(|d| !d.is_empty());
     if let Some(text) = screened_on {
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        // Strictly YYYY-MM-DD: chrono alone would also take `2026-1-5` or `+2026-01-05`.
+        let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+        let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|_| shaped);
+        match parsed.ok_or(()) {
             Ok(date) if date <= recorded_on => {
                 let months = ctx.profile.sdoh_rescreen_months;
                 let due = date.checked_add_months(Months::new(months));

@@ -53,14 +53,9 @@ pub fn check(
         ctx,
         out,
     );
-    let _pronouns = answer(sogi.pronouns.as_ref(), Question::Pronouns, ctx, out);
-    let coded = [
-        &sogi.sexual_orientation,
-        &sogi.gender_identity,
-        &sogi.pronouns,
-    ]
-    .iter()
-    .any(|a| a.as_ref().is_some_and(|a| !a.codes.is_empty()));
+    answer(sogi.pronouns.as_ref(), Question::Pronouns, ctx, out);
+    // An orientation or identity answered with a code (not UNK/ASKU in code form).
+    let coded = orientation.coded || identity.coded;
     let min_age = i32::try_from(ctx.profile.sogi_min_age).unwrap_or(i32::MAX);
     if coded && age.is_some_and(|age| age < min_age) {
         out.push(Finding::new(
@@ -81,11 +76,25 @@ pub fn check(
             "SOGI is recorded as reported by someone other than the patient",
         ));
     }
-    let status = orientation.max(identity);
+    // The worse of the questions that have an answer or a null value; missing when
+    // neither has.
+    let status = [orientation.status, identity.status]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(DomainStatus::Missing);
     if status == DomainStatus::Missing && required {
         out.push(missing());
     }
     status
+}
+
+/// What one SOGI answer holds.
+struct Answered {
+    /// Its status, `None` when the question has neither codes nor a null value.
+    status: Option<DomainStatus>,
+    /// Whether it has a real answer code (not UNK/ASKU in code form).
+    coded: bool,
 }
 
 fn missing() -> Finding {
@@ -102,17 +111,22 @@ fn answer(
     question: Question,
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
-) -> DomainStatus {
+) -> Answered {
+    let mut answered = Answered {
+        status: None,
+        coded: false,
+    };
     let Some(answer) = answer else {
-        return DomainStatus::Missing;
+        return answered;
     };
     let field = question.field();
-    let mut status = DomainStatus::Missing;
     for (index, code) in answer.codes.iter().enumerate() {
         let value = code.code.trim();
         let system = code.system.as_deref().map(str::trim);
-        // UNK/ASKU sent as codes of the value set are null values in code form.
-        if system.is_none_or(|s| s == NULL_FLAVOR) {
+        // UNK/ASKU sent as codes (sexual orientation's value set lists them) are null
+        // values in code form; the pronoun value set has none.
+        let null_codes = !matches!(question, Question::Pronouns);
+        if null_codes && system.is_none_or(|s| s == NULL_FLAVOR) {
             let flavor = match value {
                 "UNK" => Some(NullFlavor::Unk),
                 "ASKU" => Some(NullFlavor::Asku),
@@ -120,7 +134,8 @@ fn answer(
             };
             if let Some(flavor) = flavor {
                 out.push(null_finding(flavor, format!("sogi.{field}.codes[{index}]")));
-                status = status.min(DomainStatus::of_null(flavor));
+                let status = DomainStatus::of_null(flavor);
+                answered.status = Some(answered.status.map_or(status, |s| s.min(status)));
                 continue;
             }
         }
@@ -131,7 +146,7 @@ fn answer(
             Question::Pronouns => ctx.codes.sogi.pronouns.contains(system, value),
             Question::GenderIdentity => {
                 (system.is_none_or(|s| s == SNOMED) && is_sctid(value))
-                    || (system == Some(NULL_FLAVOR) && value == "OTH")
+                    || (system.is_none_or(|s| s == NULL_FLAVOR) && value == "OTH")
             }
         };
         if !valid {
@@ -147,15 +162,16 @@ fn answer(
                 },
             ));
         }
-        status = DomainStatus::Complete;
+        answered.status = Some(DomainStatus::Complete);
+        answered.coded = true;
     }
     if answer.codes.is_empty() {
         if let Some(flavor) = answer.null_flavor {
             out.push(null_finding(flavor, format!("sogi.{field}.null_flavor")));
-            status = DomainStatus::of_null(flavor);
+            answered.status = Some(DomainStatus::of_null(flavor));
         }
     }
-    status
+    answered
 }
 
 fn null_finding(flavor: NullFlavor, path: String) -> Finding {

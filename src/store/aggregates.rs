@@ -37,6 +37,10 @@ pub struct StatusGroup {
     pub caregivers: String,
     /// Caregiver language status.
     pub caregiver_language: String,
+    /// Optional domains' statuses, `domain:status` space-separated.
+    pub optional_domains: String,
+    /// The profile the records were validated with.
+    pub profile: String,
     /// How many patients.
     pub patients: i64,
 }
@@ -52,6 +56,13 @@ impl StatusGroup {
             ("caregivers", &self.caregivers),
             ("caregiver_language", &self.caregiver_language),
         ]
+    }
+
+    /// `(domain, status)` pairs of the optional domains the group has a status in.
+    pub fn optional_statuses(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.optional_domains
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once(':'))
     }
 }
 
@@ -79,6 +90,8 @@ pub fn counts(
         current_state::interpreter,
         current_state::caregivers,
         current_state::caregiver_language,
+        current_state::optional_domains,
+        current_state::profile,
     );
     let mut groups = current_state::table
         .group_by(columns)
@@ -101,7 +114,18 @@ pub fn counts(
         rules = rules.filter(current_findings::unit.eq(unit.to_string()));
     }
     type Row = (
-        (String, bool, String, String, String, String, String, String),
+        (
+            String,
+            bool,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        ),
         i64,
     );
     let rows: Vec<Row> = groups.load(conn)?;
@@ -118,6 +142,8 @@ pub fn counts(
                     interpreter,
                     caregivers,
                     caregiver_language,
+                    optional_domains,
+                    profile,
                 ),
                 patients,
             )| {
@@ -130,6 +156,8 @@ pub fn counts(
                     interpreter,
                     caregivers,
                     caregiver_language,
+                    optional_domains,
+                    profile,
                     patients,
                 }
             },

@@ -25,7 +25,7 @@ use super::StoreError;
 use crate::result::StoreOutcome;
 
 /// The six completeness statuses of a record, by wire name, in column order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainColumns {
     /// Race.
     pub race: &'static str,
@@ -39,6 +39,8 @@ pub struct DomainColumns {
     pub caregivers: &'static str,
     /// Caregivers' language.
     pub caregiver_language: &'static str,
+    /// The optional domains the profile requires, `domain:status` space-separated.
+    pub optional: String,
 }
 
 /// A validated record ready to store: everything the tables need, already serialised.
@@ -336,6 +338,8 @@ macro_rules! store_chunk_on {
                             current_state::caregivers.eq(r.caregivers),
                             current_state::caregiver_language.eq(r.caregiver_language),
                             current_state::rules.eq(r.rules),
+                            current_state::profile.eq(r.profile),
+                            current_state::optional_domains.eq(r.optional_domains),
                         )
                     })
                     .collect();
@@ -412,6 +416,8 @@ fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
         caregivers: domains.caregivers,
         caregiver_language: domains.caregiver_language,
         rules: &record.rules_text,
+        profile: &record.profile,
+        optional_domains: &domains.optional,
     }
 }
 

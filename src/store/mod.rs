@@ -6,6 +6,7 @@ pub mod connection;
 pub mod ingest;
 pub mod models;
 pub mod queries;
+pub mod revalidate;
 pub mod schema;
 
 pub use connection::{open, Backend, DbConnection, DbPool};

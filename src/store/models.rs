@@ -66,6 +66,10 @@ pub struct NewCurrentState<'a> {
     pub caregiver_language: &'a str,
     /// The rules fired, space-separated.
     pub rules: &'a str,
+    /// The profile it was validated with.
+    pub profile: &'a str,
+    /// Optional domains' statuses, `domain:status` space-separated.
+    pub optional_domains: &'a str,
 }
 
 /// One rule fired on a current record.

@@ -36,6 +36,8 @@ diesel::table! {
         caregivers -> Text,
         caregiver_language -> Text,
         rules -> Text,
+        profile -> Text,
+        optional_domains -> Text,
     }
 }
 

@@ -9,6 +9,7 @@ mod errors;
 mod framework;
 mod health;
 mod logs;
+mod profiles;
 mod records;
 mod reports;
 mod schemas;
