@@ -81,3 +81,40 @@ fn a_unit_can_defer_caregiver_data() {
         RecordStatus::Incomplete
     );
 }
+
+#[test]
+fn the_adult_age_decides_who_needs_caregivers() {
+    // A 16-year-old (born 2010-06-01) without caregivers.
+    let record = edited(|r| {
+        r["birth_date"] = json!("2010-06-01");
+        remove(r, "/caregivers");
+    });
+    assert_fires_at(&record, "CAREGIVER_MISSING", &["caregivers"]);
+    let profile = Profile {
+        adult_age: 16,
+        ..Profile::phec_real()
+    };
+    assert_silent_under(&record, &profile, "CAREGIVER_MISSING");
+    assert_eq!(
+        outcome_under(&record, &profile).status,
+        RecordStatus::Complete
+    );
+}
+
+#[test]
+fn the_future_tolerance_absorbs_clock_skew_up_to_its_minutes() {
+    // Three minutes after the fixed `now`.
+    let record = edited(|r| r["recorded_at"] = json!("2026-11-21T00:03:00Z"));
+    assert_silent(&record, "RECORDED_AT_IN_FUTURE");
+    let strict = Profile {
+        future_tolerance_minutes: 1,
+        ..Profile::phec_real()
+    };
+    assert_fires_under(
+        &record,
+        &strict,
+        "RECORDED_AT_IN_FUTURE",
+        &["recorded_at"],
+        Domain::Collection,
+    );
+}
