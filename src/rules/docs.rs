@@ -10,12 +10,15 @@ pub fn markdown() -> String {
     let mut out = String::new();
     out.push_str("# Rule catalog\n\n");
     out.push_str(
-        "Generated from `src/rules/catalog.rs` by `real-dq rules --markdown > docs/rules.md`; \
+        "Generated from `src/rules/catalog/` by `real-dq rules --markdown > docs/rules.md`; \
          do not edit by hand (a test compares this file with the code).\n\n\
          Rule IDs are a stable public contract. Severities are the defaults; a profile may \
          override them or turn a rule off.\n",
     );
-    let domains = Domain::STATUS_DOMAINS.iter().chain([&Domain::Collection]);
+    let domains = Domain::STATUS_DOMAINS
+        .iter()
+        .chain(&Domain::OPTIONAL_DOMAINS)
+        .chain([&Domain::Collection]);
     for domain in domains {
         let rules: Vec<_> = catalog::ALL
             .iter()
@@ -28,9 +31,10 @@ pub fn markdown() -> String {
         for rule in rules {
             let _ = write!(
             out,
-            "\n### {}\n\n- **Severity:** {}\n- **Fires when:** {}\n- **Why it matters:** {}\n- **Source:** {}\n- **Hint for staff:** {}\n",
+            "\n### {}\n\n- **Severity:** {}\n- **Question formats:** {}\n- **Fires when:** {}\n- **Why it matters:** {}\n- **Source:** {}\n- **Hint for staff:** {}\n",
             rule.id,
             rule.severity.as_str(),
+            formats(rule),
             rule.description,
             rule.why,
             rule.source,
@@ -39,6 +43,14 @@ pub fn markdown() -> String {
         }
     }
     out
+}
+
+fn formats(rule: &catalog::Rule) -> &'static str {
+    match rule.formats {
+        [_, _] => "both (omb1997, spd15)",
+        [crate::profile::QuestionFormat::Omb1997] => "omb1997 only (off under SPD-15)",
+        _ => "spd15 only",
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +63,14 @@ mod tests {
             file == super::markdown(),
             "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
         );
+    }
+
+    #[test]
+    fn every_catalogued_rule_has_its_section_once() {
+        let markdown = super::markdown();
+        for rule in super::catalog::ALL {
+            let heading = format!("\n### {}\n", rule.id);
+            assert_eq!(markdown.matches(&heading).count(), 1, "{}", rule.id);
+        }
     }
 }
