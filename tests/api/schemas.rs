@@ -89,6 +89,35 @@ fn the_record_schema_accepts_what_the_service_accepts_and_rejects_a_missing_enve
     assert!(!validator.is_valid(&record));
 }
 
+#[test]
+fn the_record_schema_and_the_service_agree_on_the_optional_domains() {
+    let validator = validator("record");
+    let mut record = complete_record("MRN-5", "ADOL");
+    record["sogi"] = json!({
+        "sexual_orientation": {"codes": [{"system": "http://snomed.info/sct", "code": "20430005"}]},
+        "gender_identity": {"null_flavor": "ASKU"},
+        "pronouns": {"codes": [{"system": "http://loinc.org", "code": "LA29520-6"}]},
+        "reported_by": "self"
+    });
+    record["disability"] = json!({"hearing": true, "vision": false, "null_flavor": null});
+    record["caregivers"][0]["disability"] = json!({"hearing": true});
+    record["sdoh"] =
+        json!({"screened_on": "2026-10-01", "positive": ["food_insecurity", "transportation"]});
+    assert!(validator.is_valid(&record));
+    let bytes = serde_json::to_vec(&record).unwrap();
+    assert!(real_dq::record::Record::from_json(&bytes).is_ok());
+    // A social need outside the closed vocabulary: refused by both.
+    record["sdoh"]["positive"] = json!(["loneliness"]);
+    assert!(!validator.is_valid(&record));
+    let bytes = serde_json::to_vec(&record).unwrap();
+    assert!(real_dq::record::Record::from_json(&bytes).is_err());
+    record["sdoh"]["positive"] = json!([]);
+    record["sogi"]["reported_by"] = json!("neighbour");
+    assert!(!validator.is_valid(&record));
+    let bytes = serde_json::to_vec(&record).unwrap();
+    assert!(real_dq::record::Record::from_json(&bytes).is_err());
+}
+
 both!(responses_match_their_schemas, |app| async move {
     let app: TestApp = app;
     let validated: Value = app
