@@ -57,6 +57,45 @@ pub struct Settings {
 
     #[command(flatten)]
     pub profile: ProfileSettings,
+
+    #[command(flatten)]
+    pub hl7: Hl7Settings,
+}
+
+/// How HL7 v2 messages map onto records.
+#[derive(Debug, Clone, Args)]
+pub struct Hl7Settings {
+    /// PV1-3 component that names the unit (1 point of care, 2 room, 4 facility, ...).
+    #[arg(long, env = "REALDQ_HL7_UNIT_COMPONENT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=11))]
+    pub hl7_unit_component: u32,
+
+    /// The unit of a message whose PV1-3 names none.
+    #[arg(long, env = "REALDQ_HL7_DEFAULT_UNIT", default_value = "UNASSIGNED")]
+    pub hl7_default_unit: String,
+
+    /// Also listen for HL7 v2 over MLLP on this address (off by default), e.g. 127.0.0.1:2575.
+    #[arg(long, env = "REALDQ_MLLP")]
+    pub mllp: Option<String>,
+}
+
+impl Hl7Settings {
+    /// The mapping settings.
+    pub fn map_settings(&self) -> crate::hl7v2::map::MapSettings {
+        crate::hl7v2::map::MapSettings {
+            unit_component: self.hl7_unit_component as usize,
+            default_unit: self.hl7_default_unit.clone(),
+        }
+    }
+}
+
+impl Default for Hl7Settings {
+    fn default() -> Self {
+        Hl7Settings {
+            hl7_unit_component: 1,
+            hl7_default_unit: "UNASSIGNED".into(),
+            mllp: None,
+        }
+    }
 }
 
 /// Which validation profile to use.
@@ -92,6 +131,7 @@ impl Settings {
             workers: Some(2),
             log_format: LogFormat::Pretty,
             profile: ProfileSettings::default(),
+            hl7: Hl7Settings::default(),
         }
     }
 }

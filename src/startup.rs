@@ -38,6 +38,7 @@ impl Application {
                 max_batch_bytes: settings.max_batch_bytes,
                 batch_chunk: settings.batch_chunk as usize,
             },
+            hl7: Arc::new(settings.hl7.map_settings()),
         };
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {

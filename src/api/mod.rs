@@ -5,6 +5,7 @@ pub mod body;
 pub mod error;
 pub mod framework;
 pub mod health;
+pub mod hl7;
 pub mod openapi;
 pub mod records;
 pub mod reports;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub profile_id: Arc<str>,
     /// Request limits.
     pub limits: Limits,
+    /// How HL7 v2 messages map onto records.
+    pub hl7: Arc<crate::hl7v2::map::MapSettings>,
 }
 
 impl AppState {
@@ -108,6 +111,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/framework")
                 .get(framework::framework)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/hl7v2")
+                .post(hl7::ingest)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

@@ -1,0 +1,65 @@
+//! `POST /hl7v2`: one or more HL7 v2 ADT messages in, one ACK per message out (HL7 over
+//! HTTP: the status is 200 and the ACK carries the verdict; only transport problems, such
+//! as a body over the limit or an unreachable database, get an HTTP error).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+use super::body::{read_limited, require_content_type};
+use super::{ApiError, AppState};
+use crate::hl7v2;
+use crate::store::ingest::store_all;
+
+/// The HL7 v2 media type answers carry.
+pub const HL7_MEDIA_TYPE: &str = "x-application/hl7-v2+er7";
+const HL7_TYPES: &[&str] = &[
+    HL7_MEDIA_TYPE,
+    "application/hl7-v2",
+    "application/hl7-v2+er7",
+    "text/plain",
+];
+/// Largest HL7 body: a batch of messages, not a bulk load (use NDJSON for that).
+const MAX_HL7_BYTES: usize = 16 * 1024 * 1024;
+
+/// Judges and stores every message of a body; the ACKs, in order.
+pub async fn process(state: &AppState, body: String) -> Result<String, ApiError> {
+    let settings = state.hl7.clone();
+    let profile_id = state.profile_id.clone();
+    let worker = state.clone();
+    let mut judged = web::block(move || {
+        let ctx = worker.context(Utc::now());
+        hl7v2::judge_all(&body, &settings, &ctx, &profile_id)
+    })
+    .await?;
+    let prepared: Vec<_> = judged
+        .iter_mut()
+        .filter_map(|j| j.prepared.take())
+        .collect();
+    let stored = prepared.len();
+    if !prepared.is_empty() {
+        let received_at = Utc::now().timestamp_micros();
+        state
+            .with_db(move |conn| store_all(conn, &prepared, received_at))
+            .await?;
+    }
+    let now = Utc::now();
+    let acks: String = judged.iter().map(|j| j.ack(now)).collect();
+    tracing::info!(messages = judged.len(), stored, "hl7 v2 messages processed");
+    Ok(acks)
+}
+
+/// `POST /hl7v2`.
+pub async fn ingest(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_content_type(&req, HL7_TYPES, HL7_MEDIA_TYPE)?;
+    let limit =
+        MAX_HL7_BYTES.min(usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX));
+    let body = read_limited(&req, payload, limit).await?;
+    // Interface engines send Latin-1 as often as UTF-8: undecodable bytes become U+FFFD.
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let acks = process(&state, body).await?;
+    Ok(HttpResponse::Ok().content_type(HL7_MEDIA_TYPE).body(acks))
+}

@@ -1,0 +1,338 @@
+//! HL7 v2 ADT → canonical record (`docs/mapping.md`): PID-3 identifier, PID-7 birth date,
+//! PID-10 race, PID-15 language, PID-22 ethnicity, PV1-3 unit, NK1 caregivers, MSH-3/4
+//! source, EVN-2 (else MSH-7) collection time. Codes go through as sent; the engine and
+//! the profile's code maps judge them.
+
+use crate::record::wire::{CaregiverWire, CodeWire, CodedAnswer, LanguageWire, NullFlavor};
+use crate::record::RecordWire;
+
+use super::parse::Message;
+
+/// ADT trigger events real-dq accepts (others are answered AR).
+pub const TRIGGERS: [&str; 6] = ["A01", "A04", "A05", "A08", "A28", "A31"];
+
+/// Where the mapping takes what the message does not say.
+#[derive(Debug, Clone)]
+pub struct MapSettings {
+    /// PV1-3 component naming the unit (1 = point of care, 4 = facility, ...).
+    pub unit_component: usize,
+    /// The unit when PV1-3 has none.
+    pub default_unit: String,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        MapSettings {
+            unit_component: 1,
+            default_unit: "UNASSIGNED".into(),
+        }
+    }
+}
+
+/// Why a message is answered AR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+/// The message type and trigger (`ADT`, `A04`) from MSH-9.
+pub fn message_type(message: &Message) -> (String, String) {
+    let msh9 = message.segment("MSH").map_or("", |m| m.field(9));
+    (message.component(msh9, 1), message.component(msh9, 2))
+}
+
+/// Maps an ADT message to the canonical wire record.
+pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire, Unsupported> {
+    let (kind, trigger) = message_type(message);
+    if kind != "ADT" || !TRIGGERS.contains(&trigger.as_str()) {
+        return Err(Unsupported(format!(
+            "message type {kind}^{trigger} is not supported (ADT^{})",
+            TRIGGERS.join("/")
+        )));
+    }
+    let msh = message
+        .segment("MSH")
+        .expect("parsed messages start with MSH");
+    let Some(pid) = message.segment("PID") else {
+        return Err(Unsupported("the message has no PID segment".into()));
+    };
+    let application = message.component(msh.field(3), 1);
+    let facility = message.component(msh.field(4), 1);
+    let source = match (application.is_empty(), facility.is_empty()) {
+        (false, false) => format!("{application}@{facility}"),
+        (false, true) => application,
+        (true, false) => facility,
+        (true, true) => String::new(),
+    };
+    let identifiers = message.repetitions(pid.field(3));
+    let identifier = identifiers
+        .iter()
+        .find(|cx| message.component(cx, 5) == "MR")
+        .or(identifiers.first())
+        .map(|cx| message.component(cx, 1))
+        .unwrap_or_default();
+    let unit = message
+        .segment("PV1")
+        .map(|pv1| message.component(pv1.field(3), settings.unit_component))
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| settings.default_unit.clone());
+    let event_time = message
+        .segment("EVN")
+        .map(|evn| message.component(evn.field(2), 1))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| message.component(msh.field(7), 1));
+    let caregivers: Vec<CaregiverWire> = message
+        .segments_named("NK1")
+        .map(|nk1| CaregiverWire {
+            relationship: non_empty(message.component(nk1.field(3), 1)),
+            legal_guardian: None,
+            language: language(message, nk1.field(20)),
+            race: coded(message, nk1.field(35), Table::Race),
+            ethnicity: coded(message, nk1.field(28), Table::Ethnicity),
+            disability: None,
+        })
+        .collect();
+    Ok(RecordWire {
+        source: non_empty(source),
+        patient_id: non_empty(identifier),
+        unit: Some(unit),
+        recorded_at: non_empty(timestamp(&event_time).unwrap_or(event_time)),
+        birth_date: non_empty(date(&message.component(pid.field(7), 1))),
+        race: coded(message, pid.field(10), Table::Race),
+        ethnicity: coded(message, pid.field(22), Table::Ethnicity),
+        language: language(message, pid.field(15)),
+        caregivers: (!caregivers.is_empty()).then_some(caregivers),
+        sogi: None,
+        disability: None,
+        sdoh: None,
+    })
+}
+
+fn non_empty(text: String) -> Option<String> {
+    (!text.trim().is_empty()).then_some(text)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// HL7 table 0005 (CDCREC codes).
+    Race,
+    /// HL7 table 0189 (H, N, U) or CDCREC.
+    Ethnicity,
+}
+
+/// A repeating CWE of race or ethnicity codes.
+fn coded(message: &Message, field: &str, table: Table) -> Option<CodedAnswer> {
+    let mut answer = CodedAnswer::default();
+    for cwe in message.repetitions(field) {
+        let mut code = message.component(cwe, 1);
+        let mut display = message.component(cwe, 2);
+        let system = message.component(cwe, 3);
+        // Code and display swapped (`White^2106-3`): the code is the one shaped like one.
+        if !looks_like_code(&code) && looks_like_code(&display) {
+            std::mem::swap(&mut code, &mut display);
+        }
+        if code.is_empty() {
+            // Only an alternate code (CWE-4) may be sent.
+            code = message.component(cwe, 4);
+            if code.is_empty() {
+                continue;
+            }
+        }
+        let null = match (table, code.to_ascii_uppercase().as_str()) {
+            (Table::Ethnicity, "U") => Some(NullFlavor::Unk),
+            (_, "UNK") => Some(NullFlavor::Unk),
+            (_, "ASKU") => Some(NullFlavor::Asku),
+            (_, "NASK") => Some(NullFlavor::Nask),
+            _ => None,
+        };
+        if let Some(null) = null {
+            answer.null_flavor = Some(null);
+            continue;
+        }
+        if table == Table::Ethnicity && is_table_0189(&system) {
+            code = match code.to_ascii_uppercase().as_str() {
+                "H" => "2135-2".into(),
+                "N" => "2186-5".into(),
+                _ => code,
+            };
+        }
+        answer.codes.push(CodeWire {
+            system: cdcrec_or(&system),
+            code,
+            display: non_empty(display),
+        });
+    }
+    (!answer.codes.is_empty() || answer.null_flavor.is_some()).then_some(answer)
+}
+
+fn is_table_0189(system: &str) -> bool {
+    system.is_empty() || system.eq_ignore_ascii_case("HL70189")
+}
+
+/// `None` (CDCREC) for the names interface engines give CDCREC and HL7 tables 0005/0189
+/// (and their common misspellings such as `HL7000`); any other system as sent.
+fn cdcrec_or(system: &str) -> Option<String> {
+    let upper = system.trim().to_ascii_uppercase();
+    let cdcrec = upper.is_empty()
+        || upper.starts_with("HL7")
+        || upper == "CDCREC"
+        || upper.ends_with("2.16.840.1.113883.6.238");
+    (!cdcrec).then(|| system.trim().to_string())
+}
+
+fn looks_like_code(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 6 && bytes[4] == b'-' && text.chars().filter(char::is_ascii_digit).count() == 5
+}
+
+/// A CWE language (PID-15, NK1-20): the code as sent, else its text.
+fn language(message: &Message, field: &str) -> Option<LanguageWire> {
+    let first = message.repetitions(field).into_iter().next()?;
+    let code = message.component(first, 1);
+    let text = message.component(first, 2);
+    let tag = if code.is_empty() { text } else { code };
+    non_empty(tag).map(|tag| LanguageWire {
+        preferred: Some(tag),
+        ..LanguageWire::default()
+    })
+}
+
+/// `YYYYMMDD...` → `YYYY-MM-DD`; other text as sent (the rules flag it).
+fn date(ts: &str) -> String {
+    let digits: String = ts.chars().take(8).collect();
+    if digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()) {
+        format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..8])
+    } else {
+        ts.to_string()
+    }
+}
+
+/// An HL7 DTM (`YYYYMMDDHHMM[SS[.S]][+ZZZZ]`) as RFC 3339; without an offset it is read as
+/// UTC. `None` when it is not a DTM down to the minute.
+pub fn timestamp(ts: &str) -> Option<String> {
+    let ts = ts.trim();
+    let (body, offset) = match ts.find(['+', '-']) {
+        Some(at) => (&ts[..at], &ts[at..]),
+        None => (ts, ""),
+    };
+    let body = body.split('.').next().unwrap_or(body);
+    if body.len() < 12 || !body.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let seconds = body.get(12..14).unwrap_or("00");
+    let offset = match offset.len() {
+        0 => "Z".to_string(),
+        5 if offset[1..].chars().all(|c| c.is_ascii_digit()) => {
+            format!("{}:{}", &offset[..3], &offset[3..])
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}{}",
+        &body[..4],
+        &body[4..6],
+        &body[6..8],
+        &body[8..10],
+        &body[10..12],
+        seconds,
+        offset
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Message {
+        Message::parse(text).unwrap()
+    }
+
+    const ADT: &str = "MSH|^~\\&|EPIC|PEDS_HOSP|REALDQ|REALDQ|20261120140300-0500||ADT^A04^ADT_A01|MSG1|P|2.5.1\rEVN|A04|20261120140000-0500\rPID|1||X9^^^HOSP^PI~MRN123^^^HOSP^MR||DOE^JANE||20190402|F||White^2106-3^CDCREC~2028-9^Asian^HL70005|||||spa^Spanish^HL70296|||||||H^Hispanic^HL70189\rNK1|1|DOE^MARIA|MTH^Mother^HL70063|||||||||||||||||vie||||||||H|||||||2054-5^Black^CDCREC\rPV1|1|O|PEDS^101^A^CHILDRENS\r";
+
+    #[test]
+    fn an_adt_maps_onto_the_canonical_record() {
+        let record = to_record(&parse(ADT), &MapSettings::default()).unwrap();
+        assert_eq!(record.source.as_deref(), Some("EPIC@PEDS_HOSP"));
+        assert_eq!(record.patient_id.as_deref(), Some("MRN123"));
+        assert_eq!(record.unit.as_deref(), Some("PEDS"));
+        assert_eq!(
+            record.recorded_at.as_deref(),
+            Some("2026-11-20T14:00:00-05:00")
+        );
+        assert_eq!(record.birth_date.as_deref(), Some("2019-04-02"));
+        let race = record.race.unwrap();
+        let codes: Vec<&str> = race.codes.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(codes, ["2106-3", "2028-9"]);
+        assert!(race.codes.iter().all(|c| c.system.is_none()));
+        assert_eq!(record.ethnicity.unwrap().codes[0].code, "2135-2");
+        assert_eq!(record.language.unwrap().preferred.as_deref(), Some("spa"));
+        let caregiver = &record.caregivers.unwrap()[0];
+        assert_eq!(caregiver.relationship.as_deref(), Some("MTH"));
+        assert_eq!(
+            caregiver.language.as_ref().unwrap().preferred.as_deref(),
+            Some("vie")
+        );
+        assert_eq!(caregiver.race.as_ref().unwrap().codes[0].code, "2054-5");
+        assert_eq!(
+            caregiver.ethnicity.as_ref().unwrap().codes[0].code,
+            "2135-2"
+        );
+    }
+
+    #[test]
+    fn the_unit_component_is_configurable() {
+        let settings = MapSettings {
+            unit_component: 4,
+            ..MapSettings::default()
+        };
+        let record = to_record(&parse(ADT), &settings).unwrap();
+        assert_eq!(record.unit.as_deref(), Some("CHILDRENS"));
+        let no_pv1 = ADT.split("\rPV1").next().unwrap();
+        let record = to_record(&parse(no_pv1), &MapSettings::default()).unwrap();
+        assert_eq!(record.unit.as_deref(), Some("UNASSIGNED"));
+    }
+
+    #[test]
+    fn unknown_ethnicity_and_null_codes_become_null_values() {
+        let text = ADT.replace("H^Hispanic^HL70189", "U^Unknown^HL70189");
+        let record = to_record(&parse(&text), &MapSettings::default()).unwrap();
+        let ethnicity = record.ethnicity.unwrap();
+        assert!(ethnicity.codes.is_empty());
+        assert_eq!(ethnicity.null_flavor, Some(NullFlavor::Unk));
+        let text = ADT.replace(
+            "White^2106-3^CDCREC~2028-9^Asian^HL70005",
+            "ASKU^Declined^NULLFL",
+        );
+        let race = to_record(&parse(&text), &MapSettings::default())
+            .unwrap()
+            .race
+            .unwrap();
+        assert_eq!(race.null_flavor, Some(NullFlavor::Asku));
+    }
+
+    #[test]
+    fn other_message_types_are_unsupported() {
+        for kind in ["ADT^A03", "ORU^R01", "VXU^V04"] {
+            let text = ADT.replace("ADT^A04^ADT_A01", kind);
+            assert!(
+                to_record(&parse(&text), &MapSettings::default()).is_err(),
+                "{kind}"
+            );
+        }
+        let text = ADT.split("\rPID").next().unwrap();
+        assert!(to_record(&parse(text), &MapSettings::default()).is_err());
+    }
+
+    #[test]
+    fn hl7_timestamps_become_rfc_3339() {
+        assert_eq!(
+            timestamp("202611201403").as_deref(),
+            Some("2026-11-20T14:03:00Z")
+        );
+        assert_eq!(
+            timestamp("20261120140305.123+0215").as_deref(),
+            Some("2026-11-20T14:03:05+02:15")
+        );
+        assert_eq!(timestamp("20261120"), None);
+        assert_eq!(timestamp("2026112014ab"), None);
+        assert_eq!(timestamp("202611201403+02"), None);
+    }
+}
