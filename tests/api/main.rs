@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod framework;
 mod health;
+mod hl7;
 mod logs;
 mod profiles;
 mod records;

@@ -1,0 +1,1 @@
+//! HL7 v2 over HTTP: the conformance corpus (tests/fixtures/hl7v2).
