@@ -60,6 +60,51 @@ pub struct Settings {
 
     #[command(flatten)]
     pub hl7: Hl7Settings,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+/// How FHIR Patient resources map onto records.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FhirArgs {
+    /// Identifier system whose value is the patient_id (default: the MR identifier, else
+    /// the first identifier, else Patient.id).
+    #[arg(long, env = "REALDQ_FHIR_IDENTIFIER_SYSTEM")]
+    pub fhir_identifier_system: Option<String>,
+
+    /// Where the unit is read when no X-Unit header is sent: `managingOrganization`, or
+    /// `extension:<url>` for a valueString/valueCode extension on the Patient.
+    #[arg(long, env = "REALDQ_FHIR_UNIT_SOURCE", default_value = "managingOrganization", value_parser = parse_unit_source)]
+    pub fhir_unit_source: String,
+}
+
+fn parse_unit_source(text: &str) -> Result<String, String> {
+    if text == "managingOrganization"
+        || text
+            .strip_prefix("extension:")
+            .is_some_and(|url| !url.trim().is_empty())
+    {
+        Ok(text.to_string())
+    } else {
+        Err("expected `managingOrganization` or `extension:<url>`".into())
+    }
+}
+
+impl FhirArgs {
+    /// The mapping settings; the default unit is shared with HL7 v2.
+    pub fn map_settings(&self, default_unit: &str) -> crate::fhir::patient::FhirSettings {
+        use crate::fhir::patient::UnitSource;
+        let unit_source = match self.fhir_unit_source.strip_prefix("extension:") {
+            Some(url) => UnitSource::Extension(url.to_string()),
+            None => UnitSource::ManagingOrganization,
+        };
+        crate::fhir::patient::FhirSettings {
+            identifier_system: self.fhir_identifier_system.clone(),
+            unit_source,
+            default_unit: default_unit.to_string(),
+        }
+    }
 }
 
 /// How HL7 v2 messages map onto records.
@@ -69,8 +114,8 @@ pub struct Hl7Settings {
     #[arg(long, env = "REALDQ_HL7_UNIT_COMPONENT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=11))]
     pub hl7_unit_component: u32,
 
-    /// The unit of a message whose PV1-3 names none.
-    #[arg(long, env = "REALDQ_HL7_DEFAULT_UNIT", default_value = "UNASSIGNED")]
+    /// The unit of a record whose message or resource names none (HL7 PV1-3, FHIR).
+    #[arg(long, env = "REALDQ_DEFAULT_UNIT", default_value = "UNASSIGNED")]
     pub hl7_default_unit: String,
 
     /// Also listen for HL7 v2 over MLLP on this address (off by default), e.g. 127.0.0.1:2575.
@@ -132,6 +177,10 @@ impl Settings {
             log_format: LogFormat::Pretty,
             profile: ProfileSettings::default(),
             hl7: Hl7Settings::default(),
+            fhir: FhirArgs {
+                fhir_identifier_system: None,
+                fhir_unit_source: "managingOrganization".into(),
+            },
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod codemap;
 pub mod codesets;
 pub mod config;
 pub mod engine;
+pub mod fhir;
 pub mod hl7v2;
 pub mod pipeline;
 pub mod profile;

@@ -39,6 +39,7 @@ impl Application {
                 batch_chunk: settings.batch_chunk as usize,
             },
             hl7: Arc::new(settings.hl7.map_settings()),
+            fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
         };
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod body;
 pub mod error;
+pub mod fhir;
 pub mod framework;
 pub mod health;
 pub mod hl7;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub limits: Limits,
     /// How HL7 v2 messages map onto records.
     pub hl7: Arc<crate::hl7v2::map::MapSettings>,
+    /// How FHIR resources map onto records.
+    pub fhir: Arc<crate::fhir::patient::FhirSettings>,
 }
 
 impl AppState {
@@ -111,6 +114,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/framework")
                 .get(framework::framework)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/fhir/Patient/$validate")
+                .post(fhir::validate)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/fhir/Patient")
+                .post(fhir::create)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/fhir")
+                .post(fhir::bundle)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

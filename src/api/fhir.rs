@@ -1,0 +1,291 @@
+//! FHIR R4: `POST /fhir/Patient` (store), `POST /fhir/Patient/$validate` (no store) and
+//! `POST /fhir` (a Bundle of Patients and RelatedPersons). Every answer, errors included,
+//! is an `OperationOutcome` (or a `batch-response` Bundle of them) in `application/fhir+json`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::body::{read_limited, require_content_type};
+use super::{ApiError, AppState};
+use crate::fhir::{self, outcome, patient::Envelope, Entry};
+use crate::result::{timestamp, StoreOutcome};
+use crate::store::ingest::store_all;
+
+/// The FHIR JSON media type.
+pub const FHIR_JSON: &str = "application/fhir+json";
+const FHIR_TYPES: &[&str] = &[FHIR_JSON, "application/json", "application/json+fhir"];
+/// Largest Bundle body.
+const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+
+fn respond(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(FHIR_JSON)
+        .body(body.to_string())
+}
+
+/// A transport error (413, 415, 503, ...) as an OperationOutcome.
+fn transport(error: &ApiError) -> HttpResponse {
+    let code = match error.status_code().as_u16() {
+        413 => "too-costly",
+        415 => "not-supported",
+        503 => "transient",
+        _ => "exception",
+    };
+    let body = error.body();
+    respond(
+        error.status_code(),
+        &outcome::error(code, &format!("{}: {}", body.code, body.message), None),
+    )
+}
+
+/// The request's envelope: `X-Source`, `X-Unit`, the time of receipt.
+fn envelope(req: &HttpRequest) -> Envelope {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    Envelope {
+        source: header("x-source"),
+        unit: header("x-unit"),
+        received_at: timestamp(Utc::now()),
+    }
+}
+
+/// Reads a JSON body; `Err` is the response to send (400 when it is not JSON).
+async fn read_json(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Value, HttpResponse> {
+    require_content_type(req, FHIR_TYPES, FHIR_JSON).map_err(|e| transport(&e))?;
+    let body = read_limited(req, payload, limit)
+        .await
+        .map_err(|e| transport(&e))?;
+    serde_json::from_slice(&body).map_err(|e| {
+        respond(
+            StatusCode::BAD_REQUEST,
+            &outcome::error(
+                "invalid",
+                &format!(
+                    "the body is not JSON (line {} column {})",
+                    e.line(),
+                    e.column()
+                ),
+                None,
+            ),
+        )
+    })
+}
+
+/// `$validate` also takes a `Parameters` resource wrapping the resource.
+fn unwrap_parameters(resource: Value) -> Value {
+    if resource.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+        return resource;
+    }
+    resource
+        .get("parameter")
+        .and_then(Value::as_array)
+        .and_then(|p| {
+            p.iter()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some("resource"))
+        })
+        .and_then(|p| p.get("resource").cloned())
+        .unwrap_or(resource)
+}
+
+/// `POST /fhir/Patient/$validate`: validate, store nothing.
+pub async fn validate(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let resource = match read_json(&req, payload, state.limits.max_record_bytes).await {
+        Ok(resource) => unwrap_parameters(resource),
+        Err(response) => return response,
+    };
+    let envelope = envelope(&req);
+    let ctx = state.context(Utc::now());
+    let judged = fhir::judge_patient(
+        &resource,
+        &[],
+        &state.fhir,
+        &envelope,
+        &ctx,
+        &state.profile_id,
+        false,
+    );
+    let status = StatusCode::from_u16(judged.status).unwrap_or(StatusCode::OK);
+    respond(status, &judged.outcome)
+}
+
+/// `POST /fhir/Patient`: validate and store (201 new, 200 otherwise, 422 not a record).
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let resource = match read_json(&req, payload, state.limits.max_record_bytes).await {
+        Ok(resource) => resource,
+        Err(response) => return response,
+    };
+    let envelope = envelope(&req);
+    let judged = {
+        let ctx = state.context(Utc::now());
+        fhir::judge_patient(
+            &resource,
+            &[],
+            &state.fhir,
+            &envelope,
+            &ctx,
+            &state.profile_id,
+            true,
+        )
+    };
+    let Some(prepared) = judged.prepared else {
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &judged.outcome);
+    };
+    let received_at = Utc::now().timestamp_micros();
+    let stored = match state
+        .with_db(move |conn| store_all(conn, std::slice::from_ref(&prepared), received_at))
+        .await
+    {
+        Ok(mut stored) => stored.remove(0),
+        Err(error) => return transport(&error),
+    };
+    tracing::info!(record_id = %stored.id, outcome = stored.outcome.as_str(), "fhir patient stored");
+    let status = if stored.outcome == StoreOutcome::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    HttpResponse::build(status)
+        .content_type(FHIR_JSON)
+        .insert_header(("Location", format!("/v1/records/{}", stored.id)))
+        .body(judged.outcome.to_string())
+}
+
+/// `POST /fhir`: a Bundle (batch, transaction, collection or searchset); the answer is a
+/// `batch-response` Bundle with one entry per input entry, in order.
+pub async fn bundle(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let limit =
+        MAX_BUNDLE_BYTES.min(usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX));
+    let bundle = match read_json(&req, payload, limit).await {
+        Ok(bundle) => bundle,
+        Err(response) => return response,
+    };
+    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &outcome::error("invalid", "POST /fhir takes a Bundle", Some("resourceType")),
+        );
+    }
+    let kind = bundle.get("type").and_then(Value::as_str).unwrap_or("");
+    if !fhir::BUNDLE_TYPES.contains(&kind) {
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &outcome::error(
+                "not-supported",
+                &format!(
+                    "Bundle.type must be one of {}",
+                    fhir::BUNDLE_TYPES.join(", ")
+                ),
+                Some("Bundle.type"),
+            ),
+        );
+    }
+    let envelope = envelope(&req);
+    let worker = state.clone();
+    let judged = web::block(move || {
+        let ctx = worker.context(Utc::now());
+        fhir::judge_bundle(&bundle, &worker.fhir, &envelope, &ctx, &worker.profile_id)
+    })
+    .await;
+    let mut entries = match judged {
+        Ok(entries) => entries,
+        Err(_) => return transport(&ApiError::Internal),
+    };
+    // Store every Patient that validated, in one call; remember whose row is whose.
+    let mut owners = Vec::new();
+    let mut prepared = Vec::new();
+    for (index, entry) in entries.iter_mut().enumerate() {
+        if let Entry::Patient(judged) = entry {
+            if let Some(rows) = judged.prepared.take() {
+                owners.push(index);
+                prepared.push(rows);
+            }
+        }
+    }
+    let received_at = Utc::now().timestamp_micros();
+    let stored = if prepared.is_empty() {
+        Vec::new()
+    } else {
+        match state
+            .with_db(move |conn| store_all(conn, &prepared, received_at))
+            .await
+        {
+            Ok(stored) => stored,
+            Err(error) => return transport(&error),
+        }
+    };
+    let response_entries: Vec<Value> = entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| match entry {
+            Entry::Patient(judged) => {
+                let store = owners
+                    .iter()
+                    .position(|o| *o == index)
+                    .and_then(|k| stored.get(k));
+                match store {
+                    Some(stored) => json!({"response": {
+                        "status": if stored.outcome == StoreOutcome::Created { "201 Created" } else { "200 OK" },
+                        "location": format!("/v1/records/{}", stored.id),
+                        "outcome": judged.outcome,
+                    }}),
+                    None => json!({"response": {
+                        "status": "422 Unprocessable Entity",
+                        "outcome": judged.outcome,
+                    }}),
+                }
+            }
+            Entry::Caregiver(owner) => json!({"response": {
+                "status": "200 OK",
+                "outcome": outcome::information(&format!("recorded as a caregiver of entry {owner}")),
+            }}),
+            Entry::Orphan => json!({"response": {
+                "status": "422 Unprocessable Entity",
+                "outcome": outcome::error(
+                    "invalid",
+                    "RelatedPerson.patient does not reference a Patient of this Bundle",
+                    Some("RelatedPerson.patient"),
+                ),
+            }}),
+            Entry::Ignored(kind) => json!({"response": {
+                "status": "200 OK",
+                "outcome": outcome::information(&format!(
+                    "{} ignored: real-dq reads Patient and RelatedPerson",
+                    if kind.is_empty() { "an entry without a resource" } else { kind }
+                )),
+            }}),
+        })
+        .collect();
+    tracing::info!(
+        entries = response_entries.len(),
+        stored = stored.len(),
+        "fhir bundle processed"
+    );
+    respond(
+        StatusCode::OK,
+        &json!({"resourceType": "Bundle", "type": "batch-response", "entry": response_entries}),
+    )
+}

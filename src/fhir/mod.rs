@@ -1,0 +1,171 @@
+//! FHIR R4 in: US Core Patient resources (alone, or in a Bundle with RelatedPerson
+//! caregivers) mapped onto the canonical record ([`patient`]) and answered with an
+//! `OperationOutcome` ([`outcome`]).
+
+pub mod outcome;
+pub mod patient;
+
+use serde_json::{json, Value};
+
+use crate::pipeline;
+use crate::record::Rejection;
+use crate::rules::Context;
+use crate::store::ingest::PreparedRecord;
+use patient::{Envelope, FhirSettings};
+
+/// A Patient judged: its HTTP status, OperationOutcome and (when stored) rows.
+#[derive(Debug)]
+pub struct Judged {
+    /// 200 when it validated (the store may make it 201), 422 when it is not a record.
+    pub status: u16,
+    /// The OperationOutcome.
+    pub outcome: Value,
+    /// The rows to store (absent when not a record, or when only validating).
+    pub prepared: Option<PreparedRecord>,
+}
+
+/// Validates one Patient (with its caregivers); `store` prepares rows too.
+pub fn judge_patient(
+    resource: &Value,
+    related: &[&Value],
+    settings: &FhirSettings,
+    envelope: &Envelope,
+    ctx: &Context<'_>,
+    profile_id: &str,
+    store: bool,
+) -> Judged {
+    let mapped = match patient::to_record(resource, related, settings, envelope) {
+        Ok(mapped) => mapped,
+        Err(patient::NotAPatient(why)) => {
+            return Judged {
+                status: 422,
+                outcome: outcome::error("invalid", &why, Some("resourceType")),
+                prepared: None,
+            }
+        }
+    };
+    let bytes = serde_json::to_vec(&mapped.record).expect("a record always serialises");
+    match pipeline::validate_json(&bytes, ctx) {
+        Ok(validated) => Judged {
+            status: 200,
+            outcome: outcome::from_findings(&validated.outcome.findings, &mapped.provenance),
+            prepared: store.then(|| pipeline::prepare(&validated, profile_id)),
+        },
+        Err(Rejection::Invalid(fields)) => {
+            let issues: Vec<Value> = fields
+                .iter()
+                .map(|f| {
+                    json!({
+                        "severity": "error",
+                        "code": if f.message == "required" { "required" } else { "invalid" },
+                        "diagnostics": format!("{}: {}", f.path, f.message),
+                        "expression": [outcome::expression(&f.path, &mapped.provenance)],
+                    })
+                })
+                .collect();
+            Judged {
+                status: 422,
+                outcome: json!({"resourceType": "OperationOutcome", "issue": issues}),
+                prepared: None,
+            }
+        }
+        Err(Rejection::Malformed(field)) => Judged {
+            status: 422,
+            outcome: outcome::error("invalid", &field.message, None),
+            prepared: None,
+        },
+    }
+}
+
+/// Bundle types real-dq reads.
+pub const BUNDLE_TYPES: [&str; 4] = ["batch", "transaction", "collection", "searchset"];
+
+/// What one Bundle entry is.
+#[derive(Debug)]
+pub enum Entry {
+    /// A Patient, judged.
+    Patient(Box<Judged>),
+    /// A RelatedPerson attached to the Patient entry at this index.
+    Caregiver(usize),
+    /// A RelatedPerson whose patient is not in the Bundle.
+    Orphan,
+    /// Any other resource: ignored.
+    Ignored(String),
+}
+
+/// Judges every entry of a Bundle (already checked to be one of [`BUNDLE_TYPES`]).
+pub fn judge_bundle(
+    bundle: &Value,
+    settings: &FhirSettings,
+    envelope: &Envelope,
+    ctx: &Context<'_>,
+    profile_id: &str,
+) -> Vec<Entry> {
+    let entries = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let resource = |e: &Value| e.get("resource").cloned().unwrap_or(Value::Null);
+    let kind = |r: &Value| {
+        r.get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    // Each Patient entry's references: `Patient/{id}` and its fullUrl.
+    let references: Vec<(usize, Vec<String>)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| kind(&resource(e)) == "Patient")
+        .map(|(i, e)| {
+            let mut refs = Vec::new();
+            if let Some(id) = e.pointer("/resource/id").and_then(Value::as_str) {
+                refs.push(format!("Patient/{id}"));
+            }
+            if let Some(url) = e.get("fullUrl").and_then(Value::as_str) {
+                refs.push(url.to_string());
+            }
+            (i, refs)
+        })
+        .collect();
+    let owner = |related: &Value| -> Option<usize> {
+        let reference = patient::related_patient(related)?;
+        references
+            .iter()
+            .find(|(_, refs)| {
+                refs.iter()
+                    .any(|r| r == reference || reference.ends_with(&format!("/{r}")))
+            })
+            .map(|(i, _)| *i)
+    };
+    let related_of: Vec<(usize, Value)> = entries
+        .iter()
+        .map(resource)
+        .filter(|r| kind(r) == "RelatedPerson")
+        .filter_map(|r| owner(&r).map(|i| (i, r)))
+        .collect();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let r = resource(e);
+            match kind(&r).as_str() {
+                "Patient" => {
+                    let related: Vec<&Value> = related_of
+                        .iter()
+                        .filter(|(owner, _)| *owner == i)
+                        .map(|(_, r)| r)
+                        .collect();
+                    Entry::Patient(Box::new(judge_patient(
+                        &r, &related, settings, envelope, ctx, profile_id, true,
+                    )))
+                }
+                "RelatedPerson" => match owner(&r) {
+                    Some(owner) => Entry::Caregiver(owner),
+                    None => Entry::Orphan,
+                },
+                other => Entry::Ignored(other.chars().take(40).collect()),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,124 @@
+//! Findings as a FHIR `OperationOutcome`: one issue per finding, severity mapped
+//! (error/warning/information), an issue type code, the rule ID in `details.coding`, the
+//! staff hint in `diagnostics` and the FHIRPath of the element in `expression`.
+
+use serde_json::{json, Value};
+
+use super::patient::Provenance;
+use crate::rules::{Finding, Severity};
+
+/// The code system of real-dq's rule IDs in `details.coding`.
+pub const RULE_SYSTEM: &str = "urn:real-dq:rule";
+
+/// The issue type (`OperationOutcome.issue.code`) of a rule.
+pub fn issue_code(rule: &str) -> &'static str {
+    if rule.ends_with("_MISSING") {
+        "required"
+    } else if rule.ends_with("_UNKNOWN")
+        || rule.ends_with("_NOT_ASKED")
+        || rule.ends_with("_DECLINED")
+    {
+        "incomplete"
+    } else if rule.ends_with("_CODE_INVALID")
+        || rule.ends_with("_ABSTRACT_CODE")
+        || rule.ends_with("_DISPLAY_MISMATCH")
+        || rule == "LANGUAGE_CODE_DEPRECATED"
+    {
+        "code-invalid"
+    } else if rule == "BIRTH_DATE_INVALID" {
+        "invalid"
+    } else {
+        "business-rule"
+    }
+}
+
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "information",
+    }
+}
+
+/// The FHIRPath of a canonical record path, by where the mapping took the value from.
+pub fn expression(path: &str, provenance: &Provenance) -> String {
+    let index = |text: &str| -> Option<usize> {
+        let start = text.find("codes[")? + 6;
+        let end = text[start..].find(']')? + start;
+        text[start..end].parse().ok()
+    };
+    let coded = |paths: &[String], url: &str| match index(path).and_then(|i| paths.get(i)) {
+        Some(element) => element.clone(),
+        None => format!("Patient.extension.where(url='{url}')"),
+    };
+    if path.starts_with("race") {
+        coded(&provenance.race, super::patient::US_CORE_RACE)
+    } else if path.starts_with("ethnicity") {
+        coded(&provenance.ethnicity, super::patient::US_CORE_ETHNICITY)
+    } else if path.starts_with("language.interpreter_needed") {
+        provenance.interpreter.clone().unwrap_or_else(|| {
+            format!(
+                "Patient.extension.where(url='{}')",
+                super::patient::US_CORE_INTERPRETER
+            )
+        })
+    } else if path.starts_with("language") {
+        provenance
+            .language
+            .clone()
+            .unwrap_or_else(|| "Patient.communication".into())
+    } else if path.starts_with("birth_date") {
+        "Patient.birthDate".into()
+    } else if path.starts_with("patient_id") {
+        "Patient.identifier".into()
+    } else if path.starts_with("recorded_at") {
+        "Patient.meta.lastUpdated".into()
+    } else if path.starts_with("unit") {
+        "Patient.managingOrganization".into()
+    } else if path.starts_with("caregivers") {
+        "RelatedPerson".into()
+    } else {
+        "Patient".into()
+    }
+}
+
+/// One issue per finding; a single information issue when there is none (FHIR requires
+/// at least one).
+pub fn from_findings(findings: &[Finding], provenance: &Provenance) -> Value {
+    let issues: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "severity": severity(f.severity),
+                "code": issue_code(f.rule.id),
+                "details": {
+                    "coding": [{"system": RULE_SYSTEM, "code": f.rule.id}],
+                    "text": f.message,
+                },
+                "diagnostics": f.rule.hint,
+                "expression": [expression(&f.path, provenance)],
+            })
+        })
+        .collect();
+    if issues.is_empty() {
+        return information("no findings: the demographics are complete and consistent");
+    }
+    json!({"resourceType": "OperationOutcome", "issue": issues})
+}
+
+/// An OperationOutcome with one information issue.
+pub fn information(text: &str) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": text}]
+    })
+}
+
+/// An OperationOutcome with one error issue (`code`: invalid, required, not-supported, ...).
+pub fn error(code: &str, text: &str, expression: Option<&str>) -> Value {
+    let mut issue = json!({"severity": "error", "code": code, "diagnostics": text});
+    if let Some(expression) = expression {
+        issue["expression"] = json!([expression]);
+    }
+    json!({"resourceType": "OperationOutcome", "issue": [issue]})
+}

@@ -1,0 +1,476 @@
+//! FHIR R4 US Core Patient (and RelatedPerson) → canonical record (`docs/mapping.md`).
+//! Lenient: unknown elements and extensions are ignored, and whatever is present but
+//! wrong goes through for the rules to report, not for the parser to reject.
+
+use serde_json::Value;
+
+use crate::record::wire::{CaregiverWire, CodeWire, CodedAnswer, LanguageWire, NullFlavor};
+use crate::record::RecordWire;
+
+/// US Core race extension.
+pub const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+/// US Core ethnicity extension.
+pub const US_CORE_ETHNICITY: &str =
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+/// US Core interpreter-needed extension.
+pub const US_CORE_INTERPRETER: &str =
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed";
+/// The core extension for the same (older feeds).
+pub const INTERPRETER_REQUIRED: &str =
+    "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired";
+const NULL_FLAVOR_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor";
+const DATA_ABSENT_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
+const SNOMED: &str = "http://snomed.info/sct";
+
+/// Where the unit comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitSource {
+    /// `Patient.managingOrganization` (its display, else identifier value, else reference).
+    ManagingOrganization,
+    /// A `valueString`/`valueCode` extension on the Patient with this URL.
+    Extension(String),
+}
+
+/// How FHIR resources map onto records.
+#[derive(Debug, Clone)]
+pub struct FhirSettings {
+    /// Identifier system whose value is the `patient_id` (else the MR identifier, else the
+    /// first, else `Patient.id`).
+    pub identifier_system: Option<String>,
+    /// Where the unit is read when no `X-Unit` header is sent.
+    pub unit_source: UnitSource,
+    /// The unit when none is found.
+    pub default_unit: String,
+}
+
+impl Default for FhirSettings {
+    fn default() -> Self {
+        FhirSettings {
+            identifier_system: None,
+            unit_source: UnitSource::ManagingOrganization,
+            default_unit: "UNASSIGNED".into(),
+        }
+    }
+}
+
+/// What the request adds: headers and the time of receipt.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// `X-Source` (else `meta.source`, else `fhir`).
+    pub source: Option<String>,
+    /// `X-Unit`, overriding the configured source.
+    pub unit: Option<String>,
+    /// RFC 3339 time used when `meta.lastUpdated` is absent.
+    pub received_at: String,
+}
+
+/// Where each mapped value came from, as FHIRPath, for `OperationOutcome.issue.expression`.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// FHIRPath of each race code, by index.
+    pub race: Vec<String>,
+    /// FHIRPath of each ethnicity code, by index.
+    pub ethnicity: Vec<String>,
+    /// FHIRPath of the preferred language.
+    pub language: Option<String>,
+    /// FHIRPath of the interpreter need.
+    pub interpreter: Option<String>,
+}
+
+/// A Patient mapped onto the wire record.
+#[derive(Debug, Clone)]
+pub struct MappedPatient {
+    /// The record.
+    pub record: RecordWire,
+    /// Where its values came from.
+    pub provenance: Provenance,
+}
+
+/// Why a resource is not a Patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAPatient(pub String);
+
+/// Maps a Patient resource (with its RelatedPerson caregivers, if any).
+pub fn to_record(
+    patient: &Value,
+    related: &[&Value],
+    settings: &FhirSettings,
+    envelope: &Envelope,
+) -> Result<MappedPatient, NotAPatient> {
+    match patient.get("resourceType").and_then(Value::as_str) {
+        Some("Patient") => {}
+        Some(other) => {
+            return Err(NotAPatient(format!(
+                "resourceType is {}, expected Patient",
+                other.chars().take(40).collect::<String>()
+            )))
+        }
+        None => return Err(NotAPatient("resourceType is missing".into())),
+    }
+    let mut provenance = Provenance::default();
+    let source = envelope
+        .source
+        .clone()
+        .or_else(|| text(patient.pointer("/meta/source")))
+        .unwrap_or_else(|| "fhir".into());
+    let unit = envelope
+        .unit
+        .clone()
+        .or_else(|| unit_of(patient, &settings.unit_source))
+        .unwrap_or_else(|| settings.default_unit.clone());
+    let recorded_at =
+        text(patient.pointer("/meta/lastUpdated")).unwrap_or_else(|| envelope.received_at.clone());
+    let race = coded(patient, US_CORE_RACE, &mut provenance.race);
+    let ethnicity = coded(patient, US_CORE_ETHNICITY, &mut provenance.ethnicity);
+    let mut language = communication(patient, "Patient", &mut provenance.language);
+    let interpreter = interpreter(patient, &mut provenance.interpreter);
+    if interpreter.is_some() {
+        language
+            .get_or_insert_with(LanguageWire::default)
+            .interpreter_needed = interpreter;
+    }
+    let caregivers: Vec<CaregiverWire> = related.iter().map(|r| caregiver(r)).collect();
+    Ok(MappedPatient {
+        record: RecordWire {
+            source: Some(source),
+            patient_id: patient_id(patient, settings),
+            unit: Some(unit),
+            recorded_at: Some(recorded_at),
+            birth_date: text(patient.get("birthDate")),
+            race,
+            ethnicity,
+            language,
+            caregivers: (!caregivers.is_empty()).then_some(caregivers),
+            sogi: None,
+            disability: None,
+            sdoh: None,
+        },
+        provenance,
+    })
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn patient_id(patient: &Value, settings: &FhirSettings) -> Option<String> {
+    let identifiers = array(patient, "identifier");
+    let by_system = settings.identifier_system.as_deref().and_then(|system| {
+        identifiers
+            .iter()
+            .find(|i| i.get("system").and_then(Value::as_str) == Some(system))
+    });
+    let medical_record = || {
+        identifiers.iter().find(|i| {
+            array(i.get("type").unwrap_or(&Value::Null), "coding")
+                .iter()
+                .any(|c| c.get("code").and_then(Value::as_str) == Some("MR"))
+        })
+    };
+    let chosen = match &settings.identifier_system {
+        // A configured system that is absent is not silently replaced by another id.
+        Some(_) => by_system,
+        None => medical_record().or(identifiers.first()),
+    };
+    chosen
+        .and_then(|i| text(i.get("value")))
+        .or_else(|| match settings.identifier_system {
+            Some(_) => None,
+            None => text(patient.get("id")),
+        })
+}
+
+fn unit_of(patient: &Value, source: &UnitSource) -> Option<String> {
+    match source {
+        UnitSource::ManagingOrganization => {
+            let organization = patient.get("managingOrganization")?;
+            text(organization.get("display"))
+                .or_else(|| text(organization.pointer("/identifier/value")))
+                .or_else(|| text(organization.get("reference")))
+        }
+        UnitSource::Extension(url) => array(patient, "extension")
+            .iter()
+            .find(|e| e.get("url").and_then(Value::as_str) == Some(url))
+            .and_then(|e| text(e.get("valueString")).or_else(|| text(e.get("valueCode")))),
+    }
+}
+
+/// The us-core-race / us-core-ethnicity extension as a coded answer.
+fn coded(patient: &Value, url: &str, paths: &mut Vec<String>) -> Option<CodedAnswer> {
+    let extension = array(patient, "extension")
+        .iter()
+        .find(|e| e.get("url").and_then(Value::as_str) == Some(url))?;
+    let base = format!("Patient.extension.where(url='{url}')");
+    let mut answer = CodedAnswer::default();
+    for (index, part) in array(extension, "extension").iter().enumerate() {
+        match part.get("url").and_then(Value::as_str) {
+            Some("ombCategory" | "detailed") => {
+                let Some(coding) = part.get("valueCoding") else {
+                    continue;
+                };
+                let system = text(coding.get("system"));
+                let code = text(coding.get("code")).unwrap_or_default();
+                let null = match (system.as_deref(), code.as_str()) {
+                    (Some(NULL_FLAVOR_SYSTEM) | None, "UNK") => Some(NullFlavor::Unk),
+                    (Some(NULL_FLAVOR_SYSTEM) | None, "ASKU") => Some(NullFlavor::Asku),
+                    (Some(NULL_FLAVOR_SYSTEM), "NASK") => Some(NullFlavor::Nask),
+                    (Some(DATA_ABSENT_SYSTEM), "asked-declined") => Some(NullFlavor::Asku),
+                    (Some(DATA_ABSENT_SYSTEM), "unknown" | "asked-unknown") => {
+                        Some(NullFlavor::Unk)
+                    }
+                    (Some(DATA_ABSENT_SYSTEM), "not-asked") => Some(NullFlavor::Nask),
+                    _ => None,
+                };
+                if let Some(null) = null {
+                    answer.null_flavor = Some(null);
+                    continue;
+                }
+                paths.push(format!("{base}.extension[{index}].valueCoding"));
+                answer.codes.push(CodeWire {
+                    code,
+                    system,
+                    display: text(coding.get("display")),
+                });
+            }
+            Some("text") => answer.text = text(part.get("valueString")),
+            _ => {}
+        }
+    }
+    Some(answer)
+}
+
+/// The preferred `communication.language` (else the first) as a BCP 47 tag, with its path.
+fn communication(resource: &Value, kind: &str, path: &mut Option<String>) -> Option<LanguageWire> {
+    let entries = array(resource, "communication");
+    let (index, entry) = entries
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.get("preferred").and_then(Value::as_bool) == Some(true))
+        .or_else(|| entries.iter().enumerate().next())?;
+    let language = entry.get("language")?;
+    let codings = array(language, "coding");
+    let coding = codings
+        .iter()
+        .find(|c| c.get("system").and_then(Value::as_str) == Some("urn:ietf:bcp:47"))
+        .or(codings.first());
+    let tag = coding
+        .and_then(|c| text(c.get("code")))
+        .or_else(|| text(language.get("text")))?;
+    *path = Some(format!("{kind}.communication[{index}].language"));
+    Some(LanguageWire {
+        preferred: Some(tag),
+        ..LanguageWire::default()
+    })
+}
+
+/// us-core-interpreter-needed (SNOMED 373066001 yes / 373067005 no) or the core
+/// patient-interpreterRequired boolean.
+fn interpreter(patient: &Value, path: &mut Option<String>) -> Option<bool> {
+    for url in [US_CORE_INTERPRETER, INTERPRETER_REQUIRED] {
+        let Some(extension) = array(patient, "extension")
+            .iter()
+            .find(|e| e.get("url").and_then(Value::as_str) == Some(url))
+        else {
+            continue;
+        };
+        let value = extension
+            .get("valueBoolean")
+            .and_then(Value::as_bool)
+            .or_else(|| {
+                let coding = extension.get("valueCoding")?;
+                let system = coding.get("system").and_then(Value::as_str);
+                match (system, coding.get("code").and_then(Value::as_str)) {
+                    (Some(SNOMED) | None, Some("373066001")) => Some(true),
+                    (Some(SNOMED) | None, Some("373067005")) => Some(false),
+                    (_, Some("Y")) => Some(true),
+                    (_, Some("N")) => Some(false),
+                    _ => None,
+                }
+            });
+        if value.is_some() {
+            *path = Some(format!("Patient.extension.where(url='{url}')"));
+            return value;
+        }
+    }
+    None
+}
+
+/// A RelatedPerson as a caregiver.
+fn caregiver(related: &Value) -> CaregiverWire {
+    let relationship = array(related, "relationship")
+        .iter()
+        .flat_map(|r| array(r, "coding"))
+        .find_map(|c| text(c.get("code")));
+    let mut unused = None;
+    let mut race_paths = Vec::new();
+    let mut ethnicity_paths = Vec::new();
+    CaregiverWire {
+        relationship,
+        legal_guardian: None,
+        language: communication(related, "RelatedPerson", &mut unused),
+        race: coded(related, US_CORE_RACE, &mut race_paths),
+        ethnicity: coded(related, US_CORE_ETHNICITY, &mut ethnicity_paths),
+        disability: None,
+    }
+}
+
+/// The Patient a RelatedPerson belongs to: its `patient.reference`.
+pub fn related_patient(related: &Value) -> Option<&str> {
+    related
+        .pointer("/patient/reference")
+        .and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope() -> Envelope {
+        Envelope {
+            source: None,
+            unit: None,
+            received_at: "2026-11-22T10:00:00Z".into(),
+        }
+    }
+
+    fn patient() -> Value {
+        json!({
+            "resourceType": "Patient",
+            "id": "p1",
+            "meta": {"lastUpdated": "2026-11-20T14:03:00Z"},
+            "identifier": [
+                {"system": "urn:ssn", "value": "999"},
+                {"type": {"coding": [{"code": "MR"}]}, "system": "urn:mrn", "value": "MRN-7"}
+            ],
+            "birthDate": "2019-04-02",
+            "managingOrganization": {"reference": "Organization/1", "display": "PEDS"},
+            "extension": [
+                {"url": US_CORE_RACE, "extension": [
+                    {"url": "ombCategory", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": "2106-3", "display": "White"}},
+                    {"url": "detailed", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": "2108-9"}},
+                    {"url": "text", "valueString": "White"}
+                ]},
+                {"url": US_CORE_ETHNICITY, "extension": [
+                    {"url": "ombCategory", "valueCoding": {"system": "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code": "ASKU"}}
+                ]},
+                {"url": US_CORE_INTERPRETER, "valueCoding": {"system": SNOMED, "code": "373066001"}},
+                {"url": "http://example.org/unknown", "valueString": "ignored"}
+            ],
+            "communication": [
+                {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "en"}]}},
+                {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "es"}]}, "preferred": true}
+            ]
+        })
+    }
+
+    #[test]
+    fn a_us_core_patient_maps_onto_the_record() {
+        let mapped = to_record(&patient(), &[], &FhirSettings::default(), &envelope()).unwrap();
+        let record = mapped.record;
+        assert_eq!(record.patient_id.as_deref(), Some("MRN-7"));
+        assert_eq!(record.unit.as_deref(), Some("PEDS"));
+        assert_eq!(record.source.as_deref(), Some("fhir"));
+        assert_eq!(record.recorded_at.as_deref(), Some("2026-11-20T14:03:00Z"));
+        assert_eq!(record.birth_date.as_deref(), Some("2019-04-02"));
+        let race = record.race.unwrap();
+        assert_eq!(race.codes.len(), 2);
+        assert_eq!(race.text.as_deref(), Some("White"));
+        assert_eq!(
+            record.ethnicity.unwrap().null_flavor,
+            Some(NullFlavor::Asku)
+        );
+        let language = record.language.unwrap();
+        assert_eq!(language.preferred.as_deref(), Some("es"));
+        assert_eq!(language.interpreter_needed, Some(true));
+        assert_eq!(
+            mapped.provenance.race[1],
+            format!("Patient.extension.where(url='{US_CORE_RACE}').extension[1].valueCoding")
+        );
+        assert_eq!(
+            mapped.provenance.language.as_deref(),
+            Some("Patient.communication[1].language")
+        );
+    }
+
+    #[test]
+    fn identifier_system_and_unit_source_are_configurable() {
+        let settings = FhirSettings {
+            identifier_system: Some("urn:ssn".into()),
+            unit_source: UnitSource::Extension("http://example.org/unknown".into()),
+            default_unit: "X".into(),
+        };
+        let record = to_record(&patient(), &[], &settings, &envelope())
+            .unwrap()
+            .record;
+        assert_eq!(record.patient_id.as_deref(), Some("999"));
+        assert_eq!(record.unit.as_deref(), Some("ignored"));
+        let header = Envelope {
+            unit: Some("ED".into()),
+            source: Some("epic".into()),
+            ..envelope()
+        };
+        let record = to_record(&patient(), &[], &settings, &header)
+            .unwrap()
+            .record;
+        assert_eq!(
+            (record.unit.as_deref(), record.source.as_deref()),
+            (Some("ED"), Some("epic"))
+        );
+        let missing = FhirSettings {
+            identifier_system: Some("urn:none".into()),
+            ..FhirSettings::default()
+        };
+        let record = to_record(&patient(), &[], &missing, &envelope())
+            .unwrap()
+            .record;
+        assert_eq!(record.patient_id, None);
+    }
+
+    #[test]
+    fn related_persons_become_caregivers() {
+        let mother = json!({
+            "resourceType": "RelatedPerson",
+            "patient": {"reference": "Patient/p1"},
+            "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "MTH"}]}],
+            "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "vi"}]}, "preferred": true}]
+        });
+        let record = to_record(
+            &patient(),
+            &[&mother],
+            &FhirSettings::default(),
+            &envelope(),
+        )
+        .unwrap()
+        .record;
+        let caregiver = &record.caregivers.unwrap()[0];
+        assert_eq!(caregiver.relationship.as_deref(), Some("MTH"));
+        assert_eq!(
+            caregiver.language.as_ref().unwrap().preferred.as_deref(),
+            Some("vi")
+        );
+        assert_eq!(related_patient(&mother), Some("Patient/p1"));
+    }
+
+    #[test]
+    fn another_resource_type_is_not_a_patient() {
+        for resource in [
+            json!({"resourceType": "Observation"}),
+            json!({"id": "x"}),
+            json!([1]),
+        ] {
+            assert!(to_record(&resource, &[], &FhirSettings::default(), &envelope()).is_err());
+        }
+    }
+}
