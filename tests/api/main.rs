@@ -6,6 +6,7 @@ mod helpers;
 mod batch;
 mod cli;
 mod errors;
+mod fhir;
 mod framework;
 mod health;
 mod hl7;
