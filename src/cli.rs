@@ -132,6 +132,9 @@ fn serve(settings: Settings) -> anyhow::Result<i32> {
         tracing::info!(profile = %profile.id(), "profile loaded");
         let app = Application::build(&settings, profile)?;
         println!("real-dq listening on http://{}", app.address());
+        if let Some(mllp) = app.mllp_address() {
+            println!("real-dq MLLP listening on {mllp}");
+        }
         std::io::stdout().flush()?;
         tracing::info!(address = app.address(), "listening");
         app.run().await?;

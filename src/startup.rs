@@ -19,6 +19,7 @@ pub struct Application {
     address: String,
     server: Server,
     pool: DbPool,
+    mllp: Option<(TcpListener, AppState)>,
 }
 
 impl Application {
@@ -41,6 +42,15 @@ impl Application {
             hl7: Arc::new(settings.hl7.map_settings()),
             fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
         };
+        let mllp = match &settings.hl7.mllp {
+            Some(address) => {
+                let listener = TcpListener::bind(address)
+                    .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_MLLP={address}: {e}"))?;
+                listener.set_nonblocking(true)?;
+                Some((listener, state.clone()))
+            }
+            None => None,
+        };
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             App::new()
@@ -58,7 +68,13 @@ impl Application {
             address: local.to_string(),
             server: server.run(),
             pool,
+            mllp,
         })
+    }
+
+    /// The MLLP listener's bound address, when `--mllp` is on.
+    pub fn mllp_address(&self) -> Option<std::net::SocketAddr> {
+        self.mllp.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The bound port.
@@ -78,6 +94,10 @@ impl Application {
 
     /// Runs until stopped.
     pub async fn run(self) -> std::io::Result<()> {
+        if let Some((listener, state)) = self.mllp {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            actix_web::rt::spawn(api::mllp::serve(listener, state));
+        }
         self.server.await
     }
 }

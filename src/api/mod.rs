@@ -7,6 +7,7 @@ pub mod fhir;
 pub mod framework;
 pub mod health;
 pub mod hl7;
+pub mod mllp;
 pub mod openapi;
 pub mod records;
 pub mod reports;

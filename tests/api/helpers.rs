@@ -53,6 +53,8 @@ macro_rules! both {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// The MLLP listener, when the settings turned it on.
+    pub mllp: Option<std::net::SocketAddr>,
     /// An HTTP client.
     pub client: reqwest::Client,
     /// The database URL the server uses.
@@ -162,9 +164,11 @@ impl TestApp {
         adjust(&mut settings);
         let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let mllp = app.mllp_address();
         actix_web::rt::spawn(app.run());
         Some(TestApp {
             address,
+            mllp,
             client: reqwest::Client::new(),
             database_url: url,
             _guard: guard,
@@ -184,6 +188,7 @@ impl TestApp {
         actix_web::rt::spawn(app.run());
         TestApp {
             address,
+            mllp: None,
             client: reqwest::Client::new(),
             database_url: url.to_string(),
             _guard: DbGuard::None,

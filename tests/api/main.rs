@@ -11,6 +11,7 @@ mod framework;
 mod health;
 mod hl7;
 mod logs;
+mod mllp;
 mod profiles;
 mod records;
 mod reports;
