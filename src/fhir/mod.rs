@@ -5,6 +5,9 @@
 pub mod outcome;
 pub mod patient;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use serde_json::{json, Value};
 
 use crate::pipeline;

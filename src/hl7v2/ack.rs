@@ -60,7 +60,22 @@ pub fn build(
             &fallback
         }
     };
-    let d = message.delimiters;
+    let mut d = message.delimiters;
+    // An answer always declares all four encoding characters.
+    if d.escape.is_none() {
+        d = if [d.field, d.component, d.repetition, d.subcomponent].contains(&'\\') {
+            Delimiters::default()
+        } else {
+            Delimiters {
+                escape: Some('\\'),
+                ..d
+            }
+        };
+    }
+    let escaper = Message {
+        delimiters: d,
+        segments: Vec::new(),
+    };
     let msh = message.segment("MSH");
     let field = |n: usize| msh.map_or(String::new(), |m| m.field(n).to_string());
     let trigger = message.component(&field(9), 2);
@@ -100,11 +115,11 @@ pub fn build(
         };
         out.push_str(&format!(
             "ERR{f}{f}{}{f}{}{f}{}{f}{}{c}{}{c}REALDQ\r",
-            error.location,
+            error.location.replace('^', &c.to_string()),
             hl7_code,
             severity,
-            message.escape(&error.code),
-            message.escape(&error.message),
+            escaper.escape(&error.code),
+            escaper.escape(&error.message),
         ));
     }
     out

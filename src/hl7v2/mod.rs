@@ -6,6 +6,9 @@ pub mod ack;
 pub mod map;
 pub mod parse;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use chrono::{DateTime, Utc};
 
 use crate::engine::RecordStatus;

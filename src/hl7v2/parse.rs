@@ -75,7 +75,10 @@ impl Message {
         let mut chars = text.chars().skip(3);
         let field = chars.next().ok_or(ParseError::BadEncodingCharacters)?;
         let encoding: Vec<char> = chars.take_while(|c| *c != field).collect();
-        if field.is_alphanumeric() || field.is_whitespace() || encoding.len() < 2 {
+        // A delimiter is a visible non-alphanumeric character: letters, digits, spaces,
+        // line breaks and control characters would make segments or values ambiguous.
+        let usable = |c: &char| c.is_ascii_graphic() && !c.is_ascii_alphanumeric();
+        if !usable(&field) || encoding.len() < 2 || !encoding.iter().take(4).all(usable) {
             return Err(ParseError::BadEncodingCharacters);
         }
         let delimiters = Delimiters {
