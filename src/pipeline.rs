@@ -35,19 +35,29 @@ impl Validated {
 
 /// Parses and validates one JSON record.
 pub fn validate_json(bytes: &[u8], ctx: &Context<'_>) -> Result<Validated, Rejection> {
-    let (record, mut wire) = Record::from_json(bytes)?;
+    let (record, wire) = Record::from_json(bytes)?;
+    Ok(validate_parsed(record, wire, ctx))
+}
+
+/// Validates a wire record built by a mapping (FHIR, HL7 v2) rather than parsed from JSON.
+pub fn validate_wire(wire: RecordWire, ctx: &Context<'_>) -> Result<Validated, Rejection> {
+    let record = Record::parse(wire.clone()).map_err(Rejection::Invalid)?;
+    Ok(validate_parsed(record, wire, ctx))
+}
+
+fn validate_parsed(record: Record, mut wire: RecordWire, ctx: &Context<'_>) -> Validated {
     wire.recorded_at = Some(
         record
             .recorded_at_local
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
     );
     let outcome = engine::validate(&record, ctx);
-    Ok(Validated {
+    Validated {
         record,
         wire,
         outcome,
         validated_at: ctx.now,
-    })
+    }
 }
 
 /// The rows to store for a validated record, under a fresh time-ordered ID.

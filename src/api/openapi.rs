@@ -31,7 +31,7 @@ pub const SCHEMAS: [(&str, &str); 7] = [
 ];
 
 /// Every route the service serves, as `(method, path)`; tests check the router against it.
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("post", "/v1/validate"),
     ("post", "/v1/records"),
     ("post", "/v1/records/batch"),
@@ -42,6 +42,10 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
+    ("post", "/fhir/Patient"),
+    ("post", "/fhir/Patient/$validate"),
+    ("post", "/fhir"),
+    ("post", "/hl7v2"),
 ];
 
 fn schema(name: &str) -> Value {
@@ -50,6 +54,18 @@ fn schema(name: &str) -> Value {
 
 fn json_body(name: &str) -> Value {
     json!({"content": {"application/json": {"schema": schema(name)}}})
+}
+
+fn fhir_body() -> Value {
+    json!({"required": true, "content": {"application/fhir+json": {"schema": {"type": "object", "required": ["resourceType"]}}}})
+}
+
+fn fhir_outcome(description: &str) -> Value {
+    json!({"description": format!("OperationOutcome: {description}"), "content": {"application/fhir+json": {"schema": {
+        "type": "object",
+        "required": ["resourceType", "issue"],
+        "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array", "minItems": 1}}
+    }}}})
 }
 
 fn errors(codes: &[&str]) -> Value {
@@ -160,7 +176,52 @@ fn build() -> Value {
             }},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "Readiness: the database answers", "operationId": "readyz", "responses": responses("200", json!({}), &["503"])}},
-            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/fhir/Patient": {"post": {
+                "summary": "Validate and store one FHIR R4 US Core Patient; answered with an OperationOutcome (docs/mapping.md). Headers X-Unit and X-Source set unit and source.",
+                "operationId": "fhirStorePatient",
+                "requestBody": fhir_body(),
+                "responses": {
+                    "201": fhir_outcome("stored: a new patient and unit (Location: /v1/records/{id})"),
+                    "200": fhir_outcome("stored: a replacement, history or duplicate"),
+                    "400": fhir_outcome("not JSON"),
+                    "413": fhir_outcome("too large"),
+                    "415": fhir_outcome("not application/fhir+json"),
+                    "422": fhir_outcome("not a Patient, or no identifier"),
+                    "503": fhir_outcome("database unavailable")
+                }
+            }},
+            "/fhir/Patient/$validate": {"post": {
+                "summary": "Validate one FHIR Patient (or a Parameters resource wrapping one); store nothing",
+                "operationId": "fhirValidatePatient",
+                "requestBody": fhir_body(),
+                "responses": {
+                    "200": fhir_outcome("one issue per finding"),
+                    "400": fhir_outcome("not JSON"),
+                    "422": fhir_outcome("not a Patient")
+                }
+            }},
+            "/fhir": {"post": {
+                "summary": "A Bundle (batch, transaction, collection or searchset) of Patients and their RelatedPerson caregivers; answered with a batch-response Bundle, one entry per input entry",
+                "operationId": "fhirBundle",
+                "requestBody": fhir_body(),
+                "responses": {
+                    "200": {"description": "batch-response Bundle", "content": {"application/fhir+json": {"schema": {"type": "object", "required": ["resourceType", "type", "entry"]}}}},
+                    "400": fhir_outcome("not JSON"),
+                    "422": fhir_outcome("not a Bundle of a supported type")
+                }
+            }},
+            "/hl7v2": {"post": {
+                "summary": "One or more HL7 v2 ADT messages (A01, A04, A05, A08, A28, A31); one ACK per message (MSA AA, AE with an ERR per finding, or AR). Also over MLLP with serve --mllp.",
+                "operationId": "hl7v2",
+                "requestBody": {"required": true, "content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}}},
+                "responses": {
+                    "200": {"description": "ACKs", "content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}}},
+                    "413": {"description": "error envelope", "content": {"application/json": {"schema": schema("Error")}}},
+                    "415": {"description": "error envelope", "content": {"application/json": {"schema": schema("Error")}}},
+                    "503": {"description": "error envelope", "content": {"application/json": {"schema": schema("Error")}}}
+                }
+            }}
         },
         "components": {"schemas": Value::Object(components)}
     })

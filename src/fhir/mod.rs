@@ -8,6 +8,8 @@ pub mod patient;
 #[cfg(test)]
 mod fuzz_tests;
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use crate::pipeline;
@@ -47,8 +49,7 @@ pub fn judge_patient(
             }
         }
     };
-    let bytes = serde_json::to_vec(&mapped.record).expect("a record always serialises");
-    match pipeline::validate_json(&bytes, ctx) {
+    match pipeline::validate_wire(mapped.record.clone(), ctx) {
         Ok(validated) => Judged {
             status: 200,
             outcome: outcome::from_findings(&validated.outcome.findings, &mapped.provenance),
@@ -108,62 +109,58 @@ pub fn judge_bundle(
         .get("entry")
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
-    let resource = |e: &Value| e.get("resource").cloned().unwrap_or(Value::Null);
-    let kind = |r: &Value| {
+    fn resource(entry: &Value) -> &Value {
+        static NULL: Value = Value::Null;
+        entry.get("resource").unwrap_or(&NULL)
+    }
+    let kind = |r: &Value| -> String {
         r.get("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
     };
-    // Each Patient entry's references: `Patient/{id}` and its fullUrl.
-    let references: Vec<(usize, Vec<String>)> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| kind(&resource(e)) == "Patient")
-        .map(|(i, e)| {
-            let mut refs = Vec::new();
-            if let Some(id) = e.pointer("/resource/id").and_then(Value::as_str) {
-                refs.push(format!("Patient/{id}"));
-            }
-            if let Some(url) = e.get("fullUrl").and_then(Value::as_str) {
-                refs.push(url.to_string());
-            }
-            (i, refs)
-        })
-        .collect();
+    // Each Patient entry by its references: `Patient/{id}` and its fullUrl.
+    let mut patients: HashMap<String, usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if kind(resource(e)) != "Patient" {
+            continue;
+        }
+        if let Some(id) = e.pointer("/resource/id").and_then(Value::as_str) {
+            patients.insert(format!("Patient/{id}"), i);
+        }
+        if let Some(url) = e.get("fullUrl").and_then(Value::as_str) {
+            patients.insert(url.to_string(), i);
+        }
+    }
     let owner = |related: &Value| -> Option<usize> {
         let reference = patient::related_patient(related)?;
-        references
-            .iter()
-            .find(|(_, refs)| {
-                refs.iter()
-                    .any(|r| r == reference || reference.ends_with(&format!("/{r}")))
-            })
-            .map(|(i, _)| *i)
+        patients.get(reference).copied().or_else(|| {
+            // An absolute reference (`https://host/fhir/Patient/7`) names `Patient/7`.
+            let at = reference.rfind("Patient/")?;
+            patients.get(&reference[at..]).copied()
+        })
     };
-    let related_of: Vec<(usize, Value)> = entries
-        .iter()
-        .map(resource)
-        .filter(|r| kind(r) == "RelatedPerson")
-        .filter_map(|r| owner(&r).map(|i| (i, r)))
-        .collect();
+    let mut related_of: HashMap<usize, Vec<&Value>> = HashMap::new();
+    for r in entries.iter().map(resource) {
+        if kind(r) == "RelatedPerson" {
+            if let Some(i) = owner(r) {
+                related_of.entry(i).or_default().push(r);
+            }
+        }
+    }
     entries
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let r = resource(e);
-            match kind(&r).as_str() {
+            match kind(r).as_str() {
                 "Patient" => {
-                    let related: Vec<&Value> = related_of
-                        .iter()
-                        .filter(|(owner, _)| *owner == i)
-                        .map(|(_, r)| r)
-                        .collect();
+                    let related = related_of.get(&i).map_or(&[][..], Vec::as_slice);
                     Entry::Patient(Box::new(judge_patient(
-                        &r, &related, settings, envelope, ctx, profile_id, true,
+                        r, related, settings, envelope, ctx, profile_id, true,
                     )))
                 }
-                "RelatedPerson" => match owner(&r) {
+                "RelatedPerson" => match owner(r) {
                     Some(owner) => Entry::Caregiver(owner),
                     None => Entry::Orphan,
                 },

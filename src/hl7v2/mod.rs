@@ -92,8 +92,7 @@ pub fn judge(
             return Judged::rejected(Some(message), "MSH^1^9", "UNSUPPORTED", why)
         }
     };
-    let bytes = serde_json::to_vec(&wire).expect("a record always serialises");
-    let validated = match pipeline::validate_json(&bytes, ctx) {
+    let validated = match pipeline::validate_wire(wire, ctx) {
         Ok(validated) => validated,
         Err(Rejection::Invalid(fields)) => {
             let errors = fields
