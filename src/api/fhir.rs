@@ -186,7 +186,7 @@ pub async fn bundle(
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return respond(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &outcome::error("invalid", "POST /fhir takes a Bundle", Some("resourceType")),
+            &outcome::error("invalid", "POST /fhir takes a Bundle", None),
         );
     }
     let kind = bundle.get("type").and_then(Value::as_str).unwrap_or("");
@@ -203,6 +203,13 @@ pub async fn bundle(
             ),
         );
     }
+    // A transaction is answered with a transaction-response (each entry still on its own:
+    // real-dq stores what validates), anything else with a batch-response.
+    let response_type = if kind == "transaction" {
+        "transaction-response"
+    } else {
+        "batch-response"
+    };
     let envelope = envelope(&req);
     let worker = state.clone();
     let judged = web::block(move || {
@@ -286,6 +293,6 @@ pub async fn bundle(
     );
     respond(
         StatusCode::OK,
-        &json!({"resourceType": "Bundle", "type": "batch-response", "entry": response_entries}),
+        &json!({"resourceType": "Bundle", "type": response_type, "entry": response_entries}),
     )
 }

@@ -44,7 +44,7 @@ pub fn judge_patient(
         Err(patient::NotAPatient(why)) => {
             return Judged {
                 status: 422,
-                outcome: outcome::error("invalid", &why, Some("resourceType")),
+                outcome: outcome::error("invalid", &why, None),
                 prepared: None,
             }
         }

@@ -253,20 +253,25 @@ fn coded(patient: &Value, url: &str, paths: &mut Vec<String>) -> Option<CodedAns
 /// The preferred `communication.language` (else the first) as a BCP 47 tag, with its path.
 fn communication(resource: &Value, kind: &str, path: &mut Option<String>) -> Option<LanguageWire> {
     let entries = array(resource, "communication");
-    let (index, entry) = entries
+    let tag_of = |entry: &Value| -> Option<String> {
+        let language = entry.get("language")?;
+        let codings = array(language, "coding");
+        let coding = codings
+            .iter()
+            .find(|c| c.get("system").and_then(Value::as_str) == Some("urn:ietf:bcp:47"))
+            .or(codings.first());
+        coding
+            .and_then(|c| text(c.get("code")))
+            .or_else(|| text(language.get("text")))
+    };
+    // The preferred entry with a usable language, else the first entry with one.
+    let preferred = |c: &&Value| c.get("preferred").and_then(Value::as_bool) == Some(true);
+    let (index, tag) = entries
         .iter()
         .enumerate()
-        .find(|(_, c)| c.get("preferred").and_then(Value::as_bool) == Some(true))
-        .or_else(|| entries.iter().enumerate().next())?;
-    let language = entry.get("language")?;
-    let codings = array(language, "coding");
-    let coding = codings
-        .iter()
-        .find(|c| c.get("system").and_then(Value::as_str) == Some("urn:ietf:bcp:47"))
-        .or(codings.first());
-    let tag = coding
-        .and_then(|c| text(c.get("code")))
-        .or_else(|| text(language.get("text")))?;
+        .filter(|(_, c)| preferred(c))
+        .chain(entries.iter().enumerate())
+        .find_map(|(i, c)| tag_of(c).map(|tag| (i, tag)))?;
     *path = Some(format!("{kind}.communication[{index}].language"));
     Some(LanguageWire {
         preferred: Some(tag),
@@ -308,21 +313,53 @@ fn interpreter(patient: &Value, path: &mut Option<String>) -> Option<bool> {
 
 /// A RelatedPerson as a caregiver.
 fn caregiver(related: &Value) -> CaregiverWire {
-    let relationship = array(related, "relationship")
-        .iter()
-        .flat_map(|r| array(r, "coding"))
-        .find_map(|c| text(c.get("code")));
+    let (relationship, guardian) = relationship(related);
     let mut unused = None;
     let mut race_paths = Vec::new();
     let mut ethnicity_paths = Vec::new();
     CaregiverWire {
         relationship,
-        legal_guardian: None,
+        legal_guardian: guardian.then_some(true),
         language: communication(related, "RelatedPerson", &mut unused),
         race: coded(related, US_CORE_RACE, &mut race_paths),
         ethnicity: coded(related, US_CORE_ETHNICITY, &mut ethnicity_paths),
         disability: None,
     }
+}
+
+/// The relationship as an HL7 table 0063 code, and whether it names a legal guardian:
+/// codes of table 0063 (or unsystemed) as sent; v3 RoleCode's natural and legal parents
+/// translated (`NMTH` → `MTH`, `GUARD` → `GRD`); contact roles (v2 table 0131, such as `N`
+/// next of kin or `C` emergency contact) are not relationships and are skipped.
+fn relationship(related: &Value) -> (Option<String>, bool) {
+    const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+    const TABLE_0063: &str = "http://terminology.hl7.org/CodeSystem/v2-0063";
+    let mut found: Option<String> = None;
+    let mut guardian = false;
+    for coding in array(related, "relationship")
+        .iter()
+        .flat_map(|r| array(r, "coding"))
+    {
+        let system = coding.get("system").and_then(Value::as_str);
+        let Some(code) = text(coding.get("code")) else {
+            continue;
+        };
+        let translated = match (system, code.as_str()) {
+            (Some(ROLE_CODE), "NMTH" | "MTH") => Some("MTH".to_string()),
+            (Some(ROLE_CODE), "NFTH" | "FTH") => Some("FTH".to_string()),
+            (Some(ROLE_CODE), "GUARD" | "GRD") => {
+                guardian = true;
+                Some("GRD".to_string())
+            }
+            (Some(ROLE_CODE), other) => Some(other.to_string()),
+            (Some(TABLE_0063) | None, other) => Some(other.to_string()),
+            _ => None,
+        };
+        if found.is_none() {
+            found = translated;
+        }
+    }
+    (found, guardian)
 }
 
 /// The Patient a RelatedPerson belongs to: its `patient.reference`.
@@ -461,6 +498,49 @@ mod tests {
             Some("vi")
         );
         assert_eq!(related_patient(&mother), Some("Patient/p1"));
+    }
+
+    #[test]
+    fn relationships_are_read_as_table_0063_codes() {
+        let person = |codings: Value| json!({"resourceType": "RelatedPerson", "relationship": [{"coding": codings}]});
+        let role = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+        let contact = "http://terminology.hl7.org/CodeSystem/v2-0131";
+        let cases = [
+            (
+                json!([{"system": role, "code": "NMTH"}]),
+                Some("MTH"),
+                false,
+            ),
+            (
+                json!([{"system": role, "code": "GUARD"}]),
+                Some("GRD"),
+                true,
+            ),
+            (
+                json!([{"system": contact, "code": "N"}, {"system": role, "code": "FTH"}]),
+                Some("FTH"),
+                false,
+            ),
+            (json!([{"system": contact, "code": "C"}]), None, false),
+            (json!([{"code": "MTH"}]), Some("MTH"), false),
+        ];
+        for (codings, code, guardian) in cases {
+            let (found, legal) = relationship(&person(codings.clone()));
+            assert_eq!((found.as_deref(), legal), (code, guardian), "{codings}");
+        }
+    }
+
+    #[test]
+    fn a_communication_without_a_language_gives_way_to_the_next() {
+        let mut resource = patient();
+        resource["communication"] = json!([
+            {"language": {}, "preferred": true},
+            {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "so"}]}}
+        ]);
+        let mut path = None;
+        let language = communication(&resource, "Patient", &mut path).unwrap();
+        assert_eq!(language.preferred.as_deref(), Some("so"));
+        assert_eq!(path.as_deref(), Some("Patient.communication[1].language"));
     }
 
     #[test]

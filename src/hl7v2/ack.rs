@@ -108,10 +108,12 @@ pub fn build(
             Severity::Warning => "W",
             Severity::Info => "I",
         };
-        let hl7_code = if code == AckCode::Rejected {
-            format!("100{c}Segment sequence error{c}HL70357")
-        } else {
-            format!("207{c}Application internal error{c}HL70357")
+        // HL7 table 0357.
+        let hl7_code = match error.code.as_str() {
+            "UNSUPPORTED" => format!("200{c}Unsupported message type{c}HL70357"),
+            "REQUIRED_FIELD" => format!("101{c}Required field missing{c}HL70357"),
+            _ if code == AckCode::Rejected => format!("100{c}Segment sequence error{c}HL70357"),
+            _ => format!("207{c}Application internal error{c}HL70357"),
         };
         out.push_str(&format!(
             "ERR{f}{f}{}{f}{}{f}{}{f}{}{c}{}{c}REALDQ\r",

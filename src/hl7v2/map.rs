@@ -74,11 +74,12 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
         .map(|pv1| message.component(pv1.field(3), settings.unit_component))
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| settings.default_unit.clone());
-    let event_time = message
+    // EVN-2 when it is a usable time, else MSH-7.
+    let evn = message
         .segment("EVN")
         .map(|evn| message.component(evn.field(2), 1))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| message.component(msh.field(7), 1));
+        .filter(|t| timestamp(t).is_some());
+    let event_time = evn.unwrap_or_else(|| message.component(msh.field(7), 1));
     let caregivers: Vec<CaregiverWire> = message
         .segments_named("NK1")
         .map(|nk1| CaregiverWire {
@@ -188,6 +189,20 @@ fn language(message: &Message, field: &str) -> Option<LanguageWire> {
     let first = message.repetitions(field).into_iter().next()?;
     let code = message.component(first, 1);
     let text = message.component(first, 2);
+    // A null value in code form (`UNK^Unknown^NULLFL`) is not a language: `unk` would be
+    // a registered tag (Enawené-Nawé).
+    let null = match code.to_ascii_uppercase().as_str() {
+        "UNK" => Some(NullFlavor::Unk),
+        "ASKU" => Some(NullFlavor::Asku),
+        "NASK" => Some(NullFlavor::Nask),
+        _ => None,
+    };
+    if null.is_some() {
+        return Some(LanguageWire {
+            null_flavor: null,
+            ..LanguageWire::default()
+        });
+    }
     let tag = if code.is_empty() { text } else { code };
     non_empty(tag).map(|tag| LanguageWire {
         preferred: Some(tag),
@@ -214,10 +229,12 @@ pub fn timestamp(ts: &str) -> Option<String> {
         None => (ts, ""),
     };
     let body = body.split('.').next().unwrap_or(body);
-    if body.len() < 12 || !body.chars().all(|c| c.is_ascii_digit()) {
+    // Day precision and more (`YYYYMMDD[HH[MM[SS]]]`); missing parts are zero.
+    if body.len() < 8 || body.len() % 2 == 1 || !body.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let seconds = body.get(12..14).unwrap_or("00");
+    let part = |at: usize| body.get(at..at + 2).unwrap_or("00");
+    let (hour, minute, seconds) = (part(8), part(10), part(12));
     let offset = match offset.len() {
         0 => "Z".to_string(),
         5 if offset[1..].chars().all(|c| c.is_ascii_digit()) => {
@@ -226,14 +243,10 @@ pub fn timestamp(ts: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!(
-        "{}-{}-{}T{}:{}:{}{}",
+        "{}-{}-{}T{hour}:{minute}:{seconds}{offset}",
         &body[..4],
         &body[4..6],
         &body[6..8],
-        &body[8..10],
-        &body[10..12],
-        seconds,
-        offset
     ))
 }
 
@@ -331,7 +344,15 @@ mod tests {
             timestamp("20261120140305.123+0215").as_deref(),
             Some("2026-11-20T14:03:05+02:15")
         );
-        assert_eq!(timestamp("20261120"), None);
+        assert_eq!(
+            timestamp("20261120").as_deref(),
+            Some("2026-11-20T00:00:00Z")
+        );
+        assert_eq!(
+            timestamp("2026112014").as_deref(),
+            Some("2026-11-20T14:00:00Z")
+        );
+        assert_eq!(timestamp("2026112"), None);
         assert_eq!(timestamp("2026112014ab"), None);
         assert_eq!(timestamp("202611201403+02"), None);
     }

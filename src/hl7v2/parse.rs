@@ -97,7 +97,7 @@ impl Message {
         }
         let segments = text
             .split(['\r', '\n'])
-            .map(|line| line.trim_end_matches(['\u{1c}', ' ']))
+            .map(|line| line.trim_end_matches(['\u{1c}', ' ', '\u{feff}']))
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
                 let mut fields: Vec<String> = line.split(field).map(str::to_string).collect();
@@ -225,9 +225,11 @@ impl Message {
 pub fn split_messages(body: &str) -> Vec<&str> {
     let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     let mut starts: Vec<usize> = Vec::new();
-    let bytes = body.as_bytes();
     for (i, _) in body.match_indices("MSH") {
-        let at_line_start = i == 0 || matches!(bytes[i - 1], b'\r' | b'\n' | b'\x0b');
+        // A line start, or a BOM at a line start (files concatenated as they are).
+        let before = body[..i].strip_suffix('\u{feff}').unwrap_or(&body[..i]);
+        let at_line_start =
+            before.is_empty() || matches!(before.as_bytes().last(), Some(b'\r' | b'\n' | b'\x0b'));
         if at_line_start {
             starts.push(i);
         }
