@@ -4,7 +4,7 @@
 //! records, `--connections` at a time, each format into a fresh database.
 //!
 //! ```text
-//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2]
+//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--only json|hl7|fhir]
 //! ```
 //! Figures are in the README.
 
@@ -289,7 +289,17 @@ async fn main() {
         "{count} records, {per_request} per request, {connections} connections, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let only: Option<String> = std::env::args()
+        .skip_while(|a| a != "--only")
+        .nth(1)
+        .map(|f| f.to_ascii_lowercase());
     for format in [Format::Json, Format::Hl7, Format::Fhir] {
+        if only
+            .as_deref()
+            .is_some_and(|o| o != format!("{format:?}").to_ascii_lowercase())
+        {
+            continue;
+        }
         run(format, &records, per_request, connections).await;
     }
 }

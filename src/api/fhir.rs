@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
@@ -19,7 +19,7 @@ const FHIR_TYPES: &[&str] = &[FHIR_JSON, "application/json", "application/json+f
 /// Largest Bundle body.
 const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
-fn respond(status: StatusCode, body: &Value) -> HttpResponse {
+fn respond(status: StatusCode, body: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(FHIR_JSON)
         .body(body.to_string())
@@ -167,7 +167,7 @@ pub async fn create(
     HttpResponse::build(status)
         .content_type(FHIR_JSON)
         .insert_header(("Location", format!("/v1/records/{}", stored.id)))
-        .body(judged.outcome.to_string())
+        .body(judged.outcome)
 }
 
 /// `POST /fhir`: a Bundle (batch, transaction, collection or searchset); the answer is a
@@ -244,7 +244,8 @@ pub async fn bundle(
             Err(error) => return transport(&error),
         }
     };
-    let response_entries: Vec<Value> = entries
+    // The answer is assembled as text around the outcomes, which are JSON text already.
+    let response_entries: Vec<String> = entries
         .iter()
         .enumerate()
         .map(|(index, entry)| match entry {
@@ -254,36 +255,42 @@ pub async fn bundle(
                     .position(|o| *o == index)
                     .and_then(|k| stored.get(k));
                 match store {
-                    Some(stored) => json!({"response": {
-                        "status": if stored.outcome == StoreOutcome::Created { "201 Created" } else { "200 OK" },
-                        "location": format!("/v1/records/{}", stored.id),
-                        "outcome": judged.outcome,
-                    }}),
-                    None => json!({"response": {
-                        "status": "422 Unprocessable Entity",
-                        "outcome": judged.outcome,
-                    }}),
+                    Some(stored) => format!(
+                        r#"{{"response":{{"status":"{}","location":"/v1/records/{}","outcome":{}}}}}"#,
+                        if stored.outcome == StoreOutcome::Created {
+                            "201 Created"
+                        } else {
+                            "200 OK"
+                        },
+                        stored.id,
+                        judged.outcome
+                    ),
+                    None => entry_response("422 Unprocessable Entity", &judged.outcome),
                 }
             }
-            Entry::Caregiver(owner) => json!({"response": {
-                "status": "200 OK",
-                "outcome": outcome::information(&format!("recorded as a caregiver of entry {owner}")),
-            }}),
-            Entry::Orphan => json!({"response": {
-                "status": "422 Unprocessable Entity",
-                "outcome": outcome::error(
+            Entry::Caregiver(owner) => entry_response(
+                "200 OK",
+                &outcome::information(&format!("recorded as a caregiver of entry {owner}")),
+            ),
+            Entry::Orphan => entry_response(
+                "422 Unprocessable Entity",
+                &outcome::error(
                     "invalid",
                     "RelatedPerson.patient does not reference a Patient of this Bundle",
                     Some("RelatedPerson.patient"),
                 ),
-            }}),
-            Entry::Ignored(kind) => json!({"response": {
-                "status": "200 OK",
-                "outcome": outcome::information(&format!(
+            ),
+            Entry::Ignored(kind) => entry_response(
+                "200 OK",
+                &outcome::information(&format!(
                     "{} ignored: real-dq reads Patient and RelatedPerson",
-                    if kind.is_empty() { "an entry without a resource" } else { kind }
+                    if kind.is_empty() {
+                        "an entry without a resource"
+                    } else {
+                        kind
+                    }
                 )),
-            }}),
+            ),
         })
         .collect();
     tracing::info!(
@@ -291,8 +298,13 @@ pub async fn bundle(
         stored = stored.len(),
         "fhir bundle processed"
     );
-    respond(
-        StatusCode::OK,
-        &json!({"resourceType": "Bundle", "type": response_type, "entry": response_entries}),
-    )
+    let body = format!(
+        r#"{{"resourceType":"Bundle","type":"{response_type}","entry":[{}]}}"#,
+        response_entries.join(",")
+    );
+    respond(StatusCode::OK, &body)
+}
+
+fn entry_response(status: &str, outcome: &str) -> String {
+    format!(r#"{{"response":{{"status":"{status}","outcome":{outcome}}}}}"#)
 }

@@ -10,7 +10,7 @@ mod fuzz_tests;
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::pipeline;
 use crate::record::Rejection;
@@ -23,8 +23,8 @@ use patient::{Envelope, FhirSettings};
 pub struct Judged {
     /// 200 when it validated (the store may make it 201), 422 when it is not a record.
     pub status: u16,
-    /// The OperationOutcome.
-    pub outcome: Value,
+    /// The OperationOutcome's JSON text.
+    pub outcome: String,
     /// The rows to store (absent when not a record, or when only validating).
     pub prepared: Option<PreparedRecord>,
 }
@@ -56,20 +56,23 @@ pub fn judge_patient(
             prepared: store.then(|| pipeline::prepare(&validated, profile_id)),
         },
         Err(Rejection::Invalid(fields)) => {
-            let issues: Vec<Value> = fields
+            let issues: Vec<(String, &'static str, String)> = fields
                 .iter()
                 .map(|f| {
-                    json!({
-                        "severity": "error",
-                        "code": if f.message == "required" { "required" } else { "invalid" },
-                        "diagnostics": format!("{}: {}", f.path, f.message),
-                        "expression": [outcome::expression(&f.path, &mapped.provenance)],
-                    })
+                    (
+                        format!("{}: {}", f.path, f.message),
+                        if f.message == "required" {
+                            "required"
+                        } else {
+                            "invalid"
+                        },
+                        outcome::expression(&f.path, &mapped.provenance),
+                    )
                 })
                 .collect();
             Judged {
                 status: 422,
-                outcome: json!({"resourceType": "OperationOutcome", "issue": issues}),
+                outcome: outcome::from_fields(&issues),
                 prepared: None,
             }
         }
@@ -113,12 +116,12 @@ pub fn judge_bundle(
         static NULL: Value = Value::Null;
         entry.get("resource").unwrap_or(&NULL)
     }
-    let kind = |r: &Value| -> String {
-        r.get("resourceType")
+    fn kind(resource: &Value) -> &str {
+        resource
+            .get("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("")
-            .to_string()
-    };
+    }
     // Each Patient entry by its references: `Patient/{id}` and its fullUrl.
     let mut patients: HashMap<String, usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
@@ -153,7 +156,7 @@ pub fn judge_bundle(
         .enumerate()
         .map(|(i, e)| {
             let r = resource(e);
-            match kind(r).as_str() {
+            match kind(r) {
                 "Patient" => {
                     let related = related_of.get(&i).map_or(&[][..], Vec::as_slice);
                     Entry::Patient(Box::new(judge_patient(

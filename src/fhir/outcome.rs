@@ -2,7 +2,7 @@
 //! (error/warning/information), an issue type code, the rule ID in `details.coding`, the
 //! staff hint in `diagnostics` and the FHIRPath of the element in `expression`.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::patient::Provenance;
 use crate::rules::{Finding, Severity};
@@ -82,43 +82,105 @@ pub fn expression(path: &str, provenance: &Provenance) -> String {
     }
 }
 
+/// An OperationOutcome, serialised straight from borrowed parts (no JSON tree).
+#[derive(Serialize)]
+struct OperationOutcome<'a> {
+    #[serde(rename = "resourceType")]
+    resource_type: &'static str,
+    issue: Vec<Issue<'a>>,
+}
+
+#[derive(Serialize)]
+struct Issue<'a> {
+    severity: &'static str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details<'a>>,
+    diagnostics: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    expression: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Details<'a> {
+    coding: [Coding<'a>; 1],
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Coding<'a> {
+    system: &'static str,
+    code: &'a str,
+}
+
+fn render(issue: Vec<Issue<'_>>) -> String {
+    serde_json::to_string(&OperationOutcome {
+        resource_type: "OperationOutcome",
+        issue,
+    })
+    .expect("an OperationOutcome always serialises")
+}
+
 /// One issue per finding; a single information issue when there is none (FHIR requires
-/// at least one).
-pub fn from_findings(findings: &[Finding], provenance: &Provenance) -> Value {
-    let issues: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            json!({
-                "severity": severity(f.severity),
-                "code": issue_code(f.rule.id),
-                "details": {
-                    "coding": [{"system": RULE_SYSTEM, "code": f.rule.id}],
-                    "text": f.message,
-                },
-                "diagnostics": f.rule.hint,
-                "expression": [expression(&f.path, provenance)],
-            })
-        })
-        .collect();
-    if issues.is_empty() {
+/// at least one). The OperationOutcome's JSON text.
+pub fn from_findings(findings: &[Finding], provenance: &Provenance) -> String {
+    if findings.is_empty() {
         return information("no findings: the demographics are complete and consistent");
     }
-    json!({"resourceType": "OperationOutcome", "issue": issues})
+    render(
+        findings
+            .iter()
+            .map(|f| Issue {
+                severity: severity(f.severity),
+                code: issue_code(f.rule.id),
+                details: Some(Details {
+                    coding: [Coding {
+                        system: RULE_SYSTEM,
+                        code: f.rule.id,
+                    }],
+                    text: &f.message,
+                }),
+                diagnostics: f.rule.hint,
+                expression: vec![expression(&f.path, provenance)],
+            })
+            .collect(),
+    )
+}
+
+/// One error issue per failing field (`required` or `invalid`), each with its FHIRPath.
+pub fn from_fields(fields: &[(String, &'static str, String)]) -> String {
+    render(
+        fields
+            .iter()
+            .map(|(diagnostics, code, expression)| Issue {
+                severity: "error",
+                code,
+                details: None,
+                diagnostics,
+                expression: vec![expression.clone()],
+            })
+            .collect(),
+    )
 }
 
 /// An OperationOutcome with one information issue.
-pub fn information(text: &str) -> Value {
-    json!({
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "information", "code": "informational", "diagnostics": text}]
-    })
+pub fn information(text: &str) -> String {
+    render(vec![Issue {
+        severity: "information",
+        code: "informational",
+        details: None,
+        diagnostics: text,
+        expression: Vec::new(),
+    }])
 }
 
 /// An OperationOutcome with one error issue (`code`: invalid, required, not-supported, ...).
-pub fn error(code: &str, text: &str, expression: Option<&str>) -> Value {
-    let mut issue = json!({"severity": "error", "code": code, "diagnostics": text});
-    if let Some(expression) = expression {
-        issue["expression"] = json!([expression]);
-    }
-    json!({"resourceType": "OperationOutcome", "issue": [issue]})
+pub fn error(code: &str, text: &str, expression: Option<&str>) -> String {
+    render(vec![Issue {
+        severity: "error",
+        code,
+        details: None,
+        diagnostics: text,
+        expression: expression.map(str::to_string).into_iter().collect(),
+    }])
 }
