@@ -8,7 +8,9 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use std::sync::Arc;
+
+use super::{stages, ApiError, AppState};
 use crate::fhir::{self, outcome, patient::Envelope, Entry};
 use crate::result::{timestamp, StoreOutcome};
 use crate::store::ingest::store_all;
@@ -211,63 +213,46 @@ pub async fn bundle(
         "batch-response"
     };
     let envelope = envelope(&req);
+    let links = Arc::new(fhir::Links::of(&bundle));
+    let count = fhir::entry_count(&bundle);
+    let bundle = Arc::new(bundle);
     let worker = state.clone();
-    let judged = web::block(move || {
+    let judge: stages::Judge<Entry> = Arc::new(move |chunk| {
         let ctx = worker.context(Utc::now());
-        fhir::judge_bundle(&bundle, &worker.fhir, &envelope, &ctx, &worker.profile_id)
-    })
-    .await;
-    let mut entries = match judged {
-        Ok(entries) => entries,
-        Err(_) => return transport(&ApiError::Internal),
-    };
-    // Store every Patient that validated, in one call; remember whose row is whose.
-    let mut owners = Vec::new();
-    let mut prepared = Vec::new();
-    for (index, entry) in entries.iter_mut().enumerate() {
-        if let Entry::Patient(judged) = entry {
-            if let Some(rows) = judged.prepared.take() {
-                owners.push(index);
-                prepared.push(rows);
-            }
-        }
-    }
-    let received_at = Utc::now().timestamp_micros();
-    let stored = if prepared.is_empty() {
-        Vec::new()
-    } else {
-        match state
-            .with_db(move |conn| store_all(conn, &prepared, received_at))
-            .await
-        {
-            Ok(stored) => stored,
-            Err(error) => return transport(&error),
-        }
+        let start = chunk * stages::CHUNK;
+        let end = (start + stages::CHUNK).min(count);
+        fhir::judge_entries(
+            &bundle,
+            &links,
+            start..end,
+            &worker.fhir,
+            &envelope,
+            &ctx,
+            &worker.profile_id,
+        )
+    });
+    let (entries, stored) = match stages::run(&state, count.div_ceil(stages::CHUNK), judge).await {
+        Ok(done) => done,
+        Err(error) => return transport(&error),
     };
     // The answer is assembled as text around the outcomes, which are JSON text already.
     let response_entries: Vec<String> = entries
         .iter()
         .enumerate()
         .map(|(index, entry)| match entry {
-            Entry::Patient(judged) => {
-                let store = owners
-                    .iter()
-                    .position(|o| *o == index)
-                    .and_then(|k| stored.get(k));
-                match store {
-                    Some(stored) => format!(
-                        r#"{{"response":{{"status":"{}","location":"/v1/records/{}","outcome":{}}}}}"#,
-                        if stored.outcome == StoreOutcome::Created {
-                            "201 Created"
-                        } else {
-                            "200 OK"
-                        },
-                        stored.id,
-                        judged.outcome
-                    ),
-                    None => entry_response("422 Unprocessable Entity", &judged.outcome),
-                }
-            }
+            Entry::Patient(judged) => match stored.get(index).and_then(Option::as_ref) {
+                Some(stored) => format!(
+                    r#"{{"response":{{"status":"{}","location":"/v1/records/{}","outcome":{}}}}}"#,
+                    if stored.outcome == StoreOutcome::Created {
+                        "201 Created"
+                    } else {
+                        "200 OK"
+                    },
+                    stored.id,
+                    judged.outcome
+                ),
+                None => entry_response("422 Unprocessable Entity", &judged.outcome),
+            },
             Entry::Caregiver(owner) => entry_response(
                 "200 OK",
                 &outcome::information(&format!("recorded as a caregiver of entry {owner}")),

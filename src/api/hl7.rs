@@ -6,9 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use std::sync::Arc;
+
+use super::{stages, ApiError, AppState};
 use crate::hl7v2;
-use crate::store::ingest::store_all;
 
 /// The HL7 v2 media type answers carry.
 pub const HL7_MEDIA_TYPE: &str = "x-application/hl7-v2+er7";
@@ -23,28 +24,35 @@ const MAX_HL7_BYTES: usize = 16 * 1024 * 1024;
 
 /// Judges and stores every message of a body; the ACKs, in order.
 pub async fn process(state: &AppState, body: String) -> Result<String, ApiError> {
-    let settings = state.hl7.clone();
-    let profile_id = state.profile_id.clone();
-    let worker = state.clone();
-    let mut judged = web::block(move || {
-        let ctx = worker.context(Utc::now());
-        hl7v2::judge_all(&body, &settings, &ctx, &profile_id)
-    })
-    .await?;
-    let prepared: Vec<_> = judged
-        .iter_mut()
-        .filter_map(|j| j.prepared.take())
+    let messages: Vec<String> = hl7v2::parse::split_messages(&body)
+        .into_iter()
+        .map(str::to_string)
         .collect();
-    let stored = prepared.len();
-    if !prepared.is_empty() {
-        let received_at = Utc::now().timestamp_micros();
-        state
-            .with_db(move |conn| store_all(conn, &prepared, received_at))
-            .await?;
+    if messages.is_empty() {
+        let ctx = state.context(Utc::now());
+        let judged = hl7v2::judge_all("", &state.hl7, &ctx, &state.profile_id);
+        return Ok(judged.iter().map(|j| j.ack(Utc::now())).collect());
     }
+    let messages = Arc::new(messages);
+    let chunks = messages.len().div_ceil(stages::CHUNK);
+    let worker = state.clone();
+    let judge: stages::Judge<hl7v2::Judged> = Arc::new(move |chunk| {
+        let ctx = worker.context(Utc::now());
+        let start = chunk * stages::CHUNK;
+        let end = (start + stages::CHUNK).min(messages.len());
+        messages[start..end]
+            .iter()
+            .map(|text| hl7v2::judge(text, &worker.hl7, &ctx, &worker.profile_id))
+            .collect()
+    });
+    let (judged, stored) = stages::run(state, chunks, judge).await?;
     let now = Utc::now();
     let acks: String = judged.iter().map(|j| j.ack(now)).collect();
-    tracing::info!(messages = judged.len(), stored, "hl7 v2 messages processed");
+    tracing::info!(
+        messages = judged.len(),
+        stored = stored.iter().flatten().count(),
+        "hl7 v2 messages processed"
+    );
     Ok(acks)
 }
 

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod records;
 pub mod reports;
 pub mod spool;
+pub mod stages;
 
 use std::sync::Arc;
 

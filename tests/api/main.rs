@@ -16,4 +16,5 @@ mod profiles;
 mod records;
 mod reports;
 mod schemas;
+mod stages;
 mod validate;

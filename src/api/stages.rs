@@ -1,0 +1,90 @@
+//! The two stages of the NDJSON batch, for bodies that arrive whole (HL7 v2 messages, FHIR
+//! Bundles): chunk N+1 is judged on the blocking pool while chunk N's rows are stored, so
+//! validation and the database work at once even on a single connection.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use chrono::Utc;
+use futures_util::future::join;
+
+use super::{ApiError, AppState};
+use crate::store::ingest::{store_all, PreparedRecord, Stored};
+
+/// Items per chunk: small enough that the first store starts soon, large enough for
+/// multi-row statements.
+pub const CHUNK: usize = 250;
+
+/// Something judged that may carry rows to store.
+pub trait Judgement {
+    /// Takes the rows to store, if any.
+    fn take_prepared(&mut self) -> Option<PreparedRecord>;
+}
+
+impl Judgement for crate::hl7v2::Judged {
+    fn take_prepared(&mut self) -> Option<PreparedRecord> {
+        self.prepared.take()
+    }
+}
+
+impl Judgement for crate::fhir::Entry {
+    fn take_prepared(&mut self) -> Option<PreparedRecord> {
+        match self {
+            crate::fhir::Entry::Patient(judged) => judged.prepared.take(),
+            _ => None,
+        }
+    }
+}
+
+/// A function judging chunk `k` of `chunks`.
+pub type Judge<J> = Arc<dyn Fn(usize) -> Vec<J> + Send + Sync>;
+
+/// Judges `chunks` chunks and stores their rows in order; every judgement with what
+/// storing it did (`None`: nothing to store).
+pub async fn run<J: Judgement + Send + 'static>(
+    state: &AppState,
+    chunks: usize,
+    judge: Judge<J>,
+) -> Result<(Vec<J>, Vec<Option<Stored>>), ApiError> {
+    let mut judged: Vec<J> = Vec::new();
+    let mut stored: Vec<Option<Stored>> = Vec::new();
+    let mut pending: Vec<(usize, PreparedRecord)> = Vec::new();
+    for chunk in 0..=chunks {
+        let rows = std::mem::take(&mut pending);
+        let store = store_rows(state, rows);
+        let (next, done) = if chunk < chunks {
+            let judge = judge.clone();
+            let (next, done) = join(web::block(move || judge(chunk)), store).await;
+            (Some(next?), done)
+        } else {
+            (None, store.await)
+        };
+        for (index, record) in done? {
+            stored[index] = Some(record);
+        }
+        for mut item in next.into_iter().flatten() {
+            let index = judged.len();
+            if let Some(rows) = item.take_prepared() {
+                pending.push((index, rows));
+            }
+            judged.push(item);
+            stored.push(None);
+        }
+    }
+    Ok((judged, stored))
+}
+
+async fn store_rows(
+    state: &AppState,
+    rows: Vec<(usize, PreparedRecord)>,
+) -> Result<Vec<(usize, Stored)>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (indexes, prepared): (Vec<usize>, Vec<PreparedRecord>) = rows.into_iter().unzip();
+    let received_at = Utc::now().timestamp_micros();
+    let stored = state
+        .with_db(move |conn| store_all(conn, &prepared, received_at))
+        .await?;
+    Ok(indexes.into_iter().zip(stored).collect())
+}
