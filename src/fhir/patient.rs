@@ -108,10 +108,11 @@ pub fn to_record(
         None => return Err(NotAPatient("resourceType is missing".into())),
     }
     let mut provenance = Provenance::default();
+    // `meta.source` is a URI of any length; one too long for `source` is not used.
     let source = envelope
         .source
         .clone()
-        .or_else(|| text(patient.pointer("/meta/source")))
+        .or_else(|| text(patient.pointer("/meta/source")).filter(|s| s.chars().count() <= 128))
         .unwrap_or_else(|| "fhir".into());
     let unit = envelope
         .unit
@@ -317,10 +318,17 @@ fn caregiver(related: &Value) -> CaregiverWire {
     let mut unused = None;
     let mut race_paths = Vec::new();
     let mut ethnicity_paths = Vec::new();
+    let mut language = communication(related, "RelatedPerson", &mut unused);
+    // The same interpreter extensions, on the RelatedPerson.
+    if let Some(need) = interpreter(related, &mut unused) {
+        language
+            .get_or_insert_with(LanguageWire::default)
+            .interpreter_needed = Some(need);
+    }
     CaregiverWire {
         relationship,
         legal_guardian: guardian.then_some(true),
-        language: communication(related, "RelatedPerson", &mut unused),
+        language,
         race: coded(related, US_CORE_RACE, &mut race_paths),
         ethnicity: coded(related, US_CORE_ETHNICITY, &mut ethnicity_paths),
         disability: None,
@@ -481,7 +489,8 @@ mod tests {
             "resourceType": "RelatedPerson",
             "patient": {"reference": "Patient/p1"},
             "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "MTH"}]}],
-            "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "vi"}]}, "preferred": true}]
+            "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "vi"}]}, "preferred": true}],
+            "extension": [{"url": US_CORE_INTERPRETER, "valueCoding": {"system": SNOMED, "code": "373066001"}}]
         });
         let record = to_record(
             &patient(),
@@ -541,6 +550,21 @@ mod tests {
         let language = communication(&resource, "Patient", &mut path).unwrap();
         assert_eq!(language.preferred.as_deref(), Some("so"));
         assert_eq!(path.as_deref(), Some("Patient.communication[1].language"));
+    }
+
+    #[test]
+    fn a_meta_source_too_long_for_a_source_is_not_used() {
+        let mut resource = patient();
+        resource["meta"]["source"] = json!("urn:x:".repeat(40));
+        let record = to_record(&resource, &[], &FhirSettings::default(), &envelope())
+            .unwrap()
+            .record;
+        assert_eq!(record.source.as_deref(), Some("fhir"));
+        resource["meta"]["source"] = json!("urn:epic:prod");
+        let record = to_record(&resource, &[], &FhirSettings::default(), &envelope())
+            .unwrap()
+            .record;
+        assert_eq!(record.source.as_deref(), Some("urn:epic:prod"));
     }
 
     #[test]
