@@ -59,16 +59,25 @@ fn envelope(req: &HttpRequest) -> Envelope {
     }
 }
 
+/// Reads a FHIR body; `Err` is the response to send.
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, HttpResponse> {
+    require_content_type(req, FHIR_TYPES, FHIR_JSON).map_err(|e| transport(&e))?;
+    read_limited(req, payload, limit)
+        .await
+        .map_err(|e| transport(&e))
+}
+
 /// Reads a JSON body; `Err` is the response to send (400 when it is not JSON).
 async fn read_json(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
 ) -> Result<Value, HttpResponse> {
-    require_content_type(req, FHIR_TYPES, FHIR_JSON).map_err(|e| transport(&e))?;
-    let body = read_limited(req, payload, limit)
-        .await
-        .map_err(|e| transport(&e))?;
+    let body = read_body(req, payload, limit).await?;
     serde_json::from_slice(&body).map_err(|e| {
         respond(
             StatusCode::BAD_REQUEST,
@@ -181,17 +190,27 @@ pub async fn bundle(
 ) -> HttpResponse {
     let limit =
         MAX_BUNDLE_BYTES.min(usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX));
-    let bundle = match read_json(&req, payload, limit).await {
-        Ok(bundle) => bundle,
+    let body = match read_body(&req, payload, limit).await {
+        Ok(body) => body,
         Err(response) => return response,
     };
-    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        return respond(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &outcome::error("invalid", "POST /fhir takes a Bundle", None),
-        );
-    }
-    let kind = bundle.get("type").and_then(Value::as_str).unwrap_or("");
+    let bundle = match fhir::ParsedBundle::parse(&body) {
+        Ok(bundle) => bundle,
+        Err(fhir::bundle::BundleError::NotJson(why)) => {
+            return respond(
+                StatusCode::BAD_REQUEST,
+                &outcome::error("invalid", &why, None),
+            )
+        }
+        Err(fhir::bundle::BundleError::NotABundle) => {
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &outcome::error("invalid", "POST /fhir takes a Bundle", None),
+            )
+        }
+    };
+    drop(body);
+    let kind = bundle.kind.as_str();
     if !fhir::BUNDLE_TYPES.contains(&kind) {
         return respond(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -213,8 +232,7 @@ pub async fn bundle(
         "batch-response"
     };
     let envelope = envelope(&req);
-    let links = Arc::new(fhir::Links::of(&bundle));
-    let count = fhir::entry_count(&bundle);
+    let count = bundle.entries.len();
     let bundle = Arc::new(bundle);
     let worker = state.clone();
     let judge: stages::Judge<Entry> = Arc::new(move |chunk| {
@@ -223,7 +241,6 @@ pub async fn bundle(
         let end = (start + stages::CHUNK).min(count);
         fhir::judge_entries(
             &bundle,
-            &links,
             start..end,
             &worker.fhir,
             &envelope,

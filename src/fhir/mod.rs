@@ -2,13 +2,12 @@
 //! caregivers) mapped onto the canonical record ([`patient`]) and answered with an
 //! `OperationOutcome` ([`outcome`]).
 
+pub mod bundle;
 pub mod outcome;
 pub mod patient;
 
 #[cfg(test)]
 mod fuzz_tests;
-
-use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -16,6 +15,7 @@ use crate::pipeline;
 use crate::record::Rejection;
 use crate::rules::Context;
 use crate::store::ingest::PreparedRecord;
+pub use bundle::ParsedBundle;
 use patient::{Envelope, FhirSettings};
 
 /// A Patient judged: its HTTP status, OperationOutcome and (when stored) rows.
@@ -100,137 +100,64 @@ pub enum Entry {
     Ignored(String),
 }
 
-fn entries_of(bundle: &Value) -> &[Value] {
-    bundle
-        .get("entry")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-}
-
-fn resource(entry: &Value) -> &Value {
-    static NULL: Value = Value::Null;
-    entry.get("resource").unwrap_or(&NULL)
-}
-
-fn kind(resource: &Value) -> &str {
-    resource
-        .get("resourceType")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-/// How a Bundle's entries refer to each other: each RelatedPerson's Patient entry.
-#[derive(Debug, Default)]
-pub struct Links {
-    /// RelatedPerson entry index → its Patient's entry index.
-    owner: HashMap<usize, usize>,
-    /// Patient entry index → its RelatedPerson entry indexes.
-    related: HashMap<usize, Vec<usize>>,
-}
-
-impl Links {
-    /// Links every RelatedPerson to the Patient entry its `patient.reference` names
-    /// (`Patient/{id}`, the entry's `fullUrl`, or an absolute URL ending in `Patient/{id}`).
-    pub fn of(bundle: &Value) -> Links {
-        let entries = entries_of(bundle);
-        let mut patients: HashMap<&str, usize> = HashMap::new();
-        let mut ids: Vec<(String, usize)> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if kind(resource(e)) != "Patient" {
-                continue;
-            }
-            if let Some(url) = e.get("fullUrl").and_then(Value::as_str) {
-                patients.insert(url, i);
-            }
-            if let Some(id) = e.pointer("/resource/id").and_then(Value::as_str) {
-                ids.push((format!("Patient/{id}"), i));
-            }
-        }
-        let by_id: HashMap<&str, usize> = ids.iter().map(|(r, i)| (r.as_str(), *i)).collect();
-        let mut links = Links::default();
-        for (i, e) in entries.iter().enumerate() {
-            let r = resource(e);
-            if kind(r) != "RelatedPerson" {
-                continue;
-            }
-            let Some(reference) = patient::related_patient(r) else {
-                continue;
-            };
-            let owner = patients
-                .get(reference)
-                .or_else(|| by_id.get(reference))
-                .or_else(|| {
-                    // An absolute reference (`https://host/fhir/Patient/7`) names `Patient/7`.
-                    let at = reference.rfind("Patient/")?;
-                    by_id.get(&reference[at..])
-                })
-                .copied();
-            if let Some(owner) = owner {
-                links.owner.insert(i, owner);
-                links.related.entry(owner).or_default().push(i);
-            }
-        }
-        links
-    }
-}
-
-/// Judges the entries `range` of a Bundle (already checked to be one of [`BUNDLE_TYPES`]).
+/// Judges the entries `range` of a parsed Bundle: each Patient is parsed in full here,
+/// with its RelatedPerson caregivers.
 pub fn judge_entries(
-    bundle: &Value,
-    links: &Links,
+    bundle: &ParsedBundle,
     range: std::ops::Range<usize>,
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
     profile_id: &str,
 ) -> Vec<Entry> {
-    let entries = entries_of(bundle);
+    let parse = |index: usize| -> Value {
+        serde_json::from_str(&bundle.entries[index].resource).unwrap_or(Value::Null)
+    };
     range
-        .filter_map(|i| entries.get(i).map(|e| (i, e)))
-        .map(|(i, e)| {
-            let r = resource(e);
-            match kind(r) {
-                "Patient" => {
-                    let related: Vec<&Value> = links
-                        .related
-                        .get(&i)
-                        .map(|rs| rs.iter().map(|k| resource(&entries[*k])).collect())
-                        .unwrap_or_default();
-                    Entry::Patient(Box::new(judge_patient(
-                        r, &related, settings, envelope, ctx, profile_id, true,
-                    )))
-                }
-                "RelatedPerson" => match links.owner.get(&i) {
-                    Some(owner) => Entry::Caregiver(*owner),
-                    None => Entry::Orphan,
-                },
-                other => Entry::Ignored(other.chars().take(40).collect()),
+        .filter(|i| *i < bundle.entries.len())
+        .map(|i| match bundle.entries[i].kind.as_str() {
+            "Patient" => {
+                let related: Vec<Value> = bundle
+                    .related
+                    .get(&i)
+                    .map(|rs| rs.iter().map(|k| parse(*k)).collect())
+                    .unwrap_or_default();
+                let related: Vec<&Value> = related.iter().collect();
+                Entry::Patient(Box::new(judge_patient(
+                    &parse(i),
+                    &related,
+                    settings,
+                    envelope,
+                    ctx,
+                    profile_id,
+                    true,
+                )))
             }
+            "RelatedPerson" => match bundle.owner.get(&i) {
+                Some(owner) => Entry::Caregiver(*owner),
+                None => Entry::Orphan,
+            },
+            other => Entry::Ignored(other.chars().take(40).collect()),
         })
         .collect()
 }
 
-/// How many entries a Bundle has.
-pub fn entry_count(bundle: &Value) -> usize {
-    entries_of(bundle).len()
-}
-
-/// Judges every entry of a Bundle.
+/// Judges every entry of a Bundle given as JSON text.
 pub fn judge_bundle(
-    bundle: &Value,
+    body: &[u8],
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
     profile_id: &str,
-) -> Vec<Entry> {
-    let links = Links::of(bundle);
-    judge_entries(
-        bundle,
-        &links,
-        0..entry_count(bundle),
+) -> Result<Vec<Entry>, bundle::BundleError> {
+    let bundle = ParsedBundle::parse(body)?;
+    let count = bundle.entries.len();
+    Ok(judge_entries(
+        &bundle,
+        0..count,
         settings,
         envelope,
         ctx,
         profile_id,
-    )
+    ))
 }
