@@ -110,29 +110,45 @@ fn unwrap_parameters(resource: Value) -> Value {
         .unwrap_or(resource)
 }
 
+/// Reads and judges one Patient; `store` prepares its rows. `Err` is the response to send.
+async fn judge_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    store: bool,
+) -> Result<fhir::Judged, HttpResponse> {
+    let resource = read_json(req, payload, state.limits.max_record_bytes).await?;
+    // `$validate` may wrap the resource in a Parameters resource.
+    let resource = if store {
+        resource
+    } else {
+        unwrap_parameters(resource)
+    };
+    let ctx = state.context(Utc::now());
+    Ok(fhir::judge_patient(
+        &resource,
+        &[],
+        &state.fhir,
+        &envelope(req),
+        &ctx,
+        &state.profile_id,
+        store,
+    ))
+}
+
 /// `POST /fhir/Patient/$validate`: validate, store nothing.
 pub async fn validate(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let resource = match read_json(&req, payload, state.limits.max_record_bytes).await {
-        Ok(resource) => unwrap_parameters(resource),
-        Err(response) => return response,
-    };
-    let envelope = envelope(&req);
-    let ctx = state.context(Utc::now());
-    let judged = fhir::judge_patient(
-        &resource,
-        &[],
-        &state.fhir,
-        &envelope,
-        &ctx,
-        &state.profile_id,
-        false,
-    );
-    let status = StatusCode::from_u16(judged.status).unwrap_or(StatusCode::OK);
-    respond(status, &judged.outcome)
+    match judge_request(&req, payload, &state, false).await {
+        Ok(judged) => respond(
+            StatusCode::from_u16(judged.status).unwrap_or(StatusCode::OK),
+            &judged.outcome,
+        ),
+        Err(response) => response,
+    }
 }
 
 /// `POST /fhir/Patient`: validate and store (201 new, 200 otherwise, 422 not a record).
@@ -141,22 +157,9 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let resource = match read_json(&req, payload, state.limits.max_record_bytes).await {
-        Ok(resource) => resource,
+    let judged = match judge_request(&req, payload, &state, true).await {
+        Ok(judged) => judged,
         Err(response) => return response,
-    };
-    let envelope = envelope(&req);
-    let judged = {
-        let ctx = state.context(Utc::now());
-        fhir::judge_patient(
-            &resource,
-            &[],
-            &state.fhir,
-            &envelope,
-            &ctx,
-            &state.profile_id,
-            true,
-        )
     };
     let Some(prepared) = judged.prepared else {
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &judged.outcome);
