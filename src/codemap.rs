@@ -39,6 +39,17 @@ pub struct FieldMaps {
     pub language: BTreeMap<String, String>,
 }
 
+impl FieldMaps {
+    /// The three maps with the field each one is for.
+    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 3] {
+        [
+            (MapField::Race, &self.race),
+            (MapField::Ethnicity, &self.ethnicity),
+            (MapField::Language, &self.language),
+        ]
+    }
+}
+
 /// A profile's `code_maps`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +69,17 @@ pub struct CodeMaps {
     /// Maps of one sending system (`source`), consulted before the global ones.
     #[serde(default)]
     pub by_source: BTreeMap<String, FieldMaps>,
+}
+
+impl CodeMaps {
+    /// The global maps with the field each one is for.
+    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 3] {
+        [
+            (MapField::Race, &self.race),
+            (MapField::Ethnicity, &self.ethnicity),
+            (MapField::Language, &self.language),
+        ]
+    }
 }
 
 /// Which field a code was sent in.
@@ -99,14 +121,26 @@ impl FieldIndex {
         }
     }
 
+    fn of_mut(&mut self, field: MapField) -> &mut HashMap<String, String> {
+        match field {
+            MapField::Race => &mut self.race,
+            MapField::Ethnicity => &mut self.ethnicity,
+            MapField::Language => &mut self.language,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.race.is_empty() && self.ethnicity.is_empty() && self.language.is_empty()
     }
-}
 
-fn index(entries: &BTreeMap<String, String>, into: &mut HashMap<String, String>) {
-    for (from, to) in entries {
-        into.insert(normalise(from), to.trim().to_string());
+    /// Adds the entries of each field's map (later entries win).
+    fn add(&mut self, fields: [(MapField, &BTreeMap<String, String>); 3]) {
+        for (field, entries) in fields {
+            let into = self.of_mut(field);
+            for (from, to) in entries {
+                into.insert(normalise(from), to.trim().to_string());
+            }
+        }
     }
 }
 
@@ -137,17 +171,13 @@ impl MapIndex {
                 }
             }
         }
-        index(&maps.race, &mut global.race);
-        index(&maps.ethnicity, &mut global.ethnicity);
-        index(&maps.language, &mut global.language);
+        global.add(maps.fields());
         let by_source = maps
             .by_source
             .iter()
             .map(|(source, fields)| {
                 let mut scoped = FieldIndex::default();
-                index(&fields.race, &mut scoped.race);
-                index(&fields.ethnicity, &mut scoped.ethnicity);
-                index(&fields.language, &mut scoped.language);
+                scoped.add(fields.fields());
                 (source.clone(), scoped)
             })
             .filter(|(_, scoped)| !scoped.is_empty())
@@ -171,11 +201,6 @@ impl MapIndex {
             .and_then(|scoped| scoped.of(field).get(&key))
             .or_else(|| self.global.of(field).get(&key))
             .map(String::as_str)
-    }
-
-    /// Entries of the global language map (built-ins included).
-    pub fn language_entries(&self) -> usize {
-        self.global.language.len()
     }
 }
 

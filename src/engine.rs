@@ -75,6 +75,20 @@ pub struct Outcome {
     pub real_complete: bool,
 }
 
+/// The patient's race answer.
+const RACE: Place<'static> = Place {
+    prefix: "race",
+    domain: Domain::Race,
+    completeness: true,
+};
+
+/// The patient's ethnicity answer.
+const ETHNICITY: Place<'static> = Place {
+    prefix: "ethnicity",
+    domain: Domain::Ethnicity,
+    completeness: true,
+};
+
 /// Validates one record.
 pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     let mut findings = Vec::with_capacity(16);
@@ -84,21 +98,11 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
     let (races, ethnicities, race_status, ethnicity_status) = match ctx.profile.question_format {
         QuestionFormat::Omb1997 => two_questions(record, ctx, &mut findings),
         QuestionFormat::Spd15 => {
-            let race_place = Place {
-                prefix: "race",
-                domain: Domain::Race,
-                completeness: true,
-            };
-            let ethnicity_place = Place {
-                prefix: "ethnicity",
-                domain: Domain::Ethnicity,
-                completeness: true,
-            };
             let answer = combined::check(
                 record.race.as_ref(),
                 record.ethnicity.as_ref(),
-                &race_place,
-                &ethnicity_place,
+                &RACE,
+                &ETHNICITY,
                 ctx,
                 &mut findings,
             );
@@ -207,18 +211,8 @@ fn two_questions<'c>(
     DomainStatus,
     DomainStatus,
 ) {
-    let race_place = Place {
-        prefix: "race",
-        domain: Domain::Race,
-        completeness: true,
-    };
-    let ethnicity_place = Place {
-        prefix: "ethnicity",
-        domain: Domain::Ethnicity,
-        completeness: true,
-    };
-    let races = race::check(record.race.as_ref(), ctx, &race_place, findings);
-    let ethnicities = ethnicity::check(record.ethnicity.as_ref(), ctx, &ethnicity_place, findings);
+    let races = race::check(record.race.as_ref(), ctx, &RACE, findings);
+    let ethnicities = ethnicity::check(record.ethnicity.as_ref(), ctx, &ETHNICITY, findings);
     (
         races,
         ethnicities,

@@ -258,24 +258,11 @@ impl Profile {
     /// Every map entry turns a value that is not standard into one that is.
     fn check_maps(&self) -> Result<(), ProfileError> {
         let maps = &self.code_maps;
-        let scopes = std::iter::once((
-            "code_maps".to_string(),
-            [
-                (MapField::Race, &maps.race),
-                (MapField::Ethnicity, &maps.ethnicity),
-                (MapField::Language, &maps.language),
-            ],
-        ))
-        .chain(maps.by_source.iter().map(|(source, fields)| {
-            (
-                format!("code_maps.by_source.{source}"),
-                [
-                    (MapField::Race, &fields.race),
-                    (MapField::Ethnicity, &fields.ethnicity),
-                    (MapField::Language, &fields.language),
-                ],
-            )
-        }));
+        let scopes = std::iter::once(("code_maps".to_string(), maps.fields())).chain(
+            maps.by_source
+                .iter()
+                .map(|(source, fields)| (format!("code_maps.by_source.{source}"), fields.fields())),
+        );
         for (scope, fields) in scopes {
             for (field, entries) in fields {
                 for (from, to) in entries {

@@ -49,10 +49,11 @@ pub fn judge_patient(
             }
         }
     };
-    match pipeline::validate_wire(mapped.record.clone(), ctx) {
+    let patient::MappedPatient { record, provenance } = mapped;
+    match pipeline::validate_wire(record, ctx) {
         Ok(validated) => Judged {
             status: 200,
-            outcome: outcome::from_findings(&validated.outcome.findings, &mapped.provenance),
+            outcome: outcome::from_findings(&validated.outcome.findings, &provenance),
             prepared: store.then(|| pipeline::prepare(&validated, profile_id)),
         },
         Err(Rejection::Invalid(fields)) => {
@@ -66,7 +67,7 @@ pub fn judge_patient(
                         } else {
                             "invalid"
                         },
-                        outcome::expression(&f.path, &mapped.provenance),
+                        outcome::expression(&f.path, &provenance),
                     )
                 })
                 .collect();
