@@ -243,3 +243,49 @@ fn a_profile_without_maps_maps_nothing() {
         Domain::Language,
     );
 }
+
+/// Every entry of the shipped profile's maps (and of the built-in ISO 639-2 map) is
+/// applied by the engine: the record carries `CODE_MAPPED` naming the target, and the field
+/// is no longer invalid.
+#[test]
+fn every_entry_of_the_default_maps_maps_to_its_target() {
+    let profile = Profile::phec_real();
+    let maps = &profile.code_maps;
+    let mut cases: Vec<(&str, String, String)> = Vec::new();
+    for (from, to) in &maps.race {
+        cases.push(("race", from.clone(), to.clone()));
+    }
+    for (from, to) in &maps.ethnicity {
+        cases.push(("ethnicity", from.clone(), to.clone()));
+    }
+    for (from, to) in &maps.language {
+        cases.push(("language", from.clone(), to.clone()));
+    }
+    for (from, to) in crate::codemap::iso_639_2() {
+        // Names and codes that are themselves registered tags are left alone by design.
+        if CodeSets::get().languages.check(&from).is_err() {
+            cases.push(("language", from, to));
+        }
+    }
+    assert!(cases.len() > 400, "{} entries", cases.len());
+    for (field, from, to) in cases {
+        let record = match field {
+            "language" => preferred(&from),
+            "race" => race_codes(json!([{"code": from}])),
+            _ => edited(|r| r["ethnicity"]["codes"] = json!([{"code": from}])),
+        };
+        let found = mapped(&record, &profile);
+        assert_eq!(found.len(), 1, "{field} {from:?}: {found:?}");
+        assert!(
+            found[0].2.contains(&format!("was mapped to {to} ")),
+            "{field} {from:?}: {}",
+            found[0].2
+        );
+        let invalid = match field {
+            "language" => "LANGUAGE_CODE_INVALID",
+            "race" => "RACE_CODE_INVALID",
+            _ => "ETHNICITY_CODE_INVALID",
+        };
+        assert_silent(&record, invalid);
+    }
+}
