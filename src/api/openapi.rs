@@ -212,7 +212,7 @@ fn build() -> Value {
                 }
             }},
             "/hl7v2": {"post": {
-                "summary": "One or more HL7 v2 ADT messages (A01, A04, A05, A08, A28, A31); one ACK per message (MSA AA, AE with an ERR per finding, or AR). Also over MLLP with serve --mllp.",
+                "summary": "One or more HL7 v2 ADT messages (A01, A04, A05, A06, A07, A08, A28, A31); one ACK per message (MSA AA, AE with an ERR per finding, or AR). Also over MLLP with serve --mllp.",
                 "operationId": "hl7v2",
                 "requestBody": {"required": true, "content": {"x-application/hl7-v2+er7": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}}},
                 "responses": {

@@ -8,8 +8,10 @@ use crate::record::RecordWire;
 
 use super::parse::Message;
 
-/// ADT trigger events real-dq accepts (others are answered AR).
-pub const TRIGGERS: [&str; 6] = ["A01", "A04", "A05", "A08", "A28", "A31"];
+/// ADT trigger events real-dq accepts (others are answered AR): admit, register,
+/// pre-admit, update, add and update person, and the two patient-class changes (A06
+/// outpatient to inpatient, A07 back), which carry a full PID as real feeds send them.
+pub const TRIGGERS: [&str; 8] = ["A01", "A04", "A05", "A06", "A07", "A08", "A28", "A31"];
 
 /// Where the mapping takes what the message does not say.
 #[derive(Debug, Clone)]

@@ -79,7 +79,7 @@ struct Sample {
     stored: Option<Stored>,
 }
 
-/// Answered AR: not an ADT real-dq reads (ADT A01/A04/A05/A08/A28/A31 only). ERR-3 is not
+/// Answered AR: not an ADT real-dq reads (ADT A01/A04/A05/A06/A07/A08/A28/A31 only). ERR-3 is not
 /// checked: table 0357 has 200 "Unsupported message type" and 201 "Unsupported event code"
 /// for this, while src/hl7v2/ack.rs answers 100 "Segment sequence error" (suspected bug).
 const UNSUPPORTED: &[ExpectedErr] = &[err("UNSUPPORTED", "MSH^1^9", "E")];
@@ -128,16 +128,36 @@ const SAMPLES: &[Sample] = &[
             omb_ethnicity: Some("2186-5"),
         }),
     },
-    // ADT^A06 (outpatient to inpatient) is not one of the triggers real-dq reads, even though
-    // it is an ADT with a PID (race `HL7000`, language `EN`): AR by design (src/hl7v2/map.rs
-    // TRIGGERS), not AA/AE.
+    // ADT^A06 v2.8 (outpatient to inpatient): read like the other ADTs, as the corpus
+    // requires ("never AR for an ADT"). PID-3 has no MR repetition: the first, PATID1234.
+    // PID-7 1961: an adult. PID-10 2106-3 under the misspelt table HL7000: CDCREC, valid.
+    // PID-15 `EN`: English. PID-22 `N`: Not Hispanic. NK1-3 MTH, valid; NK1-20 empty.
+    // EVN-2 2021-01-15 16:00:10+02:15: re-collection due. Race and ethnicity answered
+    // without a reporter. No error: AA.
     Sample {
         fixture: fixture!("ADT-A06-01.hl7"),
         control_id: "MSG00006",
-        msa: "AR",
-        errs: UNSUPPORTED,
-        never: &[],
-        stored: None,
+        msa: "AA",
+        errs: &[
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("LANGUAGE_MISSING", "NK1^1^20", "W"),
+            err("INTERPRETER_NEED_MISSING", "NK1^1^20", "W"),
+            err("CAREGIVER_NO_LEGAL_GUARDIAN", "NK1^1", "I"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+        ],
+        never: &[("RACE_CODE_INVALID", ""), ("LANGUAGE_CODE_INVALID", "")],
+        stored: Some(Stored {
+            source: "ADT1@GHHSFacility",
+            patient_id: "PATID1234",
+            unit: "SPROOM",
+            recorded_at: "2021-01-15T13:45:10Z",
+            status: "incomplete",
+            omb_race: &["2106-3"],
+            omb_ethnicity: Some("2186-5"),
+        }),
     },
     // ADT^A01 v2.3 with a BOM and trailing spaces. PID-10 `1` (a local code no map knows):
     // invalid. PID-15 `1`: not a language tag. PID-22 empty: missing. NK1-3 `SO` is not in
