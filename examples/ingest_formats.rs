@@ -4,19 +4,21 @@
 //! records, `--connections` at a time, each format into a fresh database.
 //!
 //! ```text
-//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--only json|hl7|fhir]
+//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--only json|hl7|fhir] [--full]
 //! ```
+//! The records are cut down to what all three formats carry (`carried`), so each format
+//! stores the same thing; the completeness report of each run is compared with NDJSON's
+//! to show it did. `--full` sends the generated records whole (NDJSON then carries more).
 //! Figures are in the README.
 
 use std::time::Instant;
 
 use real_dq::config::Settings;
 use real_dq::profile::Profile;
-use real_dq::record::wire::{CodedAnswer, LanguageWire, NullFlavor};
 use real_dq::record::RecordWire;
 use real_dq::startup::Application;
-use real_dq::synthetic::Generator;
-use serde_json::{json, Value};
+use real_dq::synthetic::{render, Generator};
+use serde_json::Value;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -36,167 +38,6 @@ fn arg(name: &str, default: usize) -> usize {
         .map_or(default, |v| v.parse().expect("a number"))
 }
 
-fn hl7_time(rfc3339: &str) -> String {
-    let digits: String = rfc3339
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    format!("{digits}+0000")
-}
-
-fn hl7_codes(answer: Option<&CodedAnswer>) -> String {
-    let Some(answer) = answer else {
-        return String::new();
-    };
-    if let Some(null) = answer.null_flavor {
-        return match null {
-            NullFlavor::Asku => "ASKU^Declined^NULLFL",
-            NullFlavor::Unk => "UNK^Unknown^NULLFL",
-            NullFlavor::Nask => "NASK^Not asked^NULLFL",
-        }
-        .into();
-    }
-    answer
-        .codes
-        .iter()
-        .map(|c| {
-            format!(
-                "{}^{}^CDCREC",
-                c.code,
-                c.display.clone().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("~")
-}
-
-fn hl7_language(language: Option<&LanguageWire>) -> String {
-    language
-        .and_then(|l| l.preferred.clone())
-        .map(|tag| format!("{tag}^^HL70296"))
-        .unwrap_or_default()
-}
-
-fn segment(id: &str, fields: &[(usize, String)]) -> String {
-    let last = fields.iter().map(|(n, _)| *n).max().unwrap_or(0);
-    let mut values = vec![String::new(); last + 1];
-    values[0] = id.to_string();
-    for (n, value) in fields {
-        values[*n] = value.clone();
-    }
-    values.join("|")
-}
-
-fn to_hl7(record: &RecordWire, index: usize) -> String {
-    let time = hl7_time(record.recorded_at.as_deref().unwrap_or(""));
-    let mut out = format!(
-        "MSH|^~\\&|{}|SYNTH|REALDQ|REALDQ|{time}||ADT^A08^ADT_A01|M{index}|P|2.5.1\rEVN|A08|{time}\r",
-        record.source.as_deref().unwrap_or("")
-    );
-    out.push_str(&segment(
-        "PID",
-        &[
-            (1, "1".into()),
-            (
-                3,
-                format!("{}^^^SYNTH^MR", record.patient_id.as_deref().unwrap_or("")),
-            ),
-            (
-                7,
-                record
-                    .birth_date
-                    .clone()
-                    .unwrap_or_default()
-                    .replace('-', ""),
-            ),
-            (10, hl7_codes(record.race.as_ref())),
-            (15, hl7_language(record.language.as_ref())),
-            (22, hl7_codes(record.ethnicity.as_ref())),
-        ],
-    ));
-    out.push('\r');
-    for (k, caregiver) in record.caregivers.iter().flatten().enumerate() {
-        out.push_str(&segment(
-            "NK1",
-            &[
-                (1, (k + 1).to_string()),
-                (3, caregiver.relationship.clone().unwrap_or_default()),
-                (20, hl7_language(caregiver.language.as_ref())),
-            ],
-        ));
-        out.push('\r');
-    }
-    out.push_str(&format!(
-        "PV1|1|O|{}\r",
-        record.unit.as_deref().unwrap_or("")
-    ));
-    out
-}
-
-fn fhir_coded(url: &str, answer: Option<&CodedAnswer>) -> Option<Value> {
-    let answer = answer?;
-    let mut parts: Vec<Value> = answer
-        .codes
-        .iter()
-        .map(|c| json!({"url": "ombCategory", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": c.code, "display": c.display}}))
-        .collect();
-    if let Some(null) = answer.null_flavor {
-        let code = match null {
-            NullFlavor::Asku => "ASKU",
-            NullFlavor::Unk => "UNK",
-            NullFlavor::Nask => "NASK",
-        };
-        parts.push(json!({"url": "ombCategory", "valueCoding": {"system": "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code": code}}));
-    }
-    Some(json!({"url": url, "extension": parts}))
-}
-
-fn fhir_language(language: Option<&LanguageWire>) -> Vec<Value> {
-    language
-        .and_then(|l| l.preferred.clone())
-        .map(|tag| vec![json!({"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": tag}]}, "preferred": true})])
-        .unwrap_or_default()
-}
-
-fn to_fhir(record: &RecordWire, index: usize, entries: &mut Vec<Value>) {
-    let id = format!("p{index}");
-    let mut extensions: Vec<Value> = [
-        fhir_coded(
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
-            record.race.as_ref(),
-        ),
-        fhir_coded(
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
-            record.ethnicity.as_ref(),
-        ),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if let Some(need) = record.language.as_ref().and_then(|l| l.interpreter_needed) {
-        extensions.push(json!({"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": need}));
-    }
-    entries.push(json!({"fullUrl": format!("urn:uuid:{id}"), "resource": {
-        "resourceType": "Patient",
-        "id": id,
-        "meta": {"lastUpdated": record.recorded_at, "source": record.source},
-        "identifier": [{"type": {"coding": [{"code": "MR"}]}, "value": record.patient_id}],
-        "birthDate": record.birth_date,
-        "managingOrganization": {"display": record.unit},
-        "extension": extensions,
-        "communication": fhir_language(record.language.as_ref()),
-    }}));
-    for caregiver in record.caregivers.iter().flatten() {
-        entries.push(json!({"resource": {
-            "resourceType": "RelatedPerson",
-            "patient": {"reference": format!("Patient/{id}")},
-            "relationship": [{"coding": [{"code": caregiver.relationship}]}],
-            "communication": fhir_language(caregiver.language.as_ref()),
-        }}));
-    }
-}
-
 fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<String> {
     records
         .chunks(per_request)
@@ -209,20 +50,20 @@ fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<Str
             Format::Hl7 => group
                 .iter()
                 .enumerate()
-                .map(|(i, r)| to_hl7(r, chunk * per_request + i))
+                .map(|(i, r)| render::hl7_message(r, chunk * per_request + i))
                 .collect(),
-            Format::Fhir => {
-                let mut entries = Vec::new();
-                for (i, r) in group.iter().enumerate() {
-                    to_fhir(r, chunk * per_request + i, &mut entries);
-                }
-                json!({"resourceType": "Bundle", "type": "batch", "entry": entries}).to_string()
-            }
+            Format::Fhir => render::fhir_bundle(group, chunk * per_request),
         })
         .collect()
 }
 
-async fn run(format: Format, records: &[RecordWire], per_request: usize, connections: usize) {
+/// Sends every record in `format`; what the completeness report says was stored.
+async fn run(
+    format: Format,
+    records: &[RecordWire],
+    per_request: usize,
+    connections: usize,
+) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("formats.db").display().to_string();
     let mut settings = Settings::for_database(&database);
@@ -244,10 +85,10 @@ async fn run(format: Format, records: &[RecordWire], per_request: usize, connect
     for _ in 0..connections {
         let (client, queue, url) = (client.clone(), queue.clone(), format!("{base}{path}"));
         tasks.push(actix_web::rt::spawn(async move {
-            let mut answered = 0usize;
+            let (mut answered, mut received) = (0usize, 0usize);
             loop {
                 let Some(body) = queue.lock().unwrap().pop() else {
-                    return answered;
+                    return (answered, received);
                 };
                 let text = client
                     .post(&url)
@@ -260,20 +101,33 @@ async fn run(format: Format, records: &[RecordWire], per_request: usize, connect
                     .await
                     .expect("answer");
                 answered += text.matches(marker).count();
+                received += text.len();
             }
         }));
     }
-    let mut answered = 0;
+    let (mut answered, mut received) = (0, 0);
     for task in tasks {
-        answered += task.await.unwrap();
+        let (a, r) = task.await.unwrap();
+        answered += a;
+        received += r;
     }
     let elapsed = started.elapsed();
     println!(
-        "{format:?}: {answered} of {} records answered in {elapsed:.2?} = {:.0} records/s ({:.1} MB sent)",
+        "{format:?}: {answered} of {} records answered in {elapsed:.2?} = {:.0} records/s ({:.1} MB sent, {:.1} MB received)",
         records.len(),
         records.len() as f64 / elapsed.as_secs_f64(),
-        bytes as f64 / 1e6
+        bytes as f64 / 1e6,
+        received as f64 / 1e6
     );
+    let report: Value = client
+        .get(format!("{base}/v1/reports/completeness"))
+        .send()
+        .await
+        .expect("report")
+        .json()
+        .await
+        .expect("report JSON");
+    (report["units"].clone(), report["total"].clone())
 }
 
 #[actix_web::main]
@@ -281,18 +135,26 @@ async fn main() {
     let count = arg("--records", 20_000);
     let per_request = arg("--per-request", 500);
     let connections = arg("--connections", 2);
+    let full = std::env::args().any(|a| a == "--full");
     let mut generator = Generator::new(2026);
     let records: Vec<RecordWire> = (0..count as u64)
         .map(|i| serde_json::from_value(generator.record(i)).expect("synthetic records parse"))
+        .map(|r| if full { r } else { render::carried(r) })
         .collect();
     println!(
-        "{count} records, {per_request} per request, {connections} connections, {} cores",
+        "{count} records{}, {per_request} per request, {connections} connections, {} cores",
+        if full {
+            " (as generated)"
+        } else {
+            " (what all three formats carry)"
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let only: Option<String> = std::env::args()
         .skip_while(|a| a != "--only")
         .nth(1)
         .map(|f| f.to_ascii_lowercase());
+    let mut baseline: Option<(Value, Value)> = None;
     for format in [Format::Json, Format::Hl7, Format::Fhir] {
         if only
             .as_deref()
@@ -300,6 +162,13 @@ async fn main() {
         {
             continue;
         }
-        run(format, &records, per_request, connections).await;
+        let stored = run(format, &records, per_request, connections).await;
+        match &baseline {
+            None => baseline = Some(stored),
+            Some(json) => println!(
+                "  stored the same as NDJSON (report by unit and total): {}",
+                if *json == stored { "yes" } else { "NO" }
+            ),
+        }
     }
 }

@@ -47,7 +47,8 @@ pub enum Command {
         #[command(flatten)]
         profile: ProfileSettings,
     },
-    /// Print synthetic NDJSON records (never real patients) for load tests and demos.
+    /// Print synthetic records (never real patients) for load tests, interface tests and
+    /// demos: NDJSON lines, HL7 v2 ADT^A08 messages or one FHIR Bundle.
     Generate {
         /// How many records.
         #[arg(long, default_value_t = 1000)]
@@ -55,6 +56,9 @@ pub enum Command {
         /// Seed of the deterministic generator.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Output format (`hl7v2` and `fhir` carry what their formats can; see docs/mapping.md).
+        #[arg(long, value_enum, default_value_t = GenerateFormat::Ndjson)]
+        format: GenerateFormat,
     },
     /// Print the rule catalog.
     Rules {
@@ -67,6 +71,41 @@ pub enum Command {
         #[command(flatten)]
         profile: ProfileSettings,
     },
+}
+
+/// What `generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateFormat {
+    /// Canonical records, one JSON object a line.
+    Ndjson,
+    /// HL7 v2 ADT^A08 messages, segments ending in CR, one message after another.
+    Hl7v2,
+    /// One FHIR R4 `batch` Bundle of US Core Patients and RelatedPerson caregivers.
+    Fhir,
+}
+
+fn generate(records: u64, seed: u64, format: GenerateFormat) -> anyhow::Result<i32> {
+    use crate::synthetic::render;
+    let mut generator = crate::synthetic::Generator::new(seed);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut wires = Vec::new();
+    for index in 0..records {
+        let record = generator.record(index);
+        match format {
+            GenerateFormat::Ndjson => writeln!(out, "{record}")?,
+            GenerateFormat::Hl7v2 => {
+                let wire: crate::record::RecordWire = serde_json::from_value(record)?;
+                let index = usize::try_from(index)?;
+                write!(out, "{}", render::hl7_message(&wire, index))?;
+            }
+            GenerateFormat::Fhir => wires.push(serde_json::from_value(record)?),
+        }
+    }
+    if format == GenerateFormat::Fhir {
+        writeln!(out, "{}", render::fhir_bundle(&wires, 0))?;
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -85,15 +124,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             database,
             profile,
         } => revalidate(&database, profile.load()?, unit.as_deref()),
-        Command::Generate { records, seed } => {
-            let mut generator = crate::synthetic::Generator::new(seed);
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            for index in 0..records {
-                writeln!(out, "{}", generator.record(index))?;
-            }
-            out.flush()?;
-            Ok(0)
-        }
+        Command::Generate {
+            records,
+            seed,
+            format,
+        } => generate(records, seed, format),
         Command::Rules {
             json,
             markdown,

@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod fhir;
 mod framework;
+mod generate;
 mod health;
 mod hl7;
 mod logs;

@@ -2,6 +2,8 @@
 //! realistic mix (complete records, missing and declined answers, bad codes, detailed
 //! races, caregivers with other languages). Never real patients.
 
+pub mod render;
+
 use serde_json::{json, Value};
 
 /// Hospital units the generator spreads patients over.
