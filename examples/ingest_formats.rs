@@ -4,7 +4,7 @@
 //! records, `--connections` at a time, each format into a fresh database.
 //!
 //! ```text
-//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--only json|hl7|fhir] [--full]
+//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--runs 1] [--only json|hl7|fhir] [--full]
 //! ```
 //! The records are cut down to what all three formats carry (`carried`), so each format
 //! stores the same thing; the completeness report of each run is compared with NDJSON's
@@ -57,13 +57,14 @@ fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<Str
         .collect()
 }
 
-/// Sends every record in `format`; what the completeness report says was stored.
+/// Sends every record in `format`; records a second, and what the completeness report
+/// says was stored.
 async fn run(
     format: Format,
     records: &[RecordWire],
     per_request: usize,
     connections: usize,
-) -> (Value, Value) {
+) -> (f64, (Value, Value)) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("formats.db").display().to_string();
     let mut settings = Settings::for_database(&database);
@@ -127,7 +128,10 @@ async fn run(
         .json()
         .await
         .expect("report JSON");
-    (report["units"].clone(), report["total"].clone())
+    (
+        records.len() as f64 / elapsed.as_secs_f64(),
+        (report["units"].clone(), report["total"].clone()),
+    )
 }
 
 #[actix_web::main]
@@ -154,21 +158,45 @@ async fn main() {
         .skip_while(|a| a != "--only")
         .nth(1)
         .map(|f| f.to_ascii_lowercase());
-    let mut baseline: Option<(Value, Value)> = None;
-    for format in [Format::Json, Format::Hl7, Format::Fhir] {
-        if only
-            .as_deref()
-            .is_some_and(|o| o != format!("{format:?}").to_ascii_lowercase())
-        {
-            continue;
+    let formats: Vec<Format> = [Format::Json, Format::Hl7, Format::Fhir]
+        .into_iter()
+        .filter(|f| {
+            only.as_deref()
+                .is_none_or(|o| o == format!("{f:?}").to_ascii_lowercase())
+        })
+        .collect();
+    // Rounds take the formats in turn, so a slow spell of the machine hits all of them.
+    let runs = arg("--runs", 1);
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); formats.len()];
+    for _ in 0..runs {
+        let mut baseline: Option<(Value, Value)> = None;
+        for (k, format) in formats.iter().enumerate() {
+            let (rate, stored) = run(*format, &records, per_request, connections).await;
+            rates[k].push(rate);
+            match &baseline {
+                None => baseline = Some(stored),
+                Some(first) => println!(
+                    "  stored the same as {:?} (report by unit and total): {}",
+                    formats[0],
+                    if *first == stored { "yes" } else { "NO" }
+                ),
+            }
         }
-        let stored = run(format, &records, per_request, connections).await;
-        match &baseline {
-            None => baseline = Some(stored),
-            Some(json) => println!(
-                "  stored the same as NDJSON (report by unit and total): {}",
-                if *json == stored { "yes" } else { "NO" }
-            ),
+    }
+    if runs > 1 {
+        let median = |values: &[f64]| {
+            let mut sorted = values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            sorted[sorted.len() / 2]
+        };
+        let first = median(&rates[0]);
+        for (format, rates) in formats.iter().zip(&rates) {
+            println!(
+                "median of {runs}: {format:?} {:.0} records/s ({:.2}x of {:?})",
+                median(rates),
+                first / median(rates),
+                formats[0]
+            );
         }
     }
 }

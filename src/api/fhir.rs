@@ -5,12 +5,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
-use serde_json::Value;
 
 use super::body::{read_limited, require_content_type};
 use std::sync::Arc;
 
 use super::{stages, ApiError, AppState};
+use crate::fhir::model::{self, Resource};
 use crate::fhir::{self, outcome, patient::Envelope, Entry};
 use crate::result::{timestamp, StoreOutcome};
 use crate::store::ingest::store_all;
@@ -71,43 +71,19 @@ async fn read_body(
         .map_err(|e| transport(&e))
 }
 
-/// Reads a JSON body; `Err` is the response to send (400 when it is not JSON).
-async fn read_json(
+/// Reads a resource; `Err` is the response to send (400 when it is not JSON).
+async fn read_resource(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
-) -> Result<Value, HttpResponse> {
+) -> Result<Resource, HttpResponse> {
     let body = read_body(req, payload, limit).await?;
-    serde_json::from_slice(&body).map_err(|e| {
+    model::read(&body).map_err(|model::NotJson(why)| {
         respond(
             StatusCode::BAD_REQUEST,
-            &outcome::error(
-                "invalid",
-                &format!(
-                    "the body is not JSON (line {} column {})",
-                    e.line(),
-                    e.column()
-                ),
-                None,
-            ),
+            &outcome::error("invalid", &why, None),
         )
     })
-}
-
-/// `$validate` also takes a `Parameters` resource wrapping the resource.
-fn unwrap_parameters(resource: Value) -> Value {
-    if resource.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
-        return resource;
-    }
-    resource
-        .get("parameter")
-        .and_then(Value::as_array)
-        .and_then(|p| {
-            p.iter()
-                .find(|p| p.get("name").and_then(Value::as_str) == Some("resource"))
-        })
-        .and_then(|p| p.get("resource").cloned())
-        .unwrap_or(resource)
 }
 
 /// Reads and judges one Patient; `store` prepares its rows. `Err` is the response to send.
@@ -117,12 +93,12 @@ async fn judge_request(
     state: &AppState,
     store: bool,
 ) -> Result<fhir::Judged, HttpResponse> {
-    let resource = read_json(req, payload, state.limits.max_record_bytes).await?;
+    let resource = read_resource(req, payload, state.limits.max_record_bytes).await?;
     // `$validate` may wrap the resource in a Parameters resource.
     let resource = if store {
         resource
     } else {
-        unwrap_parameters(resource)
+        resource.unwrap_parameters()
     };
     let ctx = state.context(Utc::now());
     Ok(fhir::judge_patient(
@@ -197,22 +173,24 @@ pub async fn bundle(
         Ok(body) => body,
         Err(response) => return response,
     };
-    let bundle = match fhir::ParsedBundle::parse(&body) {
-        Ok(bundle) => bundle,
-        Err(fhir::bundle::BundleError::NotJson(why)) => {
+    // Read on the blocking pool: a Bundle may be tens of megabytes.
+    let parsed = web::block(move || fhir::ParsedBundle::parse(&body)).await;
+    let bundle = match parsed {
+        Ok(Ok(bundle)) => bundle,
+        Err(error) => return transport(&ApiError::from(error)),
+        Ok(Err(fhir::bundle::BundleError::NotJson(why))) => {
             return respond(
                 StatusCode::BAD_REQUEST,
                 &outcome::error("invalid", &why, None),
             )
         }
-        Err(fhir::bundle::BundleError::NotABundle) => {
+        Ok(Err(fhir::bundle::BundleError::NotABundle)) => {
             return respond(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &outcome::error("invalid", "POST /fhir takes a Bundle", None),
             )
         }
     };
-    drop(body);
     let kind = bundle.kind.as_str();
     if !fhir::BUNDLE_TYPES.contains(&kind) {
         return respond(

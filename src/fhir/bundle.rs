@@ -1,13 +1,11 @@
-//! A Bundle read without a JSON tree: a quick typed scan keeps each entry's resource as raw
-//! JSON text with the few header elements needed to link entries (type, id, fullUrl,
-//! `patient.reference`); a resource is parsed in full only when its chunk is judged, in the
-//! judging stage, so parsing overlaps with storing. Anything oddly shaped (an entry that is
-//! not an object, an `entry` that is not an array) is kept as an empty entry, not rejected.
+//! A Bundle read in one pass into the typed model ([`super::model`]): each entry's
+//! resource with the links between entries (a RelatedPerson's `patient.reference` to a
+//! Patient's `fullUrl` or `Patient/{id}`). Anything oddly shaped (an entry that is not an
+//! object, an `entry` that is not an array) is kept as an empty entry, not rejected.
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use super::model::{self, Resource};
 
 /// Why a body is not a Bundle to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,51 +16,13 @@ pub enum BundleError {
     NotABundle,
 }
 
-#[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(rename = "resourceType", default, borrow)]
-    resource_type: Option<&'a RawValue>,
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    entry: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct EntryHead<'a> {
-    #[serde(rename = "fullUrl", default, borrow)]
-    full_url: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    resource: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct ResourceHead<'a> {
-    #[serde(rename = "resourceType", default, borrow)]
-    resource_type: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    id: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    patient: Option<Reference<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-struct Reference<'a> {
-    #[serde(default, borrow)]
-    reference: Option<std::borrow::Cow<'a, str>>,
-}
-
-fn as_text(raw: Option<&RawValue>) -> Option<String> {
-    raw.and_then(|r| serde_json::from_str::<String>(r.get()).ok())
-}
-
-/// One entry: its resource type and raw resource.
+/// One entry: its resource type and resource.
 #[derive(Debug, Clone, Default)]
 pub struct BundleEntry {
     /// `resource.resourceType` (empty when absent or not a string).
     pub kind: String,
-    /// The resource as JSON text (`null` when absent).
-    pub resource: String,
+    /// The resource (empty when absent).
+    pub resource: Resource,
 }
 
 /// A Bundle's entries and their links.
@@ -81,61 +41,35 @@ pub struct ParsedBundle {
 impl ParsedBundle {
     /// Reads a Bundle body.
     pub fn parse(body: &[u8]) -> Result<ParsedBundle, BundleError> {
-        let text = std::str::from_utf8(body)
-            .map_err(|_| BundleError::NotJson("the body is not UTF-8".into()))?;
-        // Syntax first, with the position of the first error.
-        let top: Top<'_> = match serde_json::from_str(text) {
-            Ok(top) => top,
-            Err(error) if error.is_data() => return Err(BundleError::NotABundle),
-            Err(error) => {
-                return Err(BundleError::NotJson(format!(
-                    "the body is not JSON (line {} column {})",
-                    error.line(),
-                    error.column()
-                )))
-            }
-        };
-        if as_text(top.resource_type).as_deref() != Some("Bundle") {
+        let document: model::Bundle =
+            model::read(body).map_err(|model::NotJson(why)| BundleError::NotJson(why))?;
+        if document.resource_type.get() != Some("Bundle") {
             return Err(BundleError::NotABundle);
         }
-        let raw_entries: Vec<&RawValue> = top
-            .entry
-            .and_then(|e| serde_json::from_str(e.get()).ok())
-            .unwrap_or_default();
         let mut bundle = ParsedBundle {
-            kind: as_text(top.kind).unwrap_or_default(),
+            kind: document.kind.0.unwrap_or_default(),
             ..ParsedBundle::default()
         };
         let mut patients: HashMap<String, usize> = HashMap::new();
         let mut references: Vec<(usize, String)> = Vec::new();
-        for (index, raw) in raw_entries.iter().enumerate() {
-            let head: EntryHead<'_> = serde_json::from_str(raw.get()).unwrap_or_default();
-            let resource_head: ResourceHead<'_> = head
-                .resource
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_default();
-            let kind = resource_head
-                .resource_type
-                .as_deref()
-                .unwrap_or("")
-                .to_string();
+        for (index, entry) in document.entry.0.into_iter().enumerate() {
+            let entry = entry.0;
+            let resource = entry.resource.map(|r| r.0).unwrap_or_default();
+            let kind = resource.resource_type.get().unwrap_or("").to_string();
             if kind == "Patient" {
-                if let Some(url) = &head.full_url {
-                    patients.insert(url.to_string(), index);
+                if let Some(url) = entry.full_url.0 {
+                    patients.insert(url, index);
                 }
-                if let Some(id) = &resource_head.id {
+                if let Some(id) = resource.id.get() {
                     patients.insert(format!("Patient/{id}"), index);
                 }
             }
             if kind == "RelatedPerson" {
-                if let Some(reference) = resource_head.patient.and_then(|p| p.reference) {
+                if let Some(reference) = super::patient::related_patient(&resource) {
                     references.push((index, reference.to_string()));
                 }
             }
-            bundle.entries.push(BundleEntry {
-                kind,
-                resource: head.resource.map_or("null".into(), |r| r.get().to_string()),
-            });
+            bundle.entries.push(BundleEntry { kind, resource });
         }
         for (index, reference) in references {
             let owner = patients.get(&reference).or_else(|| {

@@ -4,6 +4,9 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
+use serde::Deserialize;
+
+use super::model::{self, Node, Resource};
 use super::patient::{Envelope, FhirSettings};
 use super::{judge_bundle, judge_patient};
 use crate::codesets::CodeSets;
@@ -16,7 +19,15 @@ const SAMPLES: [&str; 3] = [
     include_str!("../../tests/fixtures/fhir-uscore/v9-patient-infant-example.json"),
 ];
 
-fn judge(resource: &Value) {
+fn judge(value: &Value) {
+    let text = value.to_string();
+    let resource: Resource = model::read(text.as_bytes()).expect("JSON text reads");
+    // The one-pass read and the read through a tree agree.
+    let through_tree = Node::<Resource>::deserialize(value)
+        .expect("a tree reads")
+        .0;
+    assert_eq!(format!("{resource:?}"), format!("{through_tree:?}"));
+    let resource = &resource;
     let profile = Profile::phec_real();
     let ctx = Context {
         codes: CodeSets::get(),
@@ -33,7 +44,7 @@ fn judge(resource: &Value) {
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert!(!outcome["issue"].as_array().unwrap().is_empty());
     let bundle = serde_json::json!({"resourceType": "Bundle", "type": "batch",
-        "entry": [{"resource": resource}, {"resource": resource}]});
+        "entry": [{"resource": value}, {"resource": value}]});
     let body = bundle.to_string();
     let judged = judge_bundle(body.as_bytes(), &settings, &envelope, &ctx, "p@1");
     assert_eq!(judged.map(|entries| entries.len()), Ok(2));
@@ -100,7 +111,15 @@ proptest! {
 
     #[test]
     fn random_bytes_are_not_json_or_are_judged(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        // The typed read takes exactly what a JSON parser takes.
+        let tree = serde_json::from_slice::<Value>(&bytes);
+        prop_assert_eq!(model::read::<Resource>(&bytes).is_ok(), tree.is_ok());
+        let not_json = matches!(
+            super::ParsedBundle::parse(&bytes),
+            Err(super::bundle::BundleError::NotJson(_))
+        );
+        prop_assert_eq!(not_json, tree.is_err());
+        if let Ok(value) = tree {
             judge(&value);
         }
     }

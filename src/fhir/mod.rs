@@ -3,19 +3,20 @@
 //! `OperationOutcome` ([`outcome`]).
 
 pub mod bundle;
+pub mod lenient;
+pub mod model;
 pub mod outcome;
 pub mod patient;
 
 #[cfg(test)]
 mod fuzz_tests;
 
-use serde_json::Value;
-
 use crate::pipeline;
 use crate::record::Rejection;
 use crate::rules::Context;
 use crate::store::ingest::PreparedRecord;
 pub use bundle::ParsedBundle;
+use model::Resource;
 use patient::{Envelope, FhirSettings};
 
 /// A Patient judged: its HTTP status, OperationOutcome and (when stored) rows.
@@ -31,8 +32,8 @@ pub struct Judged {
 
 /// Validates one Patient (with its caregivers); `store` prepares rows too.
 pub fn judge_patient(
-    resource: &Value,
-    related: &[&Value],
+    resource: &Resource,
+    related: &[&Resource],
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
@@ -101,8 +102,8 @@ pub enum Entry {
     Ignored(String),
 }
 
-/// Judges the entries `range` of a parsed Bundle: each Patient is parsed in full here,
-/// with its RelatedPerson caregivers.
+/// Judges the entries `range` of a parsed Bundle: each Patient with its RelatedPerson
+/// caregivers.
 pub fn judge_entries(
     bundle: &ParsedBundle,
     range: std::ops::Range<usize>,
@@ -111,21 +112,17 @@ pub fn judge_entries(
     ctx: &Context<'_>,
     profile_id: &str,
 ) -> Vec<Entry> {
-    let parse = |index: usize| -> Value {
-        serde_json::from_str(&bundle.entries[index].resource).unwrap_or(Value::Null)
-    };
     range
         .filter(|i| *i < bundle.entries.len())
         .map(|i| match bundle.entries[i].kind.as_str() {
             "Patient" => {
-                let related: Vec<Value> = bundle
+                let related: Vec<&Resource> = bundle
                     .related
                     .get(&i)
-                    .map(|rs| rs.iter().map(|k| parse(*k)).collect())
+                    .map(|rs| rs.iter().map(|k| &bundle.entries[*k].resource).collect())
                     .unwrap_or_default();
-                let related: Vec<&Value> = related.iter().collect();
                 Entry::Patient(Box::new(judge_patient(
-                    &parse(i),
+                    &bundle.entries[i].resource,
                     &related,
                     settings,
                     envelope,

@@ -2,8 +2,7 @@
 //! Lenient: unknown elements and extensions are ignored, and whatever is present but
 //! wrong goes through for the rules to report, not for the parser to reject.
 
-use serde_json::Value;
-
+use super::model::{Communication, Resource};
 use crate::record::wire::{CaregiverWire, CodeWire, CodedAnswer, LanguageWire, NullFlavor};
 use crate::record::RecordWire;
 
@@ -92,12 +91,12 @@ pub struct NotAPatient(pub String);
 
 /// Maps a Patient resource (with its RelatedPerson caregivers, if any).
 pub fn to_record(
-    patient: &Value,
-    related: &[&Value],
+    patient: &Resource,
+    related: &[&Resource],
     settings: &FhirSettings,
     envelope: &Envelope,
 ) -> Result<MappedPatient, NotAPatient> {
-    match patient.get("resourceType").and_then(Value::as_str) {
+    match patient.resource_type.get() {
         Some("Patient") => {}
         Some(other) => {
             return Err(NotAPatient(format!(
@@ -112,15 +111,24 @@ pub fn to_record(
     let source = envelope
         .source
         .clone()
-        .or_else(|| text(patient.pointer("/meta/source")).filter(|s| s.chars().count() <= 128))
+        .or_else(|| {
+            patient
+                .meta
+                .source
+                .trimmed()
+                .filter(|s| s.chars().count() <= 128)
+        })
         .unwrap_or_else(|| "fhir".into());
     let unit = envelope
         .unit
         .clone()
         .or_else(|| unit_of(patient, &settings.unit_source))
         .unwrap_or_else(|| settings.default_unit.clone());
-    let recorded_at =
-        text(patient.pointer("/meta/lastUpdated")).unwrap_or_else(|| envelope.received_at.clone());
+    let recorded_at = patient
+        .meta
+        .last_updated
+        .trimmed()
+        .unwrap_or_else(|| envelope.received_at.clone());
     let race = coded(patient, US_CORE_RACE, &mut provenance.race);
     let ethnicity = coded(patient, US_CORE_ETHNICITY, &mut provenance.ethnicity);
     let mut language = communication(patient, "Patient", &mut provenance.language);
@@ -137,7 +145,7 @@ pub fn to_record(
             patient_id: patient_id(patient, settings),
             unit: Some(unit),
             recorded_at: Some(recorded_at),
-            birth_date: text(patient.get("birthDate")),
+            birth_date: patient.birth_date.trimmed(),
             race,
             ethnicity,
             language,
@@ -150,78 +158,52 @@ pub fn to_record(
     })
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
-    value
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-}
-
-fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
-fn patient_id(patient: &Value, settings: &FhirSettings) -> Option<String> {
-    let identifiers = array(patient, "identifier");
-    let by_system = settings.identifier_system.as_deref().and_then(|system| {
-        identifiers
-            .iter()
-            .find(|i| i.get("system").and_then(Value::as_str) == Some(system))
-    });
-    let medical_record = || {
-        identifiers.iter().find(|i| {
-            array(i.get("type").unwrap_or(&Value::Null), "coding")
-                .iter()
-                .any(|c| c.get("code").and_then(Value::as_str) == Some("MR"))
-        })
-    };
-    let chosen = match &settings.identifier_system {
+fn patient_id(patient: &Resource, settings: &FhirSettings) -> Option<String> {
+    let identifiers = &patient.identifier;
+    let chosen = match settings.identifier_system.as_deref() {
         // A configured system that is absent is not silently replaced by another id.
-        Some(_) => by_system,
-        None => medical_record().or(identifiers.first()),
+        Some(system) => identifiers.iter().find(|i| i.system.get() == Some(system)),
+        None => identifiers
+            .iter()
+            .find(|i| i.kind.coding.iter().any(|c| c.code.get() == Some("MR")))
+            .or(identifiers.first()),
     };
     chosen
-        .and_then(|i| text(i.get("value")))
+        .and_then(|i| i.value.trimmed())
         .or_else(|| match settings.identifier_system {
             Some(_) => None,
-            None => text(patient.get("id")),
+            None => patient.id.trimmed(),
         })
 }
 
-fn unit_of(patient: &Value, source: &UnitSource) -> Option<String> {
+fn unit_of(patient: &Resource, source: &UnitSource) -> Option<String> {
     match source {
         UnitSource::ManagingOrganization => {
-            let organization = patient.get("managingOrganization")?;
-            text(organization.get("display"))
-                .or_else(|| text(organization.pointer("/identifier/value")))
-                .or_else(|| text(organization.get("reference")))
+            let organization = &patient.managing_organization;
+            organization
+                .display
+                .trimmed()
+                .or_else(|| organization.identifier.value.trimmed())
+                .or_else(|| organization.reference.trimmed())
         }
-        UnitSource::Extension(url) => array(patient, "extension")
-            .iter()
-            .find(|e| e.get("url").and_then(Value::as_str) == Some(url))
-            .and_then(|e| text(e.get("valueString")).or_else(|| text(e.get("valueCode")))),
+        UnitSource::Extension(url) => patient
+            .extension(url)
+            .and_then(|e| e.value_string.trimmed().or_else(|| e.value_code.trimmed())),
     }
 }
 
 /// The us-core-race / us-core-ethnicity extension as a coded answer.
-fn coded(patient: &Value, url: &str, paths: &mut Vec<String>) -> Option<CodedAnswer> {
-    let extension = array(patient, "extension")
-        .iter()
-        .find(|e| e.get("url").and_then(Value::as_str) == Some(url))?;
-    let base = format!("Patient.extension.where(url='{url}')");
+fn coded(resource: &Resource, url: &str, paths: &mut Vec<String>) -> Option<CodedAnswer> {
+    let extension = resource.extension(url)?;
     let mut answer = CodedAnswer::default();
-    for (index, part) in array(extension, "extension").iter().enumerate() {
-        match part.get("url").and_then(Value::as_str) {
+    for (index, part) in extension.extension.iter().enumerate() {
+        match part.url.get() {
             Some("ombCategory" | "detailed") => {
-                let Some(coding) = part.get("valueCoding") else {
+                let Some(coding) = &part.value_coding else {
                     continue;
                 };
-                let system = text(coding.get("system"));
-                let code = text(coding.get("code")).unwrap_or_default();
+                let system = coding.system.trimmed();
+                let code = coding.code.trimmed().unwrap_or_default();
                 let null = match (system.as_deref(), code.as_str()) {
                     (Some(NULL_FLAVOR_SYSTEM) | None, "UNK") => Some(NullFlavor::Unk),
                     (Some(NULL_FLAVOR_SYSTEM) | None, "ASKU") => Some(NullFlavor::Asku),
@@ -237,14 +219,16 @@ fn coded(patient: &Value, url: &str, paths: &mut Vec<String>) -> Option<CodedAns
                     answer.null_flavor = Some(null);
                     continue;
                 }
-                paths.push(format!("{base}.extension[{index}].valueCoding"));
+                paths.push(format!(
+                    "Patient.extension.where(url='{url}').extension[{index}].valueCoding"
+                ));
                 answer.codes.push(CodeWire {
                     code,
                     system,
-                    display: text(coding.get("display")),
+                    display: coding.display.trimmed(),
                 });
             }
-            Some("text") => answer.text = text(part.get("valueString")),
+            Some("text") => answer.text = part.value_string.trimmed(),
             _ => {}
         }
     }
@@ -252,25 +236,28 @@ fn coded(patient: &Value, url: &str, paths: &mut Vec<String>) -> Option<CodedAns
 }
 
 /// The preferred `communication.language` (else the first) as a BCP 47 tag, with its path.
-fn communication(resource: &Value, kind: &str, path: &mut Option<String>) -> Option<LanguageWire> {
-    let entries = array(resource, "communication");
-    let tag_of = |entry: &Value| -> Option<String> {
-        let language = entry.get("language")?;
-        let codings = array(language, "coding");
+fn communication(
+    resource: &Resource,
+    kind: &str,
+    path: &mut Option<String>,
+) -> Option<LanguageWire> {
+    let entries = &resource.communication;
+    let tag_of = |entry: &Communication| -> Option<String> {
+        let language = &entry.language;
+        let codings = &language.coding;
         let coding = codings
             .iter()
-            .find(|c| c.get("system").and_then(Value::as_str) == Some("urn:ietf:bcp:47"))
+            .find(|c| c.system.get() == Some("urn:ietf:bcp:47"))
             .or(codings.first());
         coding
-            .and_then(|c| text(c.get("code")))
-            .or_else(|| text(language.get("text")))
+            .and_then(|c| c.code.trimmed())
+            .or_else(|| language.text.trimmed())
     };
     // The preferred entry with a usable language, else the first entry with one.
-    let preferred = |c: &&Value| c.get("preferred").and_then(Value::as_bool) == Some(true);
     let (index, tag) = entries
         .iter()
         .enumerate()
-        .filter(|(_, c)| preferred(c))
+        .filter(|(_, c)| c.preferred.0 == Some(true))
         .chain(entries.iter().enumerate())
         .find_map(|(i, c)| tag_of(c).map(|tag| (i, tag)))?;
     *path = Some(format!("{kind}.communication[{index}].language"));
@@ -282,28 +269,21 @@ fn communication(resource: &Value, kind: &str, path: &mut Option<String>) -> Opt
 
 /// us-core-interpreter-needed (SNOMED 373066001 yes / 373067005 no) or the core
 /// patient-interpreterRequired boolean.
-fn interpreter(patient: &Value, path: &mut Option<String>) -> Option<bool> {
+fn interpreter(resource: &Resource, path: &mut Option<String>) -> Option<bool> {
     for url in [US_CORE_INTERPRETER, INTERPRETER_REQUIRED] {
-        let Some(extension) = array(patient, "extension")
-            .iter()
-            .find(|e| e.get("url").and_then(Value::as_str) == Some(url))
-        else {
+        let Some(extension) = resource.extension(url) else {
             continue;
         };
-        let value = extension
-            .get("valueBoolean")
-            .and_then(Value::as_bool)
-            .or_else(|| {
-                let coding = extension.get("valueCoding")?;
-                let system = coding.get("system").and_then(Value::as_str);
-                match (system, coding.get("code").and_then(Value::as_str)) {
-                    (Some(SNOMED) | None, Some("373066001")) => Some(true),
-                    (Some(SNOMED) | None, Some("373067005")) => Some(false),
-                    (_, Some("Y")) => Some(true),
-                    (_, Some("N")) => Some(false),
-                    _ => None,
-                }
-            });
+        let value = extension.value_boolean.0.or_else(|| {
+            let coding = extension.value_coding.as_ref()?;
+            match (coding.system.get(), coding.code.get()) {
+                (Some(SNOMED) | None, Some("373066001")) => Some(true),
+                (Some(SNOMED) | None, Some("373067005")) => Some(false),
+                (_, Some("Y")) => Some(true),
+                (_, Some("N")) => Some(false),
+                _ => None,
+            }
+        });
         if value.is_some() {
             *path = Some(format!("Patient.extension.where(url='{url}')"));
             return value;
@@ -313,7 +293,7 @@ fn interpreter(patient: &Value, path: &mut Option<String>) -> Option<bool> {
 }
 
 /// A RelatedPerson as a caregiver.
-fn caregiver(related: &Value) -> CaregiverWire {
+fn caregiver(related: &Resource) -> CaregiverWire {
     let (relationship, guardian) = relationship(related);
     let mut unused = None;
     let mut race_paths = Vec::new();
@@ -339,28 +319,23 @@ fn caregiver(related: &Value) -> CaregiverWire {
 /// codes of table 0063 (or unsystemed) as sent; v3 RoleCode's natural and legal parents
 /// translated (`NMTH` → `MTH`, `GUARD` → `GRD`); contact roles (v2 table 0131, such as `N`
 /// next of kin or `C` emergency contact) are not relationships and are skipped.
-fn relationship(related: &Value) -> (Option<String>, bool) {
+fn relationship(related: &Resource) -> (Option<String>, bool) {
     const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
     const TABLE_0063: &str = "http://terminology.hl7.org/CodeSystem/v2-0063";
     let mut found: Option<String> = None;
     let mut guardian = false;
-    for coding in array(related, "relationship")
-        .iter()
-        .flat_map(|r| array(r, "coding"))
-    {
-        let system = coding.get("system").and_then(Value::as_str);
-        let Some(code) = text(coding.get("code")) else {
+    for coding in related.relationship.iter().flat_map(|r| r.coding.iter()) {
+        let Some(code) = coding.code.trimmed() else {
             continue;
         };
-        let translated = match (system, code.as_str()) {
+        let translated = match (coding.system.get(), code.as_str()) {
             (Some(ROLE_CODE), "NMTH" | "MTH") => Some("MTH".to_string()),
             (Some(ROLE_CODE), "NFTH" | "FTH") => Some("FTH".to_string()),
             (Some(ROLE_CODE), "GUARD" | "GRD") => {
                 guardian = true;
                 Some("GRD".to_string())
             }
-            (Some(ROLE_CODE), other) => Some(other.to_string()),
-            (Some(TABLE_0063) | None, other) => Some(other.to_string()),
+            (Some(ROLE_CODE), _) | (Some(TABLE_0063) | None, _) => Some(code),
             _ => None,
         };
         if found.is_none() {
@@ -371,16 +346,20 @@ fn relationship(related: &Value) -> (Option<String>, bool) {
 }
 
 /// The Patient a RelatedPerson belongs to: its `patient.reference`.
-pub fn related_patient(related: &Value) -> Option<&str> {
-    related
-        .pointer("/patient/reference")
-        .and_then(Value::as_str)
+pub fn related_patient(related: &Resource) -> Option<&str> {
+    related.patient.reference.get()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::fhir::model;
+    use serde_json::{json, Value};
+
+    /// The resource as the service reads it: from its JSON text.
+    fn typed(value: &Value) -> Resource {
+        model::read(value.to_string().as_bytes()).unwrap()
+    }
 
     fn envelope() -> Envelope {
         Envelope {
@@ -422,7 +401,13 @@ mod tests {
 
     #[test]
     fn a_us_core_patient_maps_onto_the_record() {
-        let mapped = to_record(&patient(), &[], &FhirSettings::default(), &envelope()).unwrap();
+        let mapped = to_record(
+            &typed(&patient()),
+            &[],
+            &FhirSettings::default(),
+            &envelope(),
+        )
+        .unwrap();
         let record = mapped.record;
         assert_eq!(record.patient_id.as_deref(), Some("MRN-7"));
         assert_eq!(record.unit.as_deref(), Some("PEDS"));
@@ -456,7 +441,7 @@ mod tests {
             unit_source: UnitSource::Extension("http://example.org/unknown".into()),
             default_unit: "X".into(),
         };
-        let record = to_record(&patient(), &[], &settings, &envelope())
+        let record = to_record(&typed(&patient()), &[], &settings, &envelope())
             .unwrap()
             .record;
         assert_eq!(record.patient_id.as_deref(), Some("999"));
@@ -466,7 +451,7 @@ mod tests {
             source: Some("epic".into()),
             ..envelope()
         };
-        let record = to_record(&patient(), &[], &settings, &header)
+        let record = to_record(&typed(&patient()), &[], &settings, &header)
             .unwrap()
             .record;
         assert_eq!(
@@ -477,7 +462,7 @@ mod tests {
             identifier_system: Some("urn:none".into()),
             ..FhirSettings::default()
         };
-        let record = to_record(&patient(), &[], &missing, &envelope())
+        let record = to_record(&typed(&patient()), &[], &missing, &envelope())
             .unwrap()
             .record;
         assert_eq!(record.patient_id, None);
@@ -492,8 +477,9 @@ mod tests {
             "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "vi"}]}, "preferred": true}],
             "extension": [{"url": US_CORE_INTERPRETER, "valueCoding": {"system": SNOMED, "code": "373066001"}}]
         });
+        let mother = typed(&mother);
         let record = to_record(
-            &patient(),
+            &typed(&patient()),
             &[&mother],
             &FhirSettings::default(),
             &envelope(),
@@ -534,7 +520,7 @@ mod tests {
             (json!([{"code": "MTH"}]), Some("MTH"), false),
         ];
         for (codings, code, guardian) in cases {
-            let (found, legal) = relationship(&person(codings.clone()));
+            let (found, legal) = relationship(&typed(&person(codings.clone())));
             assert_eq!((found.as_deref(), legal), (code, guardian), "{codings}");
         }
     }
@@ -547,7 +533,7 @@ mod tests {
             {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "so"}]}}
         ]);
         let mut path = None;
-        let language = communication(&resource, "Patient", &mut path).unwrap();
+        let language = communication(&typed(&resource), "Patient", &mut path).unwrap();
         assert_eq!(language.preferred.as_deref(), Some("so"));
         assert_eq!(path.as_deref(), Some("Patient.communication[1].language"));
     }
@@ -556,14 +542,24 @@ mod tests {
     fn a_meta_source_too_long_for_a_source_is_not_used() {
         let mut resource = patient();
         resource["meta"]["source"] = json!("urn:x:".repeat(40));
-        let record = to_record(&resource, &[], &FhirSettings::default(), &envelope())
-            .unwrap()
-            .record;
+        let record = to_record(
+            &typed(&resource),
+            &[],
+            &FhirSettings::default(),
+            &envelope(),
+        )
+        .unwrap()
+        .record;
         assert_eq!(record.source.as_deref(), Some("fhir"));
         resource["meta"]["source"] = json!("urn:epic:prod");
-        let record = to_record(&resource, &[], &FhirSettings::default(), &envelope())
-            .unwrap()
-            .record;
+        let record = to_record(
+            &typed(&resource),
+            &[],
+            &FhirSettings::default(),
+            &envelope(),
+        )
+        .unwrap()
+        .record;
         assert_eq!(record.source.as_deref(), Some("urn:epic:prod"));
     }
 
@@ -574,7 +570,13 @@ mod tests {
             json!({"id": "x"}),
             json!([1]),
         ] {
-            assert!(to_record(&resource, &[], &FhirSettings::default(), &envelope()).is_err());
+            assert!(to_record(
+                &typed(&resource),
+                &[],
+                &FhirSettings::default(),
+                &envelope()
+            )
+            .is_err());
         }
     }
 }
