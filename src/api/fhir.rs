@@ -9,11 +9,12 @@ use chrono::Utc;
 use super::body::{read_limited, require_content_type};
 use std::sync::Arc;
 
+use super::stages::Judgement;
 use super::{stages, ApiError, AppState};
 use crate::fhir::model::{self, Resource};
 use crate::fhir::{self, outcome, patient::Envelope, Entry};
 use crate::result::{timestamp, StoreOutcome};
-use crate::store::ingest::store_all;
+use crate::store::ingest::{store_all, Stored};
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -205,14 +206,10 @@ pub async fn bundle(
             ),
         );
     }
-    // A transaction is answered with a transaction-response (each entry still on its own:
-    // real-dq stores what validates), anything else with a batch-response.
-    let response_type = if kind == "transaction" {
-        "transaction-response"
-    } else {
-        "batch-response"
-    };
     let envelope = envelope(&req);
+    if kind == "transaction" {
+        return transaction(&state, bundle, envelope).await;
+    }
     let count = bundle.entries.len();
     let bundle = Arc::new(bundle);
     let worker = state.clone();
@@ -229,11 +226,97 @@ pub async fn bundle(
             &worker.profile_id,
         )
     });
-    let (entries, stored) = match stages::run(&state, count.div_ceil(stages::CHUNK), judge).await {
-        Ok(done) => done,
-        Err(error) => return transport(&error),
+    match stages::run(&state, count.div_ceil(stages::CHUNK), judge).await {
+        Ok((entries, stored)) => answer("batch-response", &entries, &stored),
+        Err(error) => transport(&error),
+    }
+}
+
+/// A `transaction` Bundle is all or nothing: every entry is judged first; if any cannot be
+/// processed (a Patient that is not a record, a RelatedPerson whose Patient is not in the
+/// Bundle) the answer is 422 with an OperationOutcome locating each problem and nothing is
+/// stored; otherwise every Patient is stored in one database transaction.
+async fn transaction(
+    state: &web::Data<AppState>,
+    bundle: fhir::ParsedBundle,
+    envelope: Envelope,
+) -> HttpResponse {
+    let count = bundle.entries.len();
+    let worker = state.clone();
+    let judged = web::block(move || {
+        let ctx = worker.context(Utc::now());
+        fhir::judge_entries(
+            &bundle,
+            0..count,
+            &worker.fhir,
+            &envelope,
+            &ctx,
+            &worker.profile_id,
+        )
+    })
+    .await;
+    let mut entries = match judged {
+        Ok(entries) => entries,
+        Err(error) => return transport(&ApiError::from(error)),
     };
-    // The answer is assembled as text around the outcomes, which are JSON text already.
+    let failures: Vec<(usize, String)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| match entry {
+            Entry::Patient(judged) if judged.prepared.is_none() => {
+                Some((index, judged.outcome.clone()))
+            }
+            Entry::Orphan => Some((index, orphan())),
+            _ => None,
+        })
+        .collect();
+    if !failures.is_empty() {
+        tracing::info!(
+            entries = count,
+            failed = failures.len(),
+            "fhir transaction refused"
+        );
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &outcome::transaction_failed(&failures),
+        );
+    }
+    let mut indexes = Vec::new();
+    let mut prepared = Vec::new();
+    for (index, entry) in entries.iter_mut().enumerate() {
+        if let Some(rows) = entry.take_prepared() {
+            indexes.push(index);
+            prepared.push(rows);
+        }
+    }
+    let received_at = Utc::now().timestamp_micros();
+    let done = state
+        .with_db(move |conn| store_all(conn, &prepared, received_at))
+        .await;
+    let mut stored: Vec<Option<Stored>> = (0..entries.len()).map(|_| None).collect();
+    match done {
+        Ok(records) => {
+            for (index, record) in indexes.into_iter().zip(records) {
+                stored[index] = Some(record);
+            }
+        }
+        Err(error) => return transport(&error),
+    }
+    answer("transaction-response", &entries, &stored)
+}
+
+/// The answer to an entry that is a RelatedPerson of no Patient in the Bundle.
+fn orphan() -> String {
+    outcome::error(
+        "invalid",
+        "RelatedPerson.patient does not reference a Patient of this Bundle",
+        Some("RelatedPerson.patient"),
+    )
+}
+
+/// The response Bundle: one entry per input entry, in order, assembled as text around the
+/// outcomes (which are JSON text already).
+fn answer(response_type: &str, entries: &[Entry], stored: &[Option<Stored>]) -> HttpResponse {
     let response_entries: Vec<String> = entries
         .iter()
         .enumerate()
@@ -255,14 +338,7 @@ pub async fn bundle(
                 "200 OK",
                 &outcome::information(&format!("recorded as a caregiver of entry {owner}")),
             ),
-            Entry::Orphan => entry_response(
-                "422 Unprocessable Entity",
-                &outcome::error(
-                    "invalid",
-                    "RelatedPerson.patient does not reference a Patient of this Bundle",
-                    Some("RelatedPerson.patient"),
-                ),
-            ),
+            Entry::Orphan => entry_response("422 Unprocessable Entity", &orphan()),
             Entry::Ignored(kind) => entry_response(
                 "200 OK",
                 &outcome::information(&format!(
@@ -278,7 +354,7 @@ pub async fn bundle(
         .collect();
     tracing::info!(
         entries = response_entries.len(),
-        stored = stored.len(),
+        stored = stored.iter().flatten().count(),
         "fhir bundle processed"
     );
     let body = format!(

@@ -202,13 +202,13 @@ fn build() -> Value {
                 }
             }},
             "/fhir": {"post": {
-                "summary": "A Bundle (batch, transaction, collection or searchset) of Patients and their RelatedPerson caregivers; answered with a batch-response Bundle, one entry per input entry",
+                "summary": "A Bundle (batch, transaction, collection or searchset) of Patients and their RelatedPerson caregivers; answered with a batch-response (transaction-response) Bundle, one entry per input entry. A transaction is all or nothing: 422 and nothing stored when an entry cannot be processed",
                 "operationId": "fhirBundle",
                 "requestBody": fhir_body(),
                 "responses": {
                     "200": {"description": "batch-response Bundle", "content": {"application/fhir+json": {"schema": {"type": "object", "required": ["resourceType", "type", "entry"]}}}},
                     "400": fhir_outcome("not JSON"),
-                    "422": fhir_outcome("not a Bundle of a supported type")
+                    "422": fhir_outcome("not a Bundle of a supported type, or a transaction with an entry that cannot be processed (nothing stored)")
                 }
             }},
             "/hl7v2": {"post": {

@@ -163,6 +163,41 @@ pub fn from_fields(fields: &[(String, &'static str, String)]) -> String {
     )
 }
 
+/// Why a `transaction` Bundle failed as a whole: every issue of every entry that could not
+/// be processed (`(entry index, its OperationOutcome)`), each located inside the Bundle
+/// (`Patient.identifier` of entry 3 becomes `Bundle.entry[3].resource.identifier`; an issue
+/// without a location gets `Bundle.entry[3]`).
+pub fn transaction_failed(failures: &[(usize, String)]) -> String {
+    let mut issues = Vec::new();
+    for (index, outcome) in failures {
+        let entry = format!("Bundle.entry[{index}]");
+        let parsed: serde_json::Value =
+            serde_json::from_str(outcome).expect("real-dq's outcomes are JSON");
+        for issue in parsed["issue"].as_array().into_iter().flatten() {
+            let mut issue = issue.clone();
+            let located: Vec<String> = issue["expression"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .map(|path| match path.split_once('.') {
+                    Some((_, rest)) => format!("{entry}.resource.{rest}"),
+                    None => format!("{entry}.resource"),
+                })
+                .collect();
+            issue["expression"] = if located.is_empty() {
+                serde_json::json!([entry])
+            } else {
+                serde_json::json!(located)
+            };
+            let text = issue["diagnostics"].as_str().unwrap_or_default();
+            issue["diagnostics"] = format!("entry {index}: {text}").into();
+            issues.push(issue);
+        }
+    }
+    serde_json::json!({"resourceType": "OperationOutcome", "issue": issues}).to_string()
+}
+
 /// An OperationOutcome with one information issue.
 pub fn information(text: &str) -> String {
     render(vec![Issue {
@@ -183,4 +218,48 @@ pub fn error(code: &str, text: &str, expression: Option<&str>) -> String {
         diagnostics: text,
         expression: expression.map(str::to_string).into_iter().collect(),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_transaction_locates_each_issue_in_its_entry() {
+        let missing_id = from_fields(&[(
+            "patient_id: required".into(),
+            "required",
+            "Patient.identifier".into(),
+        )]);
+        let orphan = error("invalid", "no Patient", Some("RelatedPerson.patient"));
+        let unlocated = error("invalid", "resourceType is missing", None);
+        let outcome: serde_json::Value = serde_json::from_str(&transaction_failed(&[
+            (1, missing_id),
+            (4, orphan),
+            (6, unlocated),
+        ]))
+        .unwrap();
+        let issues = outcome["issue"].as_array().unwrap();
+        let located: Vec<(&str, &str)> = issues
+            .iter()
+            .map(|i| {
+                (
+                    i["expression"][0].as_str().unwrap(),
+                    i["diagnostics"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            located,
+            [
+                (
+                    "Bundle.entry[1].resource.identifier",
+                    "entry 1: patient_id: required"
+                ),
+                ("Bundle.entry[4].resource.patient", "entry 4: no Patient"),
+                ("Bundle.entry[6]", "entry 6: resourceType is missing"),
+            ]
+        );
+        assert!(issues.iter().all(|i| i["severity"] == "error"));
+    }
 }

@@ -1202,3 +1202,81 @@ both!(
         );
     }
 );
+
+both!(a_transaction_is_all_or_nothing, |app| async move {
+    // Entry 1 has no identifier and no id (not a record); entry 2 is a RelatedPerson of a
+    // Patient that is not in the Bundle. The good Patient of entry 0 is not stored either.
+    let mut nameless = patient("", "");
+    nameless.as_object_mut().unwrap().remove("identifier");
+    nameless.as_object_mut().unwrap().remove("id");
+    let failing = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": patient("t1", "MRN-T1")},
+        {"resource": nameless},
+        {"resource": mother_of("Patient/elsewhere")}
+    ]});
+    let answer = post(&app, "/fhir", &failing).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_fhir(&answer);
+    assert_eq!(answer.body["resourceType"], "OperationOutcome");
+    let located: Vec<&str> = issues(&answer.body).iter().map(expression).collect();
+    assert_eq!(
+        located,
+        [
+            "Bundle.entry[1].resource.identifier",
+            "Bundle.entry[2].resource.patient"
+        ],
+        "{}",
+        answer.body
+    );
+    assert!(issues(&answer.body)
+        .iter()
+        .all(|i| i["severity"] == "error"));
+    let page = app.get_json("/v1/records", 200).await;
+    assert_eq!(
+        page["items"],
+        json!([]),
+        "nothing of a failed transaction is stored"
+    );
+
+    // The same Patient with its mother and without the bad entries: all stored.
+    let good = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": patient("t1", "MRN-T1")},
+        {"resource": mother_of("Patient/t1")}
+    ]});
+    let answer = post(&app, "/fhir", &good).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["type"], "transaction-response");
+    let statuses: Vec<&str> = answer.body["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["response"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["201 Created", "200 OK"]);
+    let location = answer.body["entry"][0]["response"]["location"]
+        .as_str()
+        .unwrap();
+    let result = app.get_json(location, 200).await;
+    assert_eq!(result["patient_id"], "MRN-T1");
+    assert!(!has_rule(&result, "CAREGIVER_MISSING"), "{result}");
+
+    // A batch with the same bad entries still stores its good one.
+    let batch = json!({"resourceType": "Bundle", "type": "batch",
+            "entry": failing["entry"].clone()});
+    let answer = post(&app, "/fhir", &batch).await;
+    assert_eq!(answer.status, 200);
+    let statuses: Vec<&str> = answer.body["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["response"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "200 OK",
+            "422 Unprocessable Entity",
+            "422 Unprocessable Entity"
+        ]
+    );
+});
