@@ -47,26 +47,18 @@ pub fn expression(path: &str, provenance: &Provenance) -> String {
         let end = text[start..].find(']')? + start;
         text[start..end].parse().ok()
     };
-    let coded = |paths: &[String], url: &str| match index(path).and_then(|i| paths.get(i)) {
-        Some(element) => element.clone(),
-        None => format!("Patient.extension.where(url='{url}')"),
-    };
     if path.starts_with("race") {
-        coded(&provenance.race, super::patient::US_CORE_RACE)
+        Provenance::coded_path(&provenance.race, super::patient::US_CORE_RACE, index(path))
     } else if path.starts_with("ethnicity") {
-        coded(&provenance.ethnicity, super::patient::US_CORE_ETHNICITY)
+        Provenance::coded_path(
+            &provenance.ethnicity,
+            super::patient::US_CORE_ETHNICITY,
+            index(path),
+        )
     } else if path.starts_with("language.interpreter_needed") {
-        provenance.interpreter.clone().unwrap_or_else(|| {
-            format!(
-                "Patient.extension.where(url='{}')",
-                super::patient::US_CORE_INTERPRETER
-            )
-        })
+        provenance.interpreter_path()
     } else if path.starts_with("language") {
-        provenance
-            .language
-            .clone()
-            .unwrap_or_else(|| "Patient.communication".into())
+        provenance.language_path()
     } else if path.starts_with("birth_date") {
         "Patient.birthDate".into()
     } else if path.starts_with("patient_id") {

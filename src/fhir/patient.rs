@@ -63,17 +63,45 @@ pub struct Envelope {
     pub received_at: String,
 }
 
-/// Where each mapped value came from, as FHIRPath, for `OperationOutcome.issue.expression`.
+/// Where each mapped value came from, kept as positions; the FHIRPaths of
+/// `OperationOutcome.issue.expression` are written only for the values a finding names.
 #[derive(Debug, Clone, Default)]
 pub struct Provenance {
-    /// FHIRPath of each race code, by index.
-    pub race: Vec<String>,
-    /// FHIRPath of each ethnicity code, by index.
-    pub ethnicity: Vec<String>,
-    /// FHIRPath of the preferred language.
-    pub language: Option<String>,
-    /// FHIRPath of the interpreter need.
-    pub interpreter: Option<String>,
+    /// For each race code, in order: the index of its sub-extension in us-core-race.
+    pub race: Vec<usize>,
+    /// The same for ethnicity codes in us-core-ethnicity.
+    pub ethnicity: Vec<usize>,
+    /// The index of the `communication` entry of the preferred language.
+    pub language: Option<usize>,
+    /// The URL of the extension the interpreter need came from.
+    pub interpreter: Option<&'static str>,
+}
+
+impl Provenance {
+    /// The FHIRPath of race (`US_CORE_RACE`) or ethnicity code `code` of `indexes`, else
+    /// of the extension.
+    pub fn coded_path(indexes: &[usize], url: &str, code: Option<usize>) -> String {
+        match code.and_then(|c| indexes.get(c)) {
+            Some(at) => format!("Patient.extension.where(url='{url}').extension[{at}].valueCoding"),
+            None => format!("Patient.extension.where(url='{url}')"),
+        }
+    }
+
+    /// The FHIRPath of the preferred language.
+    pub fn language_path(&self) -> String {
+        match self.language {
+            Some(index) => format!("Patient.communication[{index}].language"),
+            None => "Patient.communication".into(),
+        }
+    }
+
+    /// The FHIRPath of the interpreter need.
+    pub fn interpreter_path(&self) -> String {
+        format!(
+            "Patient.extension.where(url='{}')",
+            self.interpreter.unwrap_or(US_CORE_INTERPRETER)
+        )
+    }
 }
 
 /// A Patient mapped onto the wire record.
@@ -131,12 +159,15 @@ pub fn to_record(
         .unwrap_or_else(|| envelope.received_at.clone());
     let race = coded(patient, US_CORE_RACE, &mut provenance.race);
     let ethnicity = coded(patient, US_CORE_ETHNICITY, &mut provenance.ethnicity);
-    let mut language = communication(patient, "Patient", &mut provenance.language);
-    let interpreter = interpreter(patient, &mut provenance.interpreter);
-    if interpreter.is_some() {
+    let mut language = communication(patient).map(|(index, language)| {
+        provenance.language = Some(index);
+        language
+    });
+    if let Some((url, need)) = interpreter(patient) {
+        provenance.interpreter = Some(url);
         language
             .get_or_insert_with(LanguageWire::default)
-            .interpreter_needed = interpreter;
+            .interpreter_needed = Some(need);
     }
     let caregivers: Vec<CaregiverWire> = related.iter().map(|r| caregiver(r)).collect();
     Ok(MappedPatient {
@@ -193,7 +224,7 @@ fn unit_of(patient: &Resource, source: &UnitSource) -> Option<String> {
 }
 
 /// The us-core-race / us-core-ethnicity extension as a coded answer.
-fn coded(resource: &Resource, url: &str, paths: &mut Vec<String>) -> Option<CodedAnswer> {
+fn coded(resource: &Resource, url: &str, indexes: &mut Vec<usize>) -> Option<CodedAnswer> {
     let extension = resource.extension(url)?;
     let mut answer = CodedAnswer::default();
     for (index, part) in extension.extension.iter().enumerate() {
@@ -219,9 +250,7 @@ fn coded(resource: &Resource, url: &str, paths: &mut Vec<String>) -> Option<Code
                     answer.null_flavor = Some(null);
                     continue;
                 }
-                paths.push(format!(
-                    "Patient.extension.where(url='{url}').extension[{index}].valueCoding"
-                ));
+                indexes.push(index);
                 answer.codes.push(CodeWire {
                     code,
                     system,
@@ -235,12 +264,9 @@ fn coded(resource: &Resource, url: &str, paths: &mut Vec<String>) -> Option<Code
     Some(answer)
 }
 
-/// The preferred `communication.language` (else the first) as a BCP 47 tag, with its path.
-fn communication(
-    resource: &Resource,
-    kind: &str,
-    path: &mut Option<String>,
-) -> Option<LanguageWire> {
+/// The preferred `communication.language` (else the first) as a BCP 47 tag, with the
+/// index of its entry.
+fn communication(resource: &Resource) -> Option<(usize, LanguageWire)> {
     let entries = &resource.communication;
     let tag_of = |entry: &Communication| -> Option<String> {
         let language = &entry.language;
@@ -260,16 +286,18 @@ fn communication(
         .filter(|(_, c)| c.preferred.0 == Some(true))
         .chain(entries.iter().enumerate())
         .find_map(|(i, c)| tag_of(c).map(|tag| (i, tag)))?;
-    *path = Some(format!("{kind}.communication[{index}].language"));
-    Some(LanguageWire {
-        preferred: Some(tag),
-        ..LanguageWire::default()
-    })
+    Some((
+        index,
+        LanguageWire {
+            preferred: Some(tag),
+            ..LanguageWire::default()
+        },
+    ))
 }
 
 /// us-core-interpreter-needed (SNOMED 373066001 yes / 373067005 no) or the core
-/// patient-interpreterRequired boolean.
-fn interpreter(resource: &Resource, path: &mut Option<String>) -> Option<bool> {
+/// patient-interpreterRequired boolean, with the URL of the extension it came from.
+fn interpreter(resource: &Resource) -> Option<(&'static str, bool)> {
     for url in [US_CORE_INTERPRETER, INTERPRETER_REQUIRED] {
         let Some(extension) = resource.extension(url) else {
             continue;
@@ -284,9 +312,8 @@ fn interpreter(resource: &Resource, path: &mut Option<String>) -> Option<bool> {
                 _ => None,
             }
         });
-        if value.is_some() {
-            *path = Some(format!("Patient.extension.where(url='{url}')"));
-            return value;
+        if let Some(value) = value {
+            return Some((url, value));
         }
     }
     None
@@ -295,12 +322,11 @@ fn interpreter(resource: &Resource, path: &mut Option<String>) -> Option<bool> {
 /// A RelatedPerson as a caregiver.
 fn caregiver(related: &Resource) -> CaregiverWire {
     let (relationship, guardian) = relationship(related);
-    let mut unused = None;
     let mut race_paths = Vec::new();
     let mut ethnicity_paths = Vec::new();
-    let mut language = communication(related, "RelatedPerson", &mut unused);
+    let mut language = communication(related).map(|(_, language)| language);
     // The same interpreter extensions, on the RelatedPerson.
-    if let Some(need) = interpreter(related, &mut unused) {
+    if let Some((_, need)) = interpreter(related) {
         language
             .get_or_insert_with(LanguageWire::default)
             .interpreter_needed = Some(need);
@@ -425,12 +451,16 @@ mod tests {
         assert_eq!(language.preferred.as_deref(), Some("es"));
         assert_eq!(language.interpreter_needed, Some(true));
         assert_eq!(
-            mapped.provenance.race[1],
+            Provenance::coded_path(&mapped.provenance.race, US_CORE_RACE, Some(1)),
             format!("Patient.extension.where(url='{US_CORE_RACE}').extension[1].valueCoding")
         );
         assert_eq!(
-            mapped.provenance.language.as_deref(),
-            Some("Patient.communication[1].language")
+            mapped.provenance.language_path(),
+            "Patient.communication[1].language"
+        );
+        assert_eq!(
+            mapped.provenance.interpreter_path(),
+            format!("Patient.extension.where(url='{US_CORE_INTERPRETER}')")
         );
     }
 
@@ -532,10 +562,9 @@ mod tests {
             {"language": {}, "preferred": true},
             {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "so"}]}}
         ]);
-        let mut path = None;
-        let language = communication(&typed(&resource), "Patient", &mut path).unwrap();
+        let (index, language) = communication(&typed(&resource)).unwrap();
         assert_eq!(language.preferred.as_deref(), Some("so"));
-        assert_eq!(path.as_deref(), Some("Patient.communication[1].language"));
+        assert_eq!(index, 1);
     }
 
     #[test]
