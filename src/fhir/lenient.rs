@@ -1,13 +1,14 @@
 //! Lenient JSON element types for the FHIR model ([`super::model`]): each takes any JSON
 //! value and keeps it only when it has the expected shape, so an oddly shaped element reads
 //! as absent instead of failing the resource, and what is then missing is reported by the
-//! rules. They read straight from the request text in one pass (no JSON tree), and from a
-//! `serde_json::Value` the same way.
+//! rules. Structs are declared with [`lenient_struct!`]: unknown keys are skipped and a key
+//! given twice keeps its last value, as in a JSON tree. They read straight from the request
+//! text in one pass (no JSON tree), and from a `serde_json::Value` the same way.
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// Answers `$value` for every JSON shape listed (`bool`, `number`, `str`, `unit`, `seq`,
@@ -58,6 +59,82 @@ macro_rules! absent_for {
         }
     };
 }
+
+/// Reads an object key as the name of a modelled field (`None`: a key the model skips),
+/// without allocating.
+#[derive(Clone, Copy)]
+pub struct FieldName(pub &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for FieldName {
+    type Value = Option<&'static str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldName {
+    type Value = Option<&'static str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|name| **name == key).copied())
+    }
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|name| name.as_bytes() == key).copied())
+    }
+}
+
+/// Declares a struct of lenient fields, each read from the JSON key written beside it, with
+/// a `Deserialize` that reads any object: unknown keys are skipped, a repeated key keeps its
+/// last value (serde's derive would fail the whole document), absent keys keep the default.
+/// Read through [`Node`], anything but an object gives the empty struct.
+macro_rules! lenient_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$field_meta:meta])* $key:literal => $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $name {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const FIELDS: &[&str] = &[$($key),*];
+                struct StructVisitor;
+                impl<'de> serde::de::Visitor<'de> for StructVisitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(field) =
+                            map.next_key_seed($crate::fhir::lenient::FieldName(FIELDS))?
+                        {
+                            match field {
+                                $( Some($key) => out.$field = map.next_value()?, )*
+                                _ => {
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                deserializer.deserialize_map(StructVisitor)
+            }
+        }
+    };
+}
+pub(crate) use lenient_struct;
 
 /// A string element: `None` when absent or not a string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,12 +269,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Deserialize, Default, Debug, PartialEq)]
-    #[serde(default)]
-    struct Thing {
-        name: Text,
-        on: Flag,
-        parts: List<Node<Thing>>,
+    lenient_struct! {
+        /// A test struct.
+        pub struct Thing {
+            "name" => name: Text,
+            "on" => on: Flag,
+            "parts" => parts: List<Node<Thing>>,
+        }
+    }
+
+    fn debug<T: std::fmt::Debug>(value: &T) -> String {
+        format!("{value:?}")
     }
 
     #[test]
@@ -213,17 +295,26 @@ mod tests {
         );
         assert_eq!(thing.parts[0].name.get(), Some("a"));
         assert_eq!(thing.parts[0].on, Flag(Some(true)));
-        assert_eq!(thing.parts[1].0, Thing::default());
+        assert_eq!(debug(&thing.parts[1].0), debug(&Thing::default()));
         assert!(thing.parts[3].parts.is_empty());
         let from_value: Node<Thing> =
             Node::deserialize(&serde_json::from_str::<serde_json::Value>(text).unwrap()).unwrap();
-        assert_eq!(from_value, thing);
+        assert_eq!(debug(&from_value), debug(&thing));
         for odd in [json!(null), json!([1]), json!("s"), json!(1.5)] {
-            assert_eq!(
-                Node::<Thing>::deserialize(&odd).unwrap().0,
-                Thing::default()
-            );
+            let node = Node::<Thing>::deserialize(&odd).unwrap();
+            assert_eq!(debug(&node.0), debug(&Thing::default()));
         }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_as_in_a_tree() {
+        let text = r#"{"name": "first", "on": true, "name": "last", "on": 3}"#;
+        let thing: Node<Thing> = serde_json::from_str(text).unwrap();
+        assert_eq!(thing.name.get(), Some("last"));
+        assert_eq!(thing.on, Flag(None));
+        let tree: serde_json::Value = serde_json::from_str(text).unwrap();
+        let from_tree = Node::<Thing>::deserialize(&tree).unwrap();
+        assert_eq!(debug(&from_tree), debug(&thing));
     }
 
     #[test]

@@ -1,43 +1,39 @@
 //! The FHIR R4 elements real-dq reads, as lenient typed structs (see [`super::lenient`]):
 //! a Patient, a RelatedPerson, a `Parameters` wrapper and a Bundle. Every other element is
-//! skipped without being built. One parse from text; a document the fast parse cannot
-//! take (a key given twice in one object) is read through a JSON tree instead, where the
-//! last value of a repeated key wins, as everywhere else in real-dq.
+//! skipped without being built, in one pass over the text; a key given twice in one object
+//! keeps its last value, as in a JSON tree.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
+use super::lenient::lenient_struct;
 pub use super::lenient::{Flag, List, Node, Text};
 
-/// A resource: the union of the Patient, RelatedPerson and Parameters elements mapped.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Resource {
-    /// `resourceType`.
-    #[serde(rename = "resourceType")]
-    pub resource_type: Text,
-    /// `id`.
-    pub id: Text,
-    /// `meta`.
-    pub meta: Node<Meta>,
-    /// `identifier`.
-    pub identifier: List<Node<Identifier>>,
-    /// `birthDate`.
-    #[serde(rename = "birthDate")]
-    pub birth_date: Text,
-    /// `managingOrganization`.
-    #[serde(rename = "managingOrganization")]
-    pub managing_organization: Node<Reference>,
-    /// `extension`.
-    pub extension: List<Node<Extension>>,
-    /// `communication`.
-    pub communication: List<Node<Communication>>,
-    /// `RelatedPerson.relationship`.
-    pub relationship: List<Node<CodeableConcept>>,
-    /// `RelatedPerson.patient`.
-    pub patient: Node<Reference>,
-    /// `Parameters.parameter`.
-    pub parameter: List<Node<Parameter>>,
+lenient_struct! {
+    /// A resource: the union of the Patient, RelatedPerson and Parameters elements mapped.
+    pub struct Resource {
+        /// `resourceType`.
+        "resourceType" => resource_type: Text,
+        /// `id`.
+        "id" => id: Text,
+        /// `meta`.
+        "meta" => meta: Node<Meta>,
+        /// `identifier`.
+        "identifier" => identifier: List<Node<Identifier>>,
+        /// `birthDate`.
+        "birthDate" => birth_date: Text,
+        /// `managingOrganization`.
+        "managingOrganization" => managing_organization: Node<Reference>,
+        /// `extension`.
+        "extension" => extension: List<Node<Extension>>,
+        /// `communication`.
+        "communication" => communication: List<Node<Communication>>,
+        /// `RelatedPerson.relationship`.
+        "relationship" => relationship: List<Node<CodeableConcept>>,
+        /// `RelatedPerson.patient`.
+        "patient" => patient: Node<Reference>,
+        /// `Parameters.parameter`.
+        "parameter" => parameter: List<Node<Parameter>>,
+    }
 }
 
 impl Resource {
@@ -68,85 +64,79 @@ fn find_extension<'a>(extensions: &'a [Node<Extension>], url: &str) -> Option<&'
         .find(|e| e.url.get() == Some(url))
 }
 
-/// `Resource.meta`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Meta {
-    /// `meta.source`.
-    pub source: Text,
-    /// `meta.lastUpdated`.
-    #[serde(rename = "lastUpdated")]
-    pub last_updated: Text,
+lenient_struct! {
+    /// `Resource.meta`.
+    pub struct Meta {
+        /// `meta.source`.
+        "source" => source: Text,
+        /// `meta.lastUpdated`.
+        "lastUpdated" => last_updated: Text,
+    }
 }
 
-/// An `Identifier`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Identifier {
-    /// `system`.
-    pub system: Text,
-    /// `value`.
-    pub value: Text,
-    /// `type`.
-    #[serde(rename = "type")]
-    pub kind: Node<CodeableConcept>,
+lenient_struct! {
+    /// An `Identifier`.
+    pub struct Identifier {
+        /// `system`.
+        "system" => system: Text,
+        /// `value`.
+        "value" => value: Text,
+        /// `type`.
+        "type" => kind: Node<CodeableConcept>,
+    }
 }
 
-/// A `Reference`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Reference {
-    /// `reference`.
-    pub reference: Text,
-    /// `display`.
-    pub display: Text,
-    /// `identifier`.
-    pub identifier: Node<Identifier>,
+lenient_struct! {
+    /// A `Reference`.
+    pub struct Reference {
+        /// `reference`.
+        "reference" => reference: Text,
+        /// `display`.
+        "display" => display: Text,
+        /// `identifier`.
+        "identifier" => identifier: Node<Identifier>,
+    }
 }
 
-/// A `CodeableConcept`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct CodeableConcept {
-    /// `coding`.
-    pub coding: List<Node<Coding>>,
-    /// `text`.
-    pub text: Text,
+lenient_struct! {
+    /// A `CodeableConcept`.
+    pub struct CodeableConcept {
+        /// `coding`.
+        "coding" => coding: List<Node<Coding>>,
+        /// `text`.
+        "text" => text: Text,
+    }
 }
 
-/// A `Coding`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Coding {
-    /// `system`.
-    pub system: Text,
-    /// `code`.
-    pub code: Text,
-    /// `display`.
-    pub display: Text,
+lenient_struct! {
+    /// A `Coding`.
+    pub struct Coding {
+        /// `system`.
+        "system" => system: Text,
+        /// `code`.
+        "code" => code: Text,
+        /// `display`.
+        "display" => display: Text,
+    }
 }
 
-/// An `Extension`, with the value types real-dq reads.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Extension {
-    /// `url`.
-    pub url: Text,
-    /// Nested `extension` (complex extensions such as us-core-race).
-    pub extension: List<Node<Extension>>,
-    /// `valueCoding`: `None` when absent (or `null`); any other shape reads as an empty
-    /// Coding, which the rules then report.
-    #[serde(rename = "valueCoding")]
-    pub value_coding: Option<Node<Coding>>,
-    /// `valueString`.
-    #[serde(rename = "valueString")]
-    pub value_string: Text,
-    /// `valueCode`.
-    #[serde(rename = "valueCode")]
-    pub value_code: Text,
-    /// `valueBoolean`.
-    #[serde(rename = "valueBoolean")]
-    pub value_boolean: Flag,
+lenient_struct! {
+    /// An `Extension`, with the value types real-dq reads.
+    pub struct Extension {
+        /// `url`.
+        "url" => url: Text,
+        /// Nested `extension` (complex extensions such as us-core-race).
+        "extension" => extension: List<Node<Extension>>,
+        /// `valueCoding`: `None` when absent (or `null`); any other shape reads as an empty
+        /// Coding, which the rules then report.
+        "valueCoding" => value_coding: Option<Node<Coding>>,
+        /// `valueString`.
+        "valueString" => value_string: Text,
+        /// `valueCode`.
+        "valueCode" => value_code: Text,
+        /// `valueBoolean`.
+        "valueBoolean" => value_boolean: Flag,
+    }
 }
 
 impl Extension {
@@ -156,77 +146,70 @@ impl Extension {
     }
 }
 
-/// `Patient.communication` / `RelatedPerson.communication`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Communication {
-    /// `language`.
-    pub language: Node<CodeableConcept>,
-    /// `preferred`.
-    pub preferred: Flag,
+lenient_struct! {
+    /// `Patient.communication` / `RelatedPerson.communication`.
+    pub struct Communication {
+        /// `language`.
+        "language" => language: Node<CodeableConcept>,
+        /// `preferred`.
+        "preferred" => preferred: Flag,
+    }
 }
 
-/// `Parameters.parameter`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Parameter {
-    /// `name`.
-    pub name: Text,
-    /// `resource`.
-    pub resource: Option<Box<Node<Resource>>>,
+lenient_struct! {
+    /// `Parameters.parameter`.
+    pub struct Parameter {
+        /// `name`.
+        "name" => name: Text,
+        /// `resource`.
+        "resource" => resource: Option<Box<Node<Resource>>>,
+    }
 }
 
-/// A Bundle.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Bundle {
-    /// `resourceType`.
-    #[serde(rename = "resourceType")]
-    pub resource_type: Text,
-    /// `type`.
-    #[serde(rename = "type")]
-    pub kind: Text,
-    /// `entry`.
-    pub entry: List<Node<BundleEntry>>,
+lenient_struct! {
+    /// A Bundle.
+    pub struct Bundle {
+        /// `resourceType`.
+        "resourceType" => resource_type: Text,
+        /// `type`.
+        "type" => kind: Text,
+        /// `entry`.
+        "entry" => entry: List<Node<BundleEntry>>,
+    }
 }
 
-/// `Bundle.entry`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct BundleEntry {
-    /// `fullUrl`.
-    #[serde(rename = "fullUrl")]
-    pub full_url: Text,
-    /// `resource`: `None` when absent.
-    pub resource: Option<Node<Resource>>,
+lenient_struct! {
+    /// `Bundle.entry`.
+    pub struct BundleEntry {
+        /// `fullUrl`.
+        "fullUrl" => full_url: Text,
+        /// `resource`: `None` when absent.
+        "resource" => resource: Option<Node<Resource>>,
+    }
 }
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotJson(pub String);
 
-/// Reads a document (a resource or a Bundle, any JSON at all) in one pass; a key given
-/// twice in one object sends it through a JSON tree instead. `Err` when it is not JSON.
+/// Reads a document (a resource or a Bundle, any JSON at all) in one pass. `Err` when it is
+/// not JSON. Elements the model skips are checked for JSON syntax only: a lone `\ud800` or
+/// a number too large for a double inside them is let through, as the element is not read.
 pub fn read<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, NotJson> {
-    // Checked first: elements that are skipped are not checked for UTF-8 as they are read.
+    // Checked first: skipped strings are not checked for UTF-8 as they are read.
     if std::str::from_utf8(body).is_err() {
         return Err(NotJson("the body is not UTF-8".into()));
     }
-    let not_json = |error: serde_json::Error| {
-        NotJson(format!(
-            "the body is not JSON (line {} column {})",
-            error.line(),
-            error.column()
-        ))
-    };
-    match serde_json::from_slice::<Node<T>>(body) {
-        Ok(node) => Ok(node.0),
-        Err(error) if error.is_data() => {
-            let tree: serde_json::Value = serde_json::from_slice(body).map_err(not_json)?;
-            Ok(Node::<T>::deserialize(&tree).map_or_else(|_| T::default(), |node| node.0))
-        }
-        Err(error) => Err(not_json(error)),
-    }
+    // The lenient types accept every JSON shape, so any error is the text's.
+    serde_json::from_slice::<Node<T>>(body)
+        .map(|node| node.0)
+        .map_err(|error| {
+            NotJson(format!(
+                "the body is not JSON (line {} column {})",
+                error.line(),
+                error.column()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -234,7 +217,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_repeated_key_is_read_through_a_tree_and_the_last_wins() {
+    fn a_repeated_key_keeps_its_last_value() {
         let body =
             br#"{"resourceType": "Patient", "birthDate": "2019-01-01", "birthDate": "2020-02-02"}"#;
         let resource: Resource = read(body).unwrap();

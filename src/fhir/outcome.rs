@@ -187,7 +187,10 @@ pub fn transaction_failed(failures: &[(usize, String)]) -> String {
             issues.push(issue);
         }
     }
-    serde_json::json!({"resourceType": "OperationOutcome", "issue": issues}).to_string()
+    format!(
+        r#"{{"resourceType":"OperationOutcome","issue":{}}}"#,
+        serde_json::Value::Array(issues)
+    )
 }
 
 /// An OperationOutcome with one information issue.

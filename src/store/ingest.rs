@@ -87,20 +87,38 @@ pub struct Stored {
     pub outcome: StoreOutcome,
 }
 
-/// Stores records in one transaction, in order. A unique-key race with a concurrent
-/// writer (PostgreSQL) retries the whole transaction.
+/// Records written per pass inside the one transaction: each pass's look-ups bind its
+/// distinct sources and patient IDs, and an unbounded pass (a FHIR transaction Bundle of
+/// 40,000 Patients from as many sources) would pass SQLite's 32,766 bound values.
+const RECORDS_PER_PASS: usize = 2000;
+
+/// Stores records in one transaction, in order (in passes of [`RECORDS_PER_PASS`], each
+/// seeing what the earlier ones wrote). A unique-key race with a concurrent writer
+/// (PostgreSQL) retries the whole transaction.
 pub fn store_all(
     conn: &mut DbConnection,
     prepared: &[PreparedRecord],
     received_at: i64,
 ) -> Result<Vec<Stored>, StoreError> {
+    fn in_passes(
+        prepared: &[PreparedRecord],
+        mut store: impl FnMut(&[PreparedRecord]) -> Result<Vec<Stored>, DieselError>,
+    ) -> Result<Vec<Stored>, DieselError> {
+        let mut stored = Vec::with_capacity(prepared.len());
+        for pass in prepared.chunks(RECORDS_PER_PASS) {
+            stored.extend(store(pass)?);
+        }
+        Ok(stored)
+    }
     let mut attempts = 0;
     loop {
         let outcome = match conn {
-            DbConnection::Pg(c) => c.transaction(|c| store_chunk_pg(c, prepared, received_at)),
-            DbConnection::Sqlite(c) => {
-                c.immediate_transaction(|c| store_chunk_sqlite(c, prepared, received_at))
+            DbConnection::Pg(c) => {
+                c.transaction(|c| in_passes(prepared, |pass| store_chunk_pg(c, pass, received_at)))
             }
+            DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
+                in_passes(prepared, |pass| store_chunk_sqlite(c, pass, received_at))
+            }),
         };
         match outcome {
             Err(error) if attempts < 3 && is_transient(&error) => {

@@ -1280,3 +1280,34 @@ both!(a_transaction_is_all_or_nothing, |app| async move {
         ]
     );
 });
+
+both!(
+    a_large_transaction_is_stored_in_passes_that_see_each_other,
+    |app| async move {
+        // 2,100 Patients cross the store's 2,000-record pass inside the one transaction;
+        // the last entry is the first patient again, with another birth date.
+        let mut entries: Vec<Value> = (0..2100)
+            .map(|i| json!({"resource": patient(&format!("p{i}"), &format!("MRN-L{i}"))}))
+            .collect();
+        let mut again = patient("p0-again", "MRN-L0");
+        again["birthDate"] = json!(birth_date_for_age(8));
+        entries[2099] = json!({"resource": again});
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
+        let answer = post(&app, "/fhir", &bundle).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let answered = answer.body["entry"].as_array().unwrap();
+        assert_eq!(answered.len(), 2100);
+        assert_eq!(answered[0]["response"]["status"], "201 Created");
+        assert_eq!(answered[2098]["response"]["status"], "201 Created");
+        assert_eq!(answered[2099]["response"]["status"], "200 OK");
+        let report = app.report("").await;
+        assert_eq!(report["total"]["patients"], 2099);
+        let latest = app
+            .get_json(
+                answered[2099]["response"]["location"].as_str().unwrap(),
+                200,
+            )
+            .await;
+        assert_eq!(latest["patient_id"], "MRN-L0");
+    }
+);
