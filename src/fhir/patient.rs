@@ -382,6 +382,13 @@ mod tests {
     use crate::fhir::model;
     use serde_json::{json, Value};
 
+    /// The record a resource maps to under the default settings.
+    fn mapped(resource: &Value) -> RecordWire {
+        to_record(&typed(resource), &[], &FhirSettings::default(), &envelope())
+            .unwrap()
+            .record
+    }
+
     /// The resource as the service reads it: from its JSON text.
     fn typed(value: &Value) -> Resource {
         model::read(value.to_string().as_bytes()).unwrap()
@@ -571,24 +578,10 @@ mod tests {
     fn a_meta_source_too_long_for_a_source_is_not_used() {
         let mut resource = patient();
         resource["meta"]["source"] = json!("urn:x:".repeat(40));
-        let record = to_record(
-            &typed(&resource),
-            &[],
-            &FhirSettings::default(),
-            &envelope(),
-        )
-        .unwrap()
-        .record;
+        let record = mapped(&resource);
         assert_eq!(record.source.as_deref(), Some("fhir"));
         resource["meta"]["source"] = json!("urn:epic:prod");
-        let record = to_record(
-            &typed(&resource),
-            &[],
-            &FhirSettings::default(),
-            &envelope(),
-        )
-        .unwrap()
-        .record;
+        let record = mapped(&resource);
         assert_eq!(record.source.as_deref(), Some("urn:epic:prod"));
     }
 

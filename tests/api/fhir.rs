@@ -127,6 +127,16 @@ fn assert_fhir(answer: &Answer) {
     );
 }
 
+/// The `response.status` of each entry of a response Bundle.
+fn statuses(bundle: &Value) -> Vec<&str> {
+    bundle["entry"]
+        .as_array()
+        .expect("a Bundle's entries")
+        .iter()
+        .map(|e| e["response"]["status"].as_str().expect("a status"))
+        .collect()
+}
+
 fn issues(outcome: &Value) -> &[Value] {
     assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
     outcome["issue"].as_array().expect("issue[]").as_slice()
@@ -871,12 +881,8 @@ both!(
         assert_eq!(answer.body["resourceType"], "Bundle");
         assert_eq!(answer.body["type"], "batch-response");
         let entries = answer.body["entry"].as_array().unwrap();
-        let statuses: Vec<&str> = entries
-            .iter()
-            .map(|e| e["response"]["status"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            statuses,
+            statuses(&answer.body),
             [
                 "201 Created",
                 "201 Created",
@@ -965,13 +971,8 @@ both!(
 
         // The same Bundle again: nothing new.
         let again = post(&app, "/fhir", &bundle).await;
-        let statuses: Vec<&str> = again.body["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["response"]["status"].as_str().unwrap())
-            .collect();
-        assert_eq!(statuses[..2], ["200 OK", "200 OK"]);
+        let answered = statuses(&again.body);
+        assert_eq!(answered[..2], ["200 OK", "200 OK"]);
     }
 );
 
@@ -1246,13 +1247,8 @@ both!(a_transaction_is_all_or_nothing, |app| async move {
     let answer = post(&app, "/fhir", &good).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["type"], "transaction-response");
-    let statuses: Vec<&str> = answer.body["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["response"]["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["201 Created", "200 OK"]);
+    let answered = statuses(&answer.body);
+    assert_eq!(answered, ["201 Created", "200 OK"]);
     let location = answer.body["entry"][0]["response"]["location"]
         .as_str()
         .unwrap();
@@ -1265,14 +1261,9 @@ both!(a_transaction_is_all_or_nothing, |app| async move {
             "entry": failing["entry"].clone()});
     let answer = post(&app, "/fhir", &batch).await;
     assert_eq!(answer.status, 200);
-    let statuses: Vec<&str> = answer.body["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["response"]["status"].as_str().unwrap())
-        .collect();
+    let answered = statuses(&answer.body);
     assert_eq!(
-        statuses,
+        answered,
         [
             "200 OK",
             "422 Unprocessable Entity",
