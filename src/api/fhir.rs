@@ -9,7 +9,6 @@ use chrono::Utc;
 use super::body::{read_limited, require_content_type};
 use std::sync::Arc;
 
-use super::stages::Judgement;
 use super::{stages, ApiError, AppState};
 use crate::fhir::model::{self, Resource};
 use crate::fhir::{self, outcome, patient::Envelope, Entry};
@@ -214,22 +213,36 @@ pub async fn bundle(
     let bundle = Arc::new(bundle);
     let worker = state.clone();
     let judge: stages::Judge<Entry> = Arc::new(move |chunk| {
-        let ctx = worker.context(Utc::now());
         let start = chunk * stages::CHUNK;
-        let end = (start + stages::CHUNK).min(count);
-        fhir::judge_entries(
+        judge_range(
+            &worker,
             &bundle,
-            start..end,
-            &worker.fhir,
+            start..(start + stages::CHUNK).min(count),
             &envelope,
-            &ctx,
-            &worker.profile_id,
         )
     });
     match stages::run(&state, count.div_ceil(stages::CHUNK), judge).await {
         Ok((entries, stored)) => answer("batch-response", &entries, &stored),
         Err(error) => transport(&error),
     }
+}
+
+/// Judges the entries `range` of a Bundle under the service's settings and profile.
+fn judge_range(
+    state: &AppState,
+    bundle: &fhir::ParsedBundle,
+    range: std::ops::Range<usize>,
+    envelope: &Envelope,
+) -> Vec<Entry> {
+    let ctx = state.context(Utc::now());
+    fhir::judge_entries(
+        bundle,
+        range,
+        &state.fhir,
+        envelope,
+        &ctx,
+        &state.profile_id,
+    )
 }
 
 /// A `transaction` Bundle is all or nothing: every entry is judged first; if any cannot be
@@ -243,18 +256,7 @@ async fn transaction(
 ) -> HttpResponse {
     let count = bundle.entries.len();
     let worker = state.clone();
-    let judged = web::block(move || {
-        let ctx = worker.context(Utc::now());
-        fhir::judge_entries(
-            &bundle,
-            0..count,
-            &worker.fhir,
-            &envelope,
-            &ctx,
-            &worker.profile_id,
-        )
-    })
-    .await;
+    let judged = web::block(move || judge_range(&worker, &bundle, 0..count, &envelope)).await;
     let mut entries = match judged {
         Ok(entries) => entries,
         Err(error) => return transport(&ApiError::from(error)),
@@ -281,28 +283,10 @@ async fn transaction(
             &outcome::transaction_failed(&failures),
         );
     }
-    let mut indexes = Vec::new();
-    let mut prepared = Vec::new();
-    for (index, entry) in entries.iter_mut().enumerate() {
-        if let Some(rows) = entry.take_prepared() {
-            indexes.push(index);
-            prepared.push(rows);
-        }
+    match stages::store_together(state, &mut entries).await {
+        Ok(stored) => answer("transaction-response", &entries, &stored),
+        Err(error) => transport(&error),
     }
-    let received_at = Utc::now().timestamp_micros();
-    let done = state
-        .with_db(move |conn| store_all(conn, &prepared, received_at))
-        .await;
-    let mut stored: Vec<Option<Stored>> = (0..entries.len()).map(|_| None).collect();
-    match done {
-        Ok(records) => {
-            for (index, record) in indexes.into_iter().zip(records) {
-                stored[index] = Some(record);
-            }
-        }
-        Err(error) => return transport(&error),
-    }
-    answer("transaction-response", &entries, &stored)
 }
 
 /// The answer to an entry that is a RelatedPerson of no Patient in the Bundle.

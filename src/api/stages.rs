@@ -75,6 +75,24 @@ pub async fn run<J: Judgement + Send + 'static>(
     Ok((judged, stored))
 }
 
+/// Stores the rows of every judgement in one database transaction (all or nothing); what
+/// storing each did, aligned with `judged`.
+pub async fn store_together<J: Judgement>(
+    state: &AppState,
+    judged: &mut [J],
+) -> Result<Vec<Option<Stored>>, ApiError> {
+    let rows: Vec<(usize, PreparedRecord)> = judged
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(index, item)| item.take_prepared().map(|rows| (index, rows)))
+        .collect();
+    let mut stored: Vec<Option<Stored>> = (0..judged.len()).map(|_| None).collect();
+    for (index, record) in store_rows(state, rows).await? {
+        stored[index] = Some(record);
+    }
+    Ok(stored)
+}
+
 async fn store_rows(
     state: &AppState,
     rows: Vec<(usize, PreparedRecord)>,

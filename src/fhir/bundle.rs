@@ -16,13 +16,18 @@ pub enum BundleError {
     NotABundle,
 }
 
-/// One entry: its resource type and resource.
+/// One entry: its resource.
 #[derive(Debug, Clone, Default)]
 pub struct BundleEntry {
-    /// `resource.resourceType` (empty when absent or not a string).
-    pub kind: String,
     /// The resource (empty when absent).
     pub resource: Resource,
+}
+
+impl BundleEntry {
+    /// `resource.resourceType` (empty when absent or not a string).
+    pub fn kind(&self) -> &str {
+        self.resource.resource_type.get().unwrap_or("")
+    }
 }
 
 /// A Bundle's entries and their links.
@@ -54,8 +59,11 @@ impl ParsedBundle {
         let mut references: Vec<(usize, String)> = Vec::new();
         for (index, entry) in document.entry.0.into_iter().enumerate() {
             let entry = entry.0;
-            let resource = entry.resource.map(|r| r.0).unwrap_or_default();
-            let kind = resource.resource_type.get().unwrap_or("").to_string();
+            let entry_of = BundleEntry {
+                resource: entry.resource.map(|r| r.0).unwrap_or_default(),
+            };
+            let resource = &entry_of.resource;
+            let kind = entry_of.kind();
             if kind == "Patient" {
                 if let Some(url) = entry.full_url.0 {
                     patients.insert(url, index);
@@ -65,11 +73,11 @@ impl ParsedBundle {
                 }
             }
             if kind == "RelatedPerson" {
-                if let Some(reference) = super::patient::related_patient(&resource) {
+                if let Some(reference) = super::patient::related_patient(resource) {
                     references.push((index, reference.to_string()));
                 }
             }
-            bundle.entries.push(BundleEntry { kind, resource });
+            bundle.entries.push(entry_of);
         }
         for (index, reference) in references {
             let owner = patients.get(&reference).or_else(|| {
@@ -107,8 +115,8 @@ mod tests {
         assert_eq!(bundle.owner.get(&2), Some(&0));
         assert_eq!(bundle.owner.get(&3), None);
         assert_eq!(bundle.related.get(&0), Some(&vec![1, 2]));
-        assert_eq!(bundle.entries[4].kind, "");
-        assert_eq!(bundle.entries[5].kind, "Observation");
+        assert_eq!(bundle.entries[4].kind(), "");
+        assert_eq!(bundle.entries[5].kind(), "Observation");
     }
 
     #[test]

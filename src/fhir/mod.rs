@@ -114,7 +114,7 @@ pub fn judge_entries(
 ) -> Vec<Entry> {
     range
         .filter(|i| *i < bundle.entries.len())
-        .map(|i| match bundle.entries[i].kind.as_str() {
+        .map(|i| match bundle.entries[i].kind() {
             "Patient" => {
                 let related: Vec<&Resource> = bundle
                     .related
