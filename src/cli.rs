@@ -165,10 +165,15 @@ fn serve(settings: Settings) -> anyhow::Result<i32> {
     runtime.block_on(async {
         let profile = settings.profile.load()?;
         tracing::info!(profile = %profile.id(), "profile loaded");
-        let app = Application::build(&settings, profile)?;
+        let mut app = Application::build(&settings, profile)?;
         println!("real-dq listening on http://{}", app.address());
         if let Some(mllp) = app.mllp_address() {
             println!("real-dq MLLP listening on {mllp}");
+        }
+        if let Some(key) = app.take_first_admin_key() {
+            // Standard output only, never the log: this is the one time it is shown.
+            println!("real-dq first admin key (shown once; keep it safe, create others with `real-dq keys create`):");
+            println!("  {key}");
         }
         std::io::stdout().flush()?;
         tracing::info!(address = app.address(), "listening");

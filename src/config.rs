@@ -59,10 +59,47 @@ pub struct Settings {
     pub profile: ProfileSettings,
 
     #[command(flatten)]
+    pub access: AccessSettings,
+
+    #[command(flatten)]
     pub hl7: Hl7Settings,
 
     #[command(flatten)]
     pub fhir: FhirArgs,
+}
+
+/// Keys and browsers.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AccessSettings {
+    /// The admin key to create when no active admin key exists (`rdq_` and at least 32
+    /// letters, digits, `-` or `_`), for automated deployments. Unset: on first start with
+    /// no keys at all, one is generated and printed once on standard output.
+    #[arg(long, env = "REALDQ_ADMIN_KEY", hide_env_values = true, value_parser = parse_admin_key)]
+    pub admin_key: Option<String>,
+
+    /// Browser origins allowed to call the API (comma-separated, e.g.
+    /// `https://quality.example.org`); unset: no CORS headers, browsers on other origins
+    /// are refused.
+    #[arg(long, env = "REALDQ_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+}
+
+fn parse_admin_key(text: &str) -> Result<String, String> {
+    crate::access::key::check_form(text)
+        .map(|()| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("an origin is http(s)://host[:port]")?;
+    if rest.is_empty() || rest.contains('/') || text == "*" {
+        return Err("an origin is http(s)://host[:port], without a path".into());
+    }
+    Ok(text.to_string())
 }
 
 /// How FHIR Patient resources map onto records.
@@ -129,6 +166,8 @@ impl Hl7Settings {
         crate::hl7v2::map::MapSettings {
             unit_component: self.hl7_unit_component as usize,
             default_unit: self.hl7_default_unit.clone(),
+            source_override: None,
+            default_source: None,
         }
     }
 }
@@ -176,6 +215,7 @@ impl Settings {
             workers: Some(2),
             log_format: LogFormat::Pretty,
             profile: ProfileSettings::default(),
+            access: AccessSettings::default(),
             hl7: Hl7Settings::default(),
             fhir: FhirArgs {
                 fhir_identifier_system: None,

@@ -5,6 +5,7 @@
 //! results and keeps the current state per patient and unit, and [`report`] aggregates
 //! completeness by unit.
 
+pub mod access;
 pub mod api;
 pub mod cli;
 pub mod codemap;

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::{self, Condition};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -20,12 +21,14 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     mllp: Option<(TcpListener, AppState)>,
+    first_admin_key: Option<String>,
 }
 
 impl Application {
     /// Opens (and migrates) the database, binds the listener and builds the server.
     pub fn build(settings: &Settings, profile: Profile) -> anyhow::Result<Application> {
         let pool = store::open(&settings.database.database_url, settings.database.pool_size)?;
+        let first_admin_key = bootstrap_admin(&pool, settings.access.admin_key.as_deref())?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_BIND={}: {e}", settings.bind))?;
         let local = listener.local_addr()?;
@@ -41,6 +44,7 @@ impl Application {
             },
             hl7: Arc::new(settings.hl7.map_settings()),
             fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
+            keys: Arc::default(),
         };
         let mllp = match &settings.hl7.mllp {
             Some(address) => {
@@ -52,8 +56,11 @@ impl Application {
             None => None,
         };
         let data = web::Data::new(state);
+        let origins = settings.access.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(api::auth::authenticate))
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(TracingLogger::<PhiSafeRootSpan>::new())
                 .app_data(data.clone())
                 .configure(api::configure)
@@ -69,7 +76,13 @@ impl Application {
             server: server.run(),
             pool,
             mllp,
+            first_admin_key,
         })
+    }
+
+    /// The admin key generated at this start (first start, no keys): to print once.
+    pub fn take_first_admin_key(&mut self) -> Option<String> {
+        self.first_admin_key.take()
     }
 
     /// The MLLP listener's bound address, when `--mllp` is on.
@@ -100,4 +113,75 @@ impl Application {
         }
         self.server.await
     }
+}
+
+/// CORS for the configured origins only (none: the middleware is off and no CORS header is
+/// ever sent). Preflights are answered before authentication: they carry no key.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["GET", "POST", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+        ])
+        .allowed_header("x-source")
+        .allowed_header("x-unit")
+        .max_age(600)
+}
+
+/// Makes sure an admin can get in: `REALDQ_ADMIN_KEY` becomes the admin key when no active
+/// admin key exists; otherwise, on first start with no keys at all, an admin key is
+/// generated and returned (to be printed once, never logged).
+fn bootstrap_admin(pool: &DbPool, given: Option<&str>) -> anyhow::Result<Option<String>> {
+    use crate::access::key;
+    use crate::store::audit::{Action, AuditEntry};
+    use crate::store::keys::{self, NewKey};
+    let mut conn = pool.get()?;
+    let now = chrono::Utc::now().timestamp_micros();
+    let (secret, generated) = match given {
+        Some(given) => {
+            if keys::has_active_admin(&mut conn, now)? {
+                return Ok(None);
+            }
+            if keys::hash_exists(&mut conn, &key::hash(given))? {
+                anyhow::bail!(
+                    "REALDQ_ADMIN_KEY names a key that was revoked or has expired; set a new one"
+                );
+            }
+            (given.to_string(), false)
+        }
+        None if keys::count(&mut conn)? == 0 => (key::generate(), true),
+        None => return Ok(None),
+    };
+    let taken: Vec<String> = keys::list(&mut conn)?.into_iter().map(|k| k.name).collect();
+    let name = std::iter::once("admin".to_string())
+        .chain((2..).map(|n| format!("admin-{n}")))
+        .find(|name| !taken.contains(name))
+        .expect("some name is free");
+    let audit = AuditEntry {
+        key_name: None,
+        role: None,
+        action: Action::Create,
+        route: "SERVE first admin key".into(),
+        status: 201,
+        units: Vec::new(),
+        record_count: 0,
+        record_ids: Vec::new(),
+        peer: None,
+    };
+    let new = NewKey {
+        name,
+        role: "admin",
+        units: Vec::new(),
+        key_hash: key::hash(&secret),
+        expires_at: None,
+    };
+    keys::create(&mut conn, &new, &audit, now)?;
+    tracing::info!(generated, "admin key created");
+    Ok(generated.then_some(secret))
 }

@@ -14,11 +14,14 @@ use chrono::Utc;
 use futures_util::{stream, StreamExt};
 use tokio::sync::mpsc;
 
+use super::auth::{unit_forbidden, Caller};
 use super::body::{content_length, require_content_type};
 use super::spool::{Next, Spool};
 use super::{ApiError, AppState};
+use crate::access::Principal;
 use crate::pipeline;
 use crate::result::with_identity;
+use crate::store::audit::{self, Action, AuditEntry};
 use crate::store::ingest::{store_all, PreparedRecord, Stored};
 use crate::store::StoreError;
 
@@ -166,12 +169,15 @@ enum Answer {
 struct ValidatedChunk {
     answers: Vec<(u64, Answer)>,
     prepared: Vec<PreparedRecord>,
+    /// Lines refused because their unit is outside the key's units.
+    refused: usize,
 }
 
 /// `POST /v1/records/batch`.
 pub async fn ingest(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_content_type(&req, NDJSON_TYPES, "application/x-ndjson")?;
@@ -196,14 +202,16 @@ pub async fn ingest(
     // Stage 1: read and validate, one chunk ahead of the store.
     let (validated_tx, validated_rx) = mpsc::channel::<ValidatedChunk>(1);
     let validator = state.clone();
+    let principal = caller.principal.clone();
     actix_web::rt::spawn(async move {
         loop {
             let lines = reader.next_lines(limits.batch_chunk, CHUNK_BYTES).await;
             if lines.is_empty() {
                 break;
             }
-            let state = validator.clone();
-            let Ok(chunk) = web::block(move || validate_chunk(lines, &state)).await else {
+            let (state, principal) = (validator.clone(), principal.clone());
+            let Ok(chunk) = web::block(move || validate_chunk(lines, &state, &principal)).await
+            else {
                 tracing::error!("batch validation task was cancelled");
                 break;
             };
@@ -224,9 +232,10 @@ pub async fn ingest(
                 break;
             }
             let (worker, spool, span) = (state.clone(), writer.clone(), span.clone());
+            let entry = caller.audit(Action::Create, 200);
             let pushed = web::block(move || {
                 let _entered = span.enter();
-                let stored = store_chunk(&worker, &chunk.prepared);
+                let stored = store_chunk(&worker, &chunk, &entry);
                 spool.push(render(chunk, &stored))
             })
             .await;
@@ -267,15 +276,20 @@ pub async fn ingest(
         .streaming(answers))
 }
 
-/// Validates a chunk of lines and prepares the valid ones for storage.
-fn validate_chunk(lines: Vec<Line>, state: &AppState) -> ValidatedChunk {
+/// Validates a chunk of lines and prepares the valid ones, of the key's units, for storage.
+fn validate_chunk(lines: Vec<Line>, state: &AppState, principal: &Principal) -> ValidatedChunk {
     let ctx = state.context(Utc::now());
     let mut answers = Vec::with_capacity(lines.len());
     let mut prepared = Vec::with_capacity(lines.len());
+    let mut refused = 0;
     for line in lines {
         match line {
             Line::Rejected { number, error } => answers.push((number, Answer::Error(error))),
             Line::Record { number, bytes } => match pipeline::validate_json(&bytes, &ctx) {
+                Ok(validated) if !principal.allows_unit(&validated.record.unit) => {
+                    refused += 1;
+                    answers.push((number, Answer::Error(unit_forbidden())));
+                }
                 Ok(validated) => {
                     prepared.push(pipeline::prepare(&validated, &state.profile_id));
                     answers.push((number, Answer::Valid(prepared.len() - 1)));
@@ -284,16 +298,41 @@ fn validate_chunk(lines: Vec<Line>, state: &AppState) -> ValidatedChunk {
             },
         }
     }
-    ValidatedChunk { answers, prepared }
+    ValidatedChunk {
+        answers,
+        prepared,
+        refused,
+    }
 }
 
-/// Stores the chunk in one transaction; if that fails for a reason other than the
-/// database being down, stores record by record so one bad write sinks only itself.
-fn store_chunk(state: &AppState, prepared: &[PreparedRecord]) -> Vec<Result<Stored, ApiError>> {
+/// Stores the chunk in one transaction with its audit row; if that fails for a reason other
+/// than the database being down, stores record by record so one bad write sinks only
+/// itself. Lines refused for their unit get an audit row of their own.
+fn store_chunk(
+    state: &AppState,
+    chunk: &ValidatedChunk,
+    entry: &AuditEntry,
+) -> Vec<Result<Stored, ApiError>> {
+    let prepared = &chunk.prepared;
+    let received_at = Utc::now().timestamp_micros();
+    if chunk.refused > 0 {
+        let refusal = AuditEntry {
+            status: 403,
+            record_count: chunk.refused,
+            ..entry.clone()
+        };
+        let audited = state
+            .pool
+            .get()
+            .map_err(StoreError::from)
+            .and_then(|mut conn| audit::record(&mut conn, &refusal, received_at));
+        if let Err(error) = audited {
+            tracing::warn!(error = %error, "refused batch lines could not be audited");
+        }
+    }
     if prepared.is_empty() {
         return Vec::new();
     }
-    let received_at = Utc::now().timestamp_micros();
     let mut conn = match state.pool.get() {
         Ok(conn) => conn,
         Err(error) => {
@@ -304,7 +343,7 @@ fn store_chunk(state: &AppState, prepared: &[PreparedRecord]) -> Vec<Result<Stor
                 .collect();
         }
     };
-    match store_all(&mut conn, prepared, received_at) {
+    match store_all(&mut conn, prepared, received_at, Some(entry)) {
         Ok(stored) => stored.into_iter().map(Ok).collect(),
         Err(StoreError::Unavailable(error)) => {
             tracing::warn!(error = %error, "database unavailable for a batch chunk");
@@ -316,9 +355,14 @@ fn store_chunk(state: &AppState, prepared: &[PreparedRecord]) -> Vec<Result<Stor
         Err(_) => prepared
             .iter()
             .map(|record| {
-                store_all(&mut conn, std::slice::from_ref(record), received_at)
-                    .map(|mut stored| stored.remove(0))
-                    .map_err(ApiError::from)
+                store_all(
+                    &mut conn,
+                    std::slice::from_ref(record),
+                    received_at,
+                    Some(entry),
+                )
+                .map(|mut stored| stored.remove(0))
+                .map_err(ApiError::from)
             })
             .collect(),
     }

@@ -7,15 +7,15 @@ use futures_util::StreamExt;
 
 use super::error::ApiError;
 
-/// Rejects a request whose Content-Type is not one of `accepted` (a missing one is allowed:
-/// many interface engines send none).
+/// Rejects a request whose Content-Type is missing or not one of `accepted`: a write needs
+/// its own type, which a page on another site cannot send without a CORS preflight.
 pub fn require_content_type(
     req: &HttpRequest,
     accepted: &[&str],
     expected: &'static str,
 ) -> Result<(), ApiError> {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return Ok(());
+        return Err(ApiError::UnsupportedMediaType(expected));
     };
     let essence = value
         .to_str()

@@ -17,9 +17,18 @@ pub enum ApiError {
     /// 422: JSON, but not acceptable; the failing fields are listed.
     #[error("validation failed")]
     Validation(&'static str, Vec<FieldError>),
+    /// 401: no key, or one that is unknown, expired or revoked (which of these is not said).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403: the key's role or units do not reach this.
+    #[error("forbidden")]
+    Forbidden(String),
     /// 404.
     #[error("not found")]
     NotFound(&'static str),
+    /// 409: the thing exists already.
+    #[error("conflict")]
+    Conflict(&'static str),
     /// 405.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -69,7 +78,14 @@ impl ApiError {
             ApiError::Validation(message, details) => {
                 ("validation_failed", (*message).into(), details.clone())
             }
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "a valid API key is required: Authorization: Bearer <key>".into(),
+                vec![],
+            ),
+            ApiError::Forbidden(why) => ("forbidden", why.clone(), vec![]),
             ApiError::NotFound(what) => ("not_found", format!("{what} not found"), vec![]),
+            ApiError::Conflict(what) => ("conflict", format!("{what} exists already"), vec![]),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
                 "method not allowed on this resource".into(),
@@ -107,7 +123,10 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,8 +138,14 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unavailable) {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"real-dq\""));
+            }
+            _ => {}
         }
         response.json(Envelope {
             error: &self.body(),
@@ -141,6 +166,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound("record"),
+            StoreError::Duplicate(what) => ApiError::Conflict(what),
             // Concurrent writers kept colliding after retries: transient, retry later.
             StoreError::Conflict => ApiError::Unavailable,
             StoreError::Unavailable(_) | StoreError::Connect(_) => {

@@ -9,10 +9,13 @@ use chrono::Utc;
 use super::body::{read_limited, require_content_type};
 use std::sync::Arc;
 
+use super::auth::{unit_forbidden, Caller};
 use super::{stages, ApiError, AppState};
+use crate::access::Principal;
 use crate::fhir::model::{self, Resource};
 use crate::fhir::{self, outcome, patient::Envelope, Entry};
 use crate::result::{timestamp, StoreOutcome};
+use crate::store::audit::Action;
 use crate::store::ingest::{store_all, Stored};
 
 /// The FHIR JSON media type.
@@ -42,21 +45,46 @@ fn transport(error: &ApiError) -> HttpResponse {
     )
 }
 
-/// The request's envelope: `X-Source`, `X-Unit`, the time of receipt.
-fn envelope(req: &HttpRequest) -> Envelope {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+/// The request's envelope: `X-Source`, `X-Unit`, the key's name as the default source, the
+/// time of receipt.
+fn envelope(req: &HttpRequest, caller: &Caller) -> Envelope {
+    use super::hl7::header_value;
     Envelope {
-        source: header("x-source"),
-        unit: header("x-unit"),
+        source: header_value(req, "x-source"),
+        default_source: Some(caller.principal.name.to_string()),
+        unit: header_value(req, "x-unit"),
         received_at: timestamp(Utc::now()),
     }
+}
+
+/// The answer to a Patient of a unit outside the key's units.
+fn forbidden_outcome() -> String {
+    outcome::error(
+        "forbidden",
+        "the Patient's unit is outside this key's units",
+        None,
+    )
+}
+
+/// Marks the Patients of units outside the key's units as refused (403, nothing stored);
+/// how many.
+fn refuse_other_units(entries: &mut [Entry], principal: &Principal) -> usize {
+    let mut refused = 0;
+    for entry in entries.iter_mut() {
+        if let Entry::Patient(judged) = entry {
+            if judged
+                .prepared
+                .as_ref()
+                .is_some_and(|p| !principal.allows_unit(&p.unit))
+            {
+                judged.prepared = None;
+                judged.status = 403;
+                judged.outcome = forbidden_outcome();
+                refused += 1;
+            }
+        }
+    }
+    refused
 }
 
 /// Reads a FHIR body; `Err` is the response to send.
@@ -91,6 +119,7 @@ async fn judge_request(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    caller: &Caller,
     store: bool,
 ) -> Result<fhir::Judged, HttpResponse> {
     let resource = read_resource(req, payload, state.limits.max_record_bytes).await?;
@@ -105,7 +134,7 @@ async fn judge_request(
         &resource,
         &[],
         &state.fhir,
-        &envelope(req),
+        &envelope(req, caller),
         &ctx,
         &state.profile_id,
         store,
@@ -116,9 +145,10 @@ async fn judge_request(
 pub async fn validate(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match judge_request(&req, payload, &state, false).await {
+    match judge_request(&req, payload, &state, &caller, false).await {
         Ok(judged) => respond(
             StatusCode::from_u16(judged.status).unwrap_or(StatusCode::OK),
             &judged.outcome,
@@ -127,22 +157,36 @@ pub async fn validate(
     }
 }
 
-/// `POST /fhir/Patient`: validate and store (201 new, 200 otherwise, 422 not a record).
+/// `POST /fhir/Patient`: validate and store (201 new, 200 otherwise, 422 not a record,
+/// 403 in the error envelope for a unit outside the key's units).
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let judged = match judge_request(&req, payload, &state, true).await {
+    let judged = match judge_request(&req, payload, &state, &caller, true).await {
         Ok(judged) => judged,
         Err(response) => return response,
     };
     let Some(prepared) = judged.prepared else {
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &judged.outcome);
     };
+    if !caller.principal.allows_unit(&prepared.unit) {
+        super::auth::audit_refused(&state, &caller, Action::Create, 1).await;
+        return unit_forbidden().error_response();
+    }
     let received_at = Utc::now().timestamp_micros();
+    let entry = caller.audit(Action::Create, 201);
     let stored = match state
-        .with_db(move |conn| store_all(conn, std::slice::from_ref(&prepared), received_at))
+        .with_db(move |conn| {
+            store_all(
+                conn,
+                std::slice::from_ref(&prepared),
+                received_at,
+                Some(&entry),
+            )
+        })
         .await
     {
         Ok(mut stored) => stored.remove(0),
@@ -165,6 +209,7 @@ pub async fn create(
 pub async fn bundle(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let limit =
@@ -205,24 +250,35 @@ pub async fn bundle(
             ),
         );
     }
-    let envelope = envelope(&req);
+    let envelope = envelope(&req, &caller);
     if kind == "transaction" {
-        return transaction(&state, bundle, envelope).await;
+        return transaction(&state, bundle, envelope, &caller).await;
     }
     let count = bundle.entries.len();
     let bundle = Arc::new(bundle);
     let worker = state.clone();
+    let principal = caller.principal.clone();
     let judge: stages::Judge<Entry> = Arc::new(move |chunk| {
         let start = chunk * stages::CHUNK;
-        judge_range(
+        let mut entries = judge_range(
             &worker,
             &bundle,
             start..(start + stages::CHUNK).min(count),
             &envelope,
-        )
+        );
+        refuse_other_units(&mut entries, &principal);
+        entries
     });
-    match stages::run(&state, count.div_ceil(stages::CHUNK), judge).await {
-        Ok((entries, stored)) => answer("batch-response", &entries, &stored),
+    let audit = caller.audit(Action::Create, 200);
+    match stages::run(&state, count.div_ceil(stages::CHUNK), judge, &audit).await {
+        Ok((entries, stored)) => {
+            let refused = entries
+                .iter()
+                .filter(|e| matches!(e, Entry::Patient(j) if j.status == 403))
+                .count();
+            super::auth::audit_refused(&state, &caller, Action::Create, refused).await;
+            answer("batch-response", &entries, &stored)
+        }
         Err(error) => transport(&error),
     }
 }
@@ -253,6 +309,7 @@ async fn transaction(
     state: &web::Data<AppState>,
     bundle: fhir::ParsedBundle,
     envelope: Envelope,
+    caller: &Caller,
 ) -> HttpResponse {
     let count = bundle.entries.len();
     let worker = state.clone();
@@ -261,6 +318,25 @@ async fn transaction(
         Ok(entries) => entries,
         Err(error) => return transport(&ApiError::from(error)),
     };
+    // A Patient of another unit sinks the transaction: 403, every such entry located.
+    let refused = refuse_other_units(&mut entries, &caller.principal);
+    if refused > 0 {
+        super::auth::audit_refused(state, caller, Action::Create, refused).await;
+        let failures: Vec<(usize, String)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(index, entry)| match entry {
+                Entry::Patient(judged) if judged.status == 403 => {
+                    Some((index, judged.outcome.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        return respond(
+            StatusCode::FORBIDDEN,
+            &outcome::transaction_failed(&failures),
+        );
+    }
     let failures: Vec<(usize, String)> = entries
         .iter()
         .enumerate()
@@ -283,7 +359,7 @@ async fn transaction(
             &outcome::transaction_failed(&failures),
         );
     }
-    match stages::store_together(state, &mut entries).await {
+    match stages::store_together(state, &mut entries, &caller.audit(Action::Create, 200)).await {
         Ok(stored) => answer("transaction-response", &entries, &stored),
         Err(error) => transport(&error),
     }
@@ -316,6 +392,7 @@ fn answer(response_type: &str, entries: &[Entry], stored: &[Option<Stored>]) -> 
                     stored.id,
                     judged.outcome
                 ),
+                None if judged.status == 403 => entry_response("403 Forbidden", &judged.outcome),
                 None => entry_response("422 Unprocessable Entity", &judged.outcome),
             },
             Entry::Caregiver(owner) => entry_response(

@@ -8,8 +8,12 @@ use chrono::Utc;
 use super::body::{read_limited, require_content_type};
 use std::sync::Arc;
 
+use super::auth::Caller;
 use super::{stages, ApiError, AppState};
 use crate::hl7v2;
+use crate::hl7v2::ack::{AckCode, AckError};
+use crate::rules::Severity;
+use crate::store::audit::Action;
 
 /// The HL7 v2 media type answers carry.
 pub const HL7_MEDIA_TYPE: &str = "x-application/hl7-v2+er7";
@@ -22,30 +26,61 @@ const HL7_TYPES: &[&str] = &[
 /// Largest HL7 body: a batch of messages, not a bulk load (use NDJSON for that).
 const MAX_HL7_BYTES: usize = 16 * 1024 * 1024;
 
-/// Judges and stores every message of a body; the ACKs, in order.
-pub async fn process(state: &AppState, body: String) -> Result<String, ApiError> {
+/// Judges and stores every message of a body under `settings` (the service's, with the
+/// request's source); the ACKs, in order. A message for a unit outside the caller's units
+/// is answered AR and not stored.
+pub async fn process(
+    state: &AppState,
+    body: String,
+    caller: &Caller,
+    settings: Arc<hl7v2::map::MapSettings>,
+) -> Result<String, ApiError> {
     let messages: Vec<String> = hl7v2::parse::split_messages(&body)
         .into_iter()
         .map(str::to_string)
         .collect();
     if messages.is_empty() {
         let ctx = state.context(Utc::now());
-        let judged = hl7v2::judge_all("", &state.hl7, &ctx, &state.profile_id);
+        let judged = hl7v2::judge_all("", &settings, &ctx, &state.profile_id);
         return Ok(judged.iter().map(|j| j.ack(Utc::now())).collect());
     }
     let messages = Arc::new(messages);
     let chunks = messages.len().div_ceil(stages::CHUNK);
     let worker = state.clone();
+    let principal = caller.principal.clone();
     let judge: stages::Judge<hl7v2::Judged> = Arc::new(move |chunk| {
         let ctx = worker.context(Utc::now());
         let start = chunk * stages::CHUNK;
         let end = (start + stages::CHUNK).min(messages.len());
         messages[start..end]
             .iter()
-            .map(|text| hl7v2::judge(text, &worker.hl7, &ctx, &worker.profile_id))
+            .map(|text| {
+                let mut judged = hl7v2::judge(text, &settings, &ctx, &worker.profile_id);
+                if judged
+                    .prepared
+                    .as_ref()
+                    .is_some_and(|p| !principal.allows_unit(&p.unit))
+                {
+                    judged.prepared = None;
+                    judged.code = AckCode::Rejected;
+                    judged.errors = vec![AckError {
+                        location: "PV1^1^3".into(),
+                        severity: Severity::Error,
+                        code: "FORBIDDEN_UNIT".into(),
+                        message: "the message's unit is outside the sender's key's units".into(),
+                    }];
+                }
+                judged
+            })
             .collect()
     });
-    let (judged, stored) = stages::run(state, chunks, judge).await?;
+    let (judged, stored) =
+        stages::run(state, chunks, judge, &caller.audit(Action::Create, 200)).await?;
+    let refused = judged
+        .iter()
+        .filter(|j| j.errors.first().is_some_and(|e| e.code == "FORBIDDEN_UNIT"))
+        .count();
+    super::auth::audit_refused(state, caller, Action::Create, refused).await;
     let now = Utc::now();
     let acks: String = judged.iter().map(|j| j.ack(now)).collect();
     tracing::info!(
@@ -56,10 +91,11 @@ pub async fn process(state: &AppState, body: String) -> Result<String, ApiError>
     Ok(acks)
 }
 
-/// `POST /hl7v2`.
+/// `POST /hl7v2`. The source is `X-Source` when sent, else MSH-3/MSH-4, else the key's name.
 pub async fn ingest(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_content_type(&req, HL7_TYPES, HL7_MEDIA_TYPE)?;
@@ -68,6 +104,19 @@ pub async fn ingest(
     let body = read_limited(&req, payload, limit).await?;
     // Interface engines send Latin-1 as often as UTF-8: undecodable bytes become U+FFFD.
     let body = String::from_utf8_lossy(&body).into_owned();
-    let acks = process(&state, body).await?;
+    let mut settings = (*state.hl7).clone();
+    settings.source_override = header_value(&req, "x-source");
+    settings.default_source = Some(caller.principal.name.to_string());
+    let acks = process(&state, body, &caller, Arc::new(settings)).await?;
     Ok(HttpResponse::Ok().content_type(HL7_MEDIA_TYPE).body(acks))
+}
+
+/// A request header's trimmed text, when present and not blank.
+pub fn header_value(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }

@@ -8,8 +8,10 @@ use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::auth::Caller;
 use super::hl7::process;
 use super::AppState;
+use crate::access::{Principal, Role, Units};
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
 use crate::rules::Severity;
@@ -25,10 +27,10 @@ pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 pub async fn serve(listener: TcpListener, state: AppState) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 let state = state.clone();
                 actix_web::rt::spawn(async move {
-                    if let Err(error) = connection(stream, &state).await {
+                    if let Err(error) = connection(stream, &state, peer).await {
                         tracing::debug!(kind = ?error.kind(), "mllp connection ended");
                     }
                 });
@@ -98,7 +100,26 @@ fn reject(original: Option<&Message>, code: AckCode, error: &str, text: &str) ->
     ack::build(original, code, &errors, chrono::Utc::now())
 }
 
-async fn connection(mut stream: TcpStream, state: &AppState) -> io::Result<()> {
+/// The caller an MLLP connection acts as: no key (the protocol has none), every unit; the
+/// peer address names it in the audit log.
+fn mllp_caller(peer: std::net::SocketAddr) -> Caller {
+    Caller {
+        principal: Principal {
+            name: "mllp".into(),
+            role: Role::Ingest,
+            units: Units::All,
+        },
+        route: "MLLP".into(),
+        peer: Some(peer.ip().to_string()),
+    }
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    state: &AppState,
+    peer: std::net::SocketAddr,
+) -> io::Result<()> {
+    let caller = mllp_caller(peer);
     let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -113,7 +134,7 @@ async fn connection(mut stream: TcpStream, state: &AppState) -> io::Result<()> {
                 Frame::Message(bytes) => {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     let original = Message::parse(&text).ok();
-                    match process(state, text).await {
+                    match process(state, text, &caller, state.hl7.clone()).await {
                         Ok(acks) => acks,
                         // The database is down: AE, so that the sender retries.
                         Err(_) => reject(

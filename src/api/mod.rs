@@ -1,5 +1,8 @@
 //! The HTTP API (API.md): routes, handlers per resource, the error envelope, OpenAPI.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 pub mod batch;
 pub mod body;
 pub mod error;
@@ -7,6 +10,7 @@ pub mod fhir;
 pub mod framework;
 pub mod health;
 pub mod hl7;
+pub mod keys;
 pub mod mllp;
 pub mod openapi;
 pub mod records;
@@ -51,6 +55,8 @@ pub struct AppState {
     pub hl7: Arc<crate::hl7v2::map::MapSettings>,
     /// How FHIR resources map onto records.
     pub fhir: Arc<crate::fhir::patient::FhirSettings>,
+    /// Keys looked up recently.
+    pub keys: auth::Keys,
 }
 
 impl AppState {
@@ -61,6 +67,13 @@ impl AppState {
             profile: &self.profile,
             now,
         }
+    }
+
+    /// Writes one audit row on its own (refusals; reads write theirs with the read).
+    pub async fn audit(&self, entry: crate::store::audit::AuditEntry) -> Result<(), ApiError> {
+        let at = chrono::Utc::now().timestamp_micros();
+        self.with_db(move |conn| crate::store::audit::record(conn, &entry, at))
+            .await
     }
 
     /// Runs blocking database work off the async workers, keeping the tracing span.
@@ -136,6 +149,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/hl7v2")
                 .post(hl7::ingest)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/keys")
+                .get(keys::list)
+                .post(keys::create)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/keys/{name}")
+                .delete(keys::revoke)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/audit")
+                .get(audit::list)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

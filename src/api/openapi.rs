@@ -8,7 +8,16 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The schema files, by component name.
-pub const SCHEMAS: [(&str, &str); 7] = [
+pub const SCHEMAS: [(&str, &str); 10] = [
+    ("Key", include_str!("../../schemas/key.schema.json")),
+    (
+        "KeyRequest",
+        include_str!("../../schemas/key-request.schema.json"),
+    ),
+    (
+        "AuditPage",
+        include_str!("../../schemas/audit-page.schema.json"),
+    ),
     ("Record", include_str!("../../schemas/record.schema.json")),
     ("Result", include_str!("../../schemas/result.schema.json")),
     (
@@ -31,22 +40,10 @@ pub const SCHEMAS: [(&str, &str); 7] = [
 ];
 
 /// Every route the service serves, as `(method, path)`; tests check the router against it.
-pub const ROUTES: [(&str, &str); 14] = [
-    ("post", "/v1/validate"),
-    ("post", "/v1/records"),
-    ("post", "/v1/records/batch"),
-    ("get", "/v1/records/{id}"),
-    ("get", "/v1/records"),
-    ("get", "/v1/reports/completeness"),
-    ("get", "/v1/framework"),
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/openapi.json"),
-    ("post", "/fhir/Patient"),
-    ("post", "/fhir/Patient/$validate"),
-    ("post", "/fhir"),
-    ("post", "/hl7v2"),
-];
+/// The one table is [`super::access::ROUTES`], which also says who may call each.
+pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    super::access::ROUTES.iter().map(|r| (r.method, r.path))
+}
 
 fn schema(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -174,6 +171,42 @@ fn build() -> Value {
                 "operationId": "framework",
                 "responses": responses("200", json_body("Framework"), &[])
             }},
+            "/v1/keys": {
+                "get": {
+                    "summary": "API keys (never the keys themselves)",
+                    "operationId": "listKeys",
+                    "responses": responses("200", json!({"content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": schema("Key")}}}}}}), &["503"])
+                },
+                "post": {
+                    "summary": "Create an API key; the answer shows it, this once",
+                    "operationId": "createKey",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("KeyRequest")}}},
+                    "responses": responses("201", json!({"content": {"application/json": {"schema": {"allOf": [schema("Key"), {"required": ["key"]}]}}}}), &["409", "413", "415", "422", "503"])
+                }
+            },
+            "/v1/keys/{name}": {"delete": {
+                "summary": "Revoke an API key (it stays listed; its name stays taken)",
+                "operationId": "revokeKey",
+                "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": responses("200", json_body("Key"), &["404", "503"])
+            }},
+            "/v1/audit": {"get": {
+                "summary": "The audit log, in time order, cursor-paged (JSON, or CSV with Accept: text/csv)",
+                "operationId": "auditLog",
+                "parameters": [
+                    query("from", "from this date (00:00 UTC) or RFC 3339 instant, inclusive", json!({"type": "string"})),
+                    query("to", "to this date or instant, exclusive", json!({"type": "string"})),
+                    query("key", "only this key's rows (its name)", json!({"type": "string"})),
+                    query("action", "only this action", json!({"enum": ["create", "read", "update", "delete", "execute", "C", "R", "U", "D", "E"]})),
+                    query("limit", "page size, 1 to 1000 (default 100)", json!({"type": "integer", "minimum": 1, "maximum": 1000})),
+                    query("cursor", "next_cursor of the previous page", json!({"type": "string"})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("AuditPage")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["406", "422", "503"])
+            }},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "Readiness: the database answers", "operationId": "readyz", "responses": responses("200", json!({}), &["503"])}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
@@ -227,7 +260,46 @@ fn build() -> Value {
     })
 }
 
-static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+/// Adds the access table to every operation: `security` (none for the public ones),
+/// `x-roles`, and the 401 and 403 answers of a keyed operation.
+fn with_access(mut document: Value) -> Value {
+    use super::access::{Access, ROUTES};
+    for route in ROUTES {
+        let operation = &mut document["paths"][route.path][route.method];
+        assert!(
+            operation.is_object(),
+            "{} {} is in the route table but not in the document",
+            route.method,
+            route.path
+        );
+        match route.access {
+            Access::Public => operation["security"] = json!([]),
+            Access::Roles(roles) => {
+                operation["security"] = json!([{"apiKey": []}]);
+                operation["x-roles"] = json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+                let error = json!({"description": "error envelope", "content": {"application/json": {"schema": schema("Error")}}});
+                let mut unauthorized = error.clone();
+                unauthorized["description"] =
+                    json!("no key, or an unknown, expired or revoked one (error envelope)");
+                let mut forbidden = error;
+                forbidden["description"] = json!(
+                    "the key's role may not call this, or the record's unit is outside its units (error envelope)"
+                );
+                operation["responses"]["401"] = unauthorized;
+                operation["responses"]["403"] = forbidden;
+            }
+        }
+    }
+    document["components"]["securitySchemes"] = json!({"apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key (`rdq_...`) created with `real-dq keys create` or POST /v1/keys. Each operation's `x-roles` lists the roles that may call it."
+    }});
+    document["security"] = json!([{"apiKey": []}]);
+    document
+}
+
+static DOCUMENT: LazyLock<Value> = LazyLock::new(|| with_access(build()));
 
 /// The OpenAPI document.
 pub fn document() -> &'static Value {

@@ -6,12 +6,15 @@ use base64::Engine as _;
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::auth::{unit_forbidden, Caller};
 use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
+use crate::access::Principal;
 use crate::pipeline;
 use crate::result::{with_identity, StoreOutcome};
+use crate::store::audit::{self, Action};
 use crate::store::ingest::store_all;
-use crate::store::queries::{self, ListFilter};
+use crate::store::queries::{self, ListFilter, RedactedRow};
 
 const JSON_TYPES: &[&str] = &["application/json"];
 
@@ -39,18 +42,32 @@ pub async fn validate(
     Ok(HttpResponse::Ok().json(result))
 }
 
-/// `POST /v1/records`: validate and store one record (201 new, 200 otherwise).
+/// `POST /v1/records`: validate and store one record (201 new, 200 otherwise; 403 for a
+/// unit outside the key's units, audited, nothing stored).
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let validated = read_and_validate(&req, payload, &state).await?;
+    if !caller.principal.allows_unit(&validated.record.unit) {
+        state.audit(caller.audit(Action::Create, 403)).await?;
+        return Err(unit_forbidden());
+    }
     let prepared = pipeline::prepare(&validated, &state.profile_id);
     let tail = prepared.result_tail.clone();
     let received_at = Utc::now().timestamp_micros();
+    let entry = caller.audit(Action::Create, 201);
     let stored = state
-        .with_db(move |conn| store_all(conn, std::slice::from_ref(&prepared), received_at))
+        .with_db(move |conn| {
+            store_all(
+                conn,
+                std::slice::from_ref(&prepared),
+                received_at,
+                Some(&entry),
+            )
+        })
         .await?
         .remove(0);
     let result = with_identity(&tail, &stored.id, Some(stored.outcome));
@@ -66,16 +83,28 @@ pub async fn create(
         .body(result))
 }
 
-/// `GET /v1/records/{id}`: the stored record's latest result.
+/// `GET /v1/records/{id}`: the stored record's latest result. A record of a unit outside
+/// the key's units is 404, as if it did not exist. The read is audited before it is sent.
 pub async fn get(
     id: web::Path<String>,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid::Uuid::parse_str(&id)
         .map_err(|_| ApiError::NotFound("record"))?
         .to_string();
     let result = state
-        .with_db(move |conn| queries::result_by_id(conn, &id))
+        .with_db(move |conn| {
+            let (result, unit) = queries::result_by_id(conn, &id)?;
+            if !caller.principal.allows_unit(&unit) {
+                return Err(crate::store::StoreError::NotFound);
+            }
+            let entry = caller
+                .audit(Action::Read, 200)
+                .touching(200, [(id.as_str(), unit.as_str())]);
+            audit::record(conn, &entry, Utc::now().timestamp_micros())?;
+            Ok(result)
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
@@ -93,12 +122,19 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// `GET /v1/records?unit=&status=&rule=&limit=&cursor=`: current results, cursor-paged.
+/// `GET /v1/records?unit=&status=&rule=&limit=&cursor=`: current results, cursor-paged,
+/// within the key's units (another unit asked for by name is 403). The `report` role gets
+/// each record without patient id, birth date or findings' text. The page's read is
+/// audited before it is sent.
 pub async fn list(
     query: web::Query<ListQuery>,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    if let Some(unit) = &query.unit {
+        caller.check_unit(unit)?;
+    }
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 500"));
@@ -124,23 +160,36 @@ pub async fn list(
     };
     let filter = ListFilter {
         unit: query.unit,
+        units: caller.principal.units.list().map(<[String]>::to_vec),
         status: query.status,
         rule: query.rule,
         after,
         limit: limit + 1,
     };
-    let mut rows = state
-        .with_db(move |conn| queries::list_current(conn, &filter))
+    let (rows, more) = state
+        .with_db(move |conn| {
+            let mut items = page_items(conn, &filter, &caller.principal)?;
+            let more = items.len() as i64 > limit;
+            items.truncate(limit as usize);
+            let entry = caller.audit(Action::Read, 200).touching(
+                200,
+                items
+                    .iter()
+                    .map(|(id, unit, _)| (id.as_str(), unit.as_str())),
+            );
+            audit::record(conn, &entry, Utc::now().timestamp_micros())?;
+            Ok((items, more))
+        })
         .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|(id, _)| encode_cursor(id))
+    let next_cursor = if more {
+        rows.last().map(|(id, _, _)| encode_cursor(id))
     } else {
         None
     };
-    let mut body = String::with_capacity(rows.iter().map(|(_, r)| r.len() + 1).sum::<usize>() + 64);
+    let mut body =
+        String::with_capacity(rows.iter().map(|(_, _, r)| r.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"items\":[");
-    for (i, (_, result)) in rows.iter().enumerate() {
+    for (i, (_, _, result)) in rows.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
@@ -152,6 +201,56 @@ pub async fn list(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+/// A page of `(record_id, unit, item JSON)`: the stored result, or for the `report` role
+/// the redacted item.
+fn page_items(
+    conn: &mut crate::store::DbConnection,
+    filter: &ListFilter,
+    principal: &Principal,
+) -> Result<Vec<(String, String, String)>, crate::store::StoreError> {
+    if principal.sees_identifiers() {
+        return queries::list_current(conn, filter);
+    }
+    Ok(queries::list_current_redacted(conn, filter)?
+        .into_iter()
+        .map(|row| {
+            let item = redacted_item(&row);
+            (row.record_id, row.unit, item)
+        })
+        .collect())
+}
+
+/// A current record as the `report` role sees it: UUID, unit, statuses and rules only.
+fn redacted_item(row: &RedactedRow) -> String {
+    let mut domains = serde_json::Map::new();
+    for (domain, status) in [
+        ("race", &row.race),
+        ("ethnicity", &row.ethnicity),
+        ("language", &row.language),
+        ("interpreter", &row.interpreter),
+        ("caregivers", &row.caregivers),
+        ("caregiver_language", &row.caregiver_language),
+    ] {
+        domains.insert(domain.into(), status.as_str().into());
+    }
+    for (domain, status) in row
+        .optional_domains
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once(':'))
+    {
+        domains.insert(domain.into(), status.into());
+    }
+    serde_json::json!({
+        "id": row.record_id,
+        "unit": row.unit,
+        "status": row.status,
+        "real_complete": row.real_complete,
+        "domains": domains,
+        "rules": row.rules.split_whitespace().collect::<Vec<_>>(),
+    })
+    .to_string()
 }
 
 fn encode_cursor(record_id: &str) -> String {

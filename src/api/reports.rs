@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::report;
 use crate::result::timestamp;
@@ -31,7 +32,7 @@ fn parse_time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>,
 }
 
 /// Whether the caller asked for CSV (`Accept: text/csv` or `?format=csv`).
-fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
     match format {
         Some("csv") => return Ok(true),
         Some("json") => return Ok(false),
@@ -62,13 +63,19 @@ fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> 
     ))
 }
 
-/// `GET /v1/reports/completeness?unit=&from=&to=`.
+/// `GET /v1/reports/completeness?unit=&from=&to=`, over the key's units (another unit asked
+/// for by name is 403).
 pub async fn completeness(
     req: HttpRequest,
     query: web::Query<ReportQuery>,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    if let Some(unit) = &query.unit {
+        caller.check_unit(unit)?;
+    }
+    let scope = caller.principal.units.list().map(<[String]>::to_vec);
     let csv = wants_csv(&req, query.format.as_deref())?;
     let from = parse_time("from", query.from.as_deref())?;
     let to = parse_time("to", query.to.as_deref())?;
@@ -83,7 +90,7 @@ pub async fn completeness(
     };
     let unit = query.unit.clone();
     let counts = state
-        .with_db(move |conn| aggregates::counts(conn, window, unit.as_deref()))
+        .with_db(move |conn| aggregates::counts(conn, window, unit.as_deref(), scope.as_deref()))
         .await?;
     let report = report::build(
         counts,

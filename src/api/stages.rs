@@ -9,6 +9,7 @@ use chrono::Utc;
 use futures_util::future::join;
 
 use super::{ApiError, AppState};
+use crate::store::audit::AuditEntry;
 use crate::store::ingest::{store_all, PreparedRecord, Stored};
 
 /// Items per chunk, as `REALDQ_BATCH_CHUNK`'s default for NDJSON. Measured: chunks of 250
@@ -40,19 +41,20 @@ impl Judgement for crate::fhir::Entry {
 /// A function judging chunk `k` of `chunks`.
 pub type Judge<J> = Arc<dyn Fn(usize) -> Vec<J> + Send + Sync>;
 
-/// Judges `chunks` chunks and stores their rows in order; every judgement with what
-/// storing it did (`None`: nothing to store).
+/// Judges `chunks` chunks and stores their rows in order, each chunk's transaction with its
+/// audit row; every judgement with what storing it did (`None`: nothing to store).
 pub async fn run<J: Judgement + Send + 'static>(
     state: &AppState,
     chunks: usize,
     judge: Judge<J>,
+    audit: &AuditEntry,
 ) -> Result<(Vec<J>, Vec<Option<Stored>>), ApiError> {
     let mut judged: Vec<J> = Vec::new();
     let mut stored: Vec<Option<Stored>> = Vec::new();
     let mut pending: Vec<(usize, PreparedRecord)> = Vec::new();
     for chunk in 0..=chunks {
         let rows = std::mem::take(&mut pending);
-        let store = store_rows(state, rows);
+        let store = store_rows(state, rows, audit);
         let (next, done) = if chunk < chunks {
             let judge = judge.clone();
             let (next, done) = join(web::block(move || judge(chunk)), store).await;
@@ -80,6 +82,7 @@ pub async fn run<J: Judgement + Send + 'static>(
 pub async fn store_together<J: Judgement>(
     state: &AppState,
     judged: &mut [J],
+    audit: &AuditEntry,
 ) -> Result<Vec<Option<Stored>>, ApiError> {
     let rows: Vec<(usize, PreparedRecord)> = judged
         .iter_mut()
@@ -87,7 +90,7 @@ pub async fn store_together<J: Judgement>(
         .filter_map(|(index, item)| item.take_prepared().map(|rows| (index, rows)))
         .collect();
     let mut stored: Vec<Option<Stored>> = (0..judged.len()).map(|_| None).collect();
-    for (index, record) in store_rows(state, rows).await? {
+    for (index, record) in store_rows(state, rows, audit).await? {
         stored[index] = Some(record);
     }
     Ok(stored)
@@ -96,14 +99,16 @@ pub async fn store_together<J: Judgement>(
 async fn store_rows(
     state: &AppState,
     rows: Vec<(usize, PreparedRecord)>,
+    audit: &AuditEntry,
 ) -> Result<Vec<(usize, Stored)>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let (indexes, prepared): (Vec<usize>, Vec<PreparedRecord>) = rows.into_iter().unzip();
     let received_at = Utc::now().timestamp_micros();
+    let audit = audit.clone();
     let stored = state
-        .with_db(move |conn| store_all(conn, &prepared, received_at))
+        .with_db(move |conn| store_all(conn, &prepared, received_at, Some(&audit)))
         .await?;
     Ok(indexes.into_iter().zip(stored).collect())
 }

@@ -55,8 +55,10 @@ impl Default for FhirSettings {
 /// What the request adds: headers and the time of receipt.
 #[derive(Debug, Clone, Default)]
 pub struct Envelope {
-    /// `X-Source` (else `meta.source`, else `fhir`).
+    /// `X-Source` (else `meta.source`, else `default_source`, else `fhir`).
     pub source: Option<String>,
+    /// The source when neither `X-Source` nor `meta.source` names one: the key's name.
+    pub default_source: Option<String>,
     /// `X-Unit`, overriding the configured source.
     pub unit: Option<String>,
     /// RFC 3339 time used when `meta.lastUpdated` is absent.
@@ -146,6 +148,7 @@ pub fn to_record(
                 .trimmed()
                 .filter(|s| s.chars().count() <= 128)
         })
+        .or_else(|| envelope.default_source.clone())
         .unwrap_or_else(|| "fhir".into());
     let unit = envelope
         .unit
@@ -397,6 +400,7 @@ mod tests {
     fn envelope() -> Envelope {
         Envelope {
             source: None,
+            default_source: None,
             unit: None,
             received_at: "2026-11-22T10:00:00Z".into(),
         }

@@ -112,6 +112,8 @@ pub fn build(
         let hl7_code = match error.code.as_str() {
             "UNSUPPORTED" => format!("200{c}Unsupported message type{c}HL70357"),
             "REQUIRED_FIELD" => format!("101{c}Required field missing{c}HL70357"),
+            // Table 0357 has no code for authorisation: a local code says what it is.
+            "FORBIDDEN_UNIT" => format!("FORBIDDEN_UNIT{c}Unit outside the sender's key{c}REALDQ"),
             _ if code == AckCode::Rejected => format!("100{c}Segment sequence error{c}HL70357"),
             _ => format!("207{c}Application internal error{c}HL70357"),
         };

@@ -20,6 +20,10 @@ pub struct MapSettings {
     pub unit_component: usize,
     /// The unit when PV1-3 has none.
     pub default_unit: String,
+    /// The source whatever MSH-3/MSH-4 say (the `X-Source` header over HTTP).
+    pub source_override: Option<String>,
+    /// The source when MSH-3 and MSH-4 are empty (over HTTP, the key's name).
+    pub default_source: Option<String>,
 }
 
 impl Default for MapSettings {
@@ -27,6 +31,8 @@ impl Default for MapSettings {
         MapSettings {
             unit_component: 1,
             default_unit: "UNASSIGNED".into(),
+            source_override: None,
+            default_source: None,
         }
     }
 }
@@ -62,8 +68,9 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
         (false, false) => format!("{application}@{facility}"),
         (false, true) => application,
         (true, false) => facility,
-        (true, true) => String::new(),
+        (true, true) => settings.default_source.clone().unwrap_or_default(),
     };
+    let source = settings.source_override.clone().unwrap_or(source);
     let identifiers = message.repetitions(pid.field(3));
     let identifier = identifiers
         .iter()
@@ -295,6 +302,8 @@ mod tests {
     #[test]
     fn the_unit_component_is_configurable() {
         let settings = MapSettings {
+            source_override: None,
+            default_source: None,
             unit_component: 4,
             ..MapSettings::default()
         };

@@ -75,11 +75,12 @@ pub struct Counts {
     pub rules: Vec<(String, String, i64)>,
 }
 
-/// Counts patients by unit and statuses, and by rule.
+/// Counts patients by unit and statuses, and by rule; `scope`, when given, limits the units.
 pub fn counts(
     conn: &mut DbConnection,
     window: Window,
     unit: Option<&str>,
+    scope: Option<&[String]>,
 ) -> Result<Counts, StoreError> {
     let columns = (
         current_state::unit,
@@ -112,6 +113,10 @@ pub fn counts(
     if let Some(unit) = unit {
         groups = groups.filter(current_state::unit.eq(unit.to_string()));
         rules = rules.filter(current_findings::unit.eq(unit.to_string()));
+    }
+    if let Some(scope) = scope {
+        groups = groups.filter(current_state::unit.eq_any(scope.to_vec()));
+        rules = rules.filter(current_findings::unit.eq_any(scope.to_vec()));
     }
     type Row = (
         (

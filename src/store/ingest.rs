@@ -18,6 +18,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{PgConnection, SqliteConnection};
 
+use super::audit::{AuditEntry, NewAuditRow};
 use super::connection::DbConnection;
 use super::models::{NewCurrentFinding, NewCurrentState, NewRecord};
 use super::schema::{current_findings, current_state, records};
@@ -94,11 +95,13 @@ const RECORDS_PER_PASS: usize = 2000;
 
 /// Stores records in one transaction, in order (in passes of [`RECORDS_PER_PASS`], each
 /// seeing what the earlier ones wrote). A unique-key race with a concurrent writer
-/// (PostgreSQL) retries the whole transaction.
+/// (PostgreSQL) retries the whole transaction. `audit`, when given, is written in the same
+/// transaction, naming the records written.
 pub fn store_all(
     conn: &mut DbConnection,
     prepared: &[PreparedRecord],
     received_at: i64,
+    audit: Option<&AuditEntry>,
 ) -> Result<Vec<Stored>, StoreError> {
     fn in_passes(
         prepared: &[PreparedRecord],
@@ -110,14 +113,37 @@ pub fn store_all(
         }
         Ok(stored)
     }
+    // The audit row names what was written, so it is built once the rows are.
+    let audit_row = |stored: &[Stored]| {
+        audit.map(|entry| {
+            let status = if stored.iter().any(|s| s.outcome == StoreOutcome::Created) {
+                201
+            } else {
+                200
+            };
+            let touched = stored
+                .iter()
+                .zip(prepared)
+                .map(|(s, p)| (s.id.as_str(), p.unit.as_str()));
+            NewAuditRow::new(&entry.touching(status, touched), received_at)
+        })
+    };
     let mut attempts = 0;
     loop {
         let outcome = match conn {
-            DbConnection::Pg(c) => {
-                c.transaction(|c| in_passes(prepared, |pass| store_chunk_pg(c, pass, received_at)))
-            }
+            DbConnection::Pg(c) => c.transaction(|c| {
+                let stored = in_passes(prepared, |pass| store_chunk_pg(c, pass, received_at))?;
+                if let Some(row) = audit_row(&stored) {
+                    crate::insert_audit_row!(c, &row)?;
+                }
+                Ok(stored)
+            }),
             DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-                in_passes(prepared, |pass| store_chunk_sqlite(c, pass, received_at))
+                let stored = in_passes(prepared, |pass| store_chunk_sqlite(c, pass, received_at))?;
+                if let Some(row) = audit_row(&stored) {
+                    crate::insert_audit_row!(c, &row)?;
+                }
+                Ok(stored)
             }),
         };
         match outcome {

@@ -2,8 +2,10 @@
 //! and the per-domain and per-rule rows the completeness report aggregates in SQL.
 
 pub mod aggregates;
+pub mod audit;
 pub mod connection;
 pub mod ingest;
+pub mod keys;
 pub mod models;
 pub mod queries;
 pub mod revalidate;
@@ -29,6 +31,9 @@ pub enum StoreError {
     /// No such row.
     #[error("not found")]
     NotFound,
+    /// A row with this unique name exists already.
+    #[error("{0} exists already")]
+    Duplicate(&'static str),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),

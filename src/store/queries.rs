@@ -6,11 +6,11 @@ use super::connection::DbConnection;
 use super::schema::{current_findings, current_state, records};
 use super::StoreError;
 
-/// The stored result JSON of a record.
-pub fn result_by_id(conn: &mut DbConnection, id: &str) -> Result<String, StoreError> {
+/// The stored result JSON of a record, and its unit.
+pub fn result_by_id(conn: &mut DbConnection, id: &str) -> Result<(String, String), StoreError> {
     records::table
         .filter(records::id.eq(id))
-        .select(records::result)
+        .select((records::result, records::unit))
         .first(conn)
         .map_err(StoreError::from)
 }
@@ -20,6 +20,8 @@ pub fn result_by_id(conn: &mut DbConnection, id: &str) -> Result<String, StoreEr
 pub struct ListFilter {
     /// Only this unit.
     pub unit: Option<String>,
+    /// Only these units (the key's), when limited.
+    pub units: Option<Vec<String>>,
     /// Only this record status.
     pub status: Option<String>,
     /// Only records on which this rule fired.
@@ -30,20 +32,19 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-/// Current results matching the filter, in record-ID order (time-ordered UUID v7):
-/// `(record_id, result JSON)`.
-pub fn list_current(
-    conn: &mut DbConnection,
+/// The current records matching the filter, in record-ID order (time-ordered UUID v7).
+fn matching<'a>(
     filter: &ListFilter,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> current_state::BoxedQuery<'a, super::connection::MultiBackend> {
     let mut query = current_state::table
-        .inner_join(records::table)
-        .select((current_state::record_id, records::result))
         .order(current_state::record_id.asc())
         .limit(filter.limit)
         .into_boxed();
     if let Some(unit) = &filter.unit {
         query = query.filter(current_state::unit.eq(unit.clone()));
+    }
+    if let Some(units) = &filter.units {
+        query = query.filter(current_state::unit.eq_any(units.clone()));
     }
     if let Some(status) = &filter.status {
         query = query.filter(current_state::status.eq(status.clone()));
@@ -57,7 +58,79 @@ pub fn list_current(
             .select(current_findings::record_id);
         query = query.filter(current_state::record_id.eq_any(with_rule));
     }
-    query.load(conn).map_err(StoreError::from)
+    query
+}
+
+/// Current results matching the filter: `(record_id, unit, result JSON)`.
+pub fn list_current(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    let ids: Vec<String> = matching(filter)
+        .select(current_state::record_id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    records::table
+        .filter(records::id.eq_any(ids))
+        .select((records::id, records::unit, records::result))
+        .order(records::id.asc())
+        .load(conn)
+        .map_err(StoreError::from)
+}
+
+/// A current record without identifiers: what the `report` role's drill-down shows.
+#[derive(Debug, Clone, Queryable)]
+pub struct RedactedRow {
+    /// Record UUID.
+    pub record_id: String,
+    /// Unit.
+    pub unit: String,
+    /// Record status.
+    pub status: String,
+    /// REaL complete.
+    pub real_complete: bool,
+    /// Race status.
+    pub race: String,
+    /// Ethnicity status.
+    pub ethnicity: String,
+    /// Language status.
+    pub language: String,
+    /// Interpreter status.
+    pub interpreter: String,
+    /// Caregivers status.
+    pub caregivers: String,
+    /// Caregiver language status.
+    pub caregiver_language: String,
+    /// Optional domains, `domain:status` space-separated.
+    pub optional_domains: String,
+    /// Rules fired, space-separated.
+    pub rules: String,
+}
+
+/// Current records matching the filter, without patient ids, birth dates or bodies.
+pub fn list_current_redacted(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+) -> Result<Vec<RedactedRow>, StoreError> {
+    matching(filter)
+        .select((
+            current_state::record_id,
+            current_state::unit,
+            current_state::status,
+            current_state::real_complete,
+            current_state::race,
+            current_state::ethnicity,
+            current_state::language,
+            current_state::interpreter,
+            current_state::caregivers,
+            current_state::caregiver_language,
+            current_state::optional_domains,
+            current_state::rules,
+        ))
+        .load(conn)
+        .map_err(StoreError::from)
 }
 
 /// Whether the database answers.

@@ -52,4 +52,42 @@ diesel::table! {
 }
 
 diesel::joinable!(current_state -> records (record_id));
-diesel::allow_tables_to_appear_in_same_query!(records, current_state, current_findings);
+diesel::allow_tables_to_appear_in_same_query!(
+    records,
+    current_state,
+    current_findings,
+    api_keys,
+    audit_log
+);
+
+diesel::table! {
+    /// API keys (only their SHA-256).
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        units -> Text,
+        key_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// The append-only audit log.
+    audit_log (id) {
+        id -> Text,
+        at -> BigInt,
+        key_name -> Nullable<Text>,
+        role -> Nullable<Text>,
+        action -> Text,
+        route -> Text,
+        status -> Integer,
+        units -> Text,
+        record_count -> BigInt,
+        record_ids -> Text,
+        peer -> Nullable<Text>,
+    }
+}

@@ -55,8 +55,10 @@ pub struct TestApp {
     pub address: String,
     /// The MLLP listener, when the settings turned it on.
     pub mllp: Option<std::net::SocketAddr>,
-    /// An HTTP client.
+    /// An HTTP client that sends the admin key.
     pub client: reqwest::Client,
+    /// The admin key the server was started with (`REALDQ_ADMIN_KEY`).
+    pub admin_key: String,
     /// The database URL the server uses.
     pub database_url: String,
     _guard: DbGuard,
@@ -161,6 +163,8 @@ impl TestApp {
     ) -> Option<TestApp> {
         let (url, guard) = fresh_database(db)?;
         let mut settings = Settings::for_database(&url);
+        let admin_key = real_dq::access::key::generate();
+        settings.access.admin_key = Some(admin_key.clone());
         adjust(&mut settings);
         let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -169,7 +173,8 @@ impl TestApp {
         Some(TestApp {
             address,
             mllp,
-            client: reqwest::Client::new(),
+            client: keyed_client(&admin_key),
+            admin_key,
             database_url: url,
             _guard: guard,
         })
@@ -182,17 +187,48 @@ impl TestApp {
 
     /// Spawns the app on an existing database URL under a profile.
     pub async fn spawn_on_url(url: &str, profile: Profile) -> TestApp {
-        let settings = Settings::for_database(url);
+        let mut settings = Settings::for_database(url);
+        // The same admin key on every start over one database (`REALDQ_ADMIN_KEY` creates it
+        // the first time only).
+        let admin_key = format!("rdq_{}", real_dq::access::key::hash(url));
+        settings.access.admin_key = Some(admin_key.clone());
         let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run());
         TestApp {
             address,
             mllp: None,
-            client: reqwest::Client::new(),
+            client: keyed_client(&admin_key),
+            admin_key,
             database_url: url.to_string(),
             _guard: DbGuard::None,
         }
+    }
+
+    /// A client sending `key` (`None`: no Authorization header at all).
+    pub fn client_for(&self, key: Option<&str>) -> reqwest::Client {
+        match key {
+            Some(key) => keyed_client(key),
+            None => reqwest::Client::new(),
+        }
+    }
+
+    /// Creates a key over HTTP as the admin; returns the key.
+    pub async fn create_key(&self, name: &str, role: &str, units: &[&str]) -> String {
+        self.create_key_with(json!({"name": name, "role": role, "units": units}))
+            .await
+    }
+
+    /// Creates a key from a `POST /v1/keys` body; returns the key.
+    pub async fn create_key_with(&self, body: Value) -> String {
+        let response = self.post_json("/v1/keys", &body).await;
+        let status = response.status().as_u16();
+        let created: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 201, "POST /v1/keys answered {created}");
+        created["key"]
+            .as_str()
+            .expect("the key is shown")
+            .to_string()
     }
 
     /// The full URL of `path`.
@@ -273,6 +309,19 @@ impl TestApp {
         self.get_json(&format!("/v1/reports/completeness{query}"), 200)
             .await
     }
+}
+
+/// A client that sends `Authorization: Bearer <key>` on every request.
+pub fn keyed_client(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {key}")).expect("a header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
 }
 
 /// A complete record for a 7-year-old in `unit`, as API.md's example but with the Asian

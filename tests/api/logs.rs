@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::complete_record;
+use crate::helpers::{complete_record, keyed_client};
 
 #[actix_web::test]
 async fn no_patient_id_or_birth_date_reaches_the_logs() {
@@ -27,7 +27,41 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
     stdout.read_line(&mut first).unwrap();
     let address = first.trim().rsplit(' ').next().unwrap().to_string();
     assert!(address.starts_with("http://127.0.0.1:"), "{first}");
-    let client = reqwest::Client::new();
+    // First start: the admin key is printed once on standard output, after the address.
+    let (mut banner, mut key_line) = (String::new(), String::new());
+    stdout.read_line(&mut banner).unwrap();
+    stdout.read_line(&mut key_line).unwrap();
+    assert!(banner.contains("first admin key"), "{banner}");
+    let admin_key = key_line.trim().to_string();
+    assert!(
+        admin_key.starts_with("rdq_") && admin_key.len() == 44,
+        "{key_line}"
+    );
+    let client = keyed_client(&admin_key);
+    // Keys on every path: created over HTTP, used, refused (wrong role), unknown (401).
+    let created: serde_json::Value = client
+        .post(format!("{address}/v1/keys"))
+        .json(&json!({"name": "logged-ingest", "role": "ingest"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ingest_key = created["key"].as_str().unwrap().to_string();
+    let refused = keyed_client(&ingest_key)
+        .get(format!("{address}/v1/records"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let unknown_key = format!("rdq_{}", "Z".repeat(40));
+    let unknown = keyed_client(&unknown_key)
+        .get(format!("{address}/v1/framework"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 401);
 
     let secret_ids = [
         "PHI-MRN-7319-ALPHA",
@@ -123,6 +157,10 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
     child.wait().unwrap();
 
     assert!(logs.lines().count() > 10, "the service did log: {logs}");
+    // No key, nor any part of one beyond the common `rdq_`.
+    for key in [&admin_key, &ingest_key, &unknown_key] {
+        assert!(!logs.contains(&key[4..12]), "a key appears in the logs");
+    }
     assert!(logs.contains("record stored"), "handlers log their work");
     let numeric = numeric_id.to_string();
     for secret in secret_ids

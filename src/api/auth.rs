@@ -1,0 +1,336 @@
+//! Authentication: every request passes [`authenticate`], which looks its route up in the
+//! route table ([`super::access`]), checks the `Authorization: Bearer` key against the
+//! store through a short-lived cache ([`KeyCache`]), audits refusals, and hands the key's
+//! [`Principal`] to the handler. It also sets the headers every response carries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use chrono::Utc;
+
+use super::access::{self, Decision};
+use super::{ApiError, AppState};
+use crate::access::{key, Principal, Role, Units};
+use crate::store::audit::{Action, AuditEntry};
+use crate::store::keys::KeyRow;
+
+/// How long a key looked up in the store is trusted without looking again: a revocation or
+/// expiry made by another process (the `keys` command) takes effect within this time; one
+/// made over HTTP by this process takes effect at once.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A key as the cache keeps it.
+#[derive(Debug, Clone)]
+struct CachedKey {
+    principal: Principal,
+    expires_at: Option<i64>,
+    revoked: bool,
+}
+
+/// Keys looked up recently, by the SHA-256 of the key (unknown keys too, so that a client
+/// repeating a bad key does not reach the store each time).
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (Instant, Option<CachedKey>)>>,
+}
+
+impl KeyCache {
+    fn fresh(&self, hash: &str) -> Option<Option<CachedKey>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(_, key)| key.clone())
+    }
+
+    fn put(&self, hash: String, key: Option<CachedKey>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
+        }
+        entries.insert(hash, (Instant::now(), key));
+    }
+
+    /// Forgets every key (after a key is created or revoked over HTTP).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// The principal of a stored key.
+pub fn principal_of(row: &KeyRow) -> Option<Principal> {
+    Some(Principal {
+        name: row.name.as_str().into(),
+        role: Role::parse(&row.role)?,
+        units: Units::from_list(row.unit_list()),
+    })
+}
+
+/// Why a request was refused before its handler.
+enum Refusal {
+    /// 401.
+    Unauthenticated,
+    /// 403, with the principal that was refused.
+    Forbidden(Principal, String),
+}
+
+/// The key's principal, if the key is valid now.
+async fn principal_for(state: &AppState, token: &str) -> Result<Option<Principal>, ApiError> {
+    if key::check_form(token).is_err() {
+        return Ok(None);
+    }
+    let hash = key::hash(token);
+    let cached = match state.keys.fresh(&hash) {
+        Some(cached) => cached,
+        None => {
+            let lookup = hash.clone();
+            let now = Utc::now().timestamp_micros();
+            let row = state
+                .with_db(move |conn| crate::store::keys::authenticate(conn, &lookup, now))
+                .await?;
+            let cached = row.and_then(|row| {
+                Some(CachedKey {
+                    principal: principal_of(&row)?,
+                    expires_at: row.expires_at,
+                    revoked: row.revoked_at.is_some(),
+                })
+            });
+            state.keys.put(hash, cached.clone());
+            cached
+        }
+    };
+    let now = Utc::now().timestamp_micros();
+    Ok(cached
+        .filter(|k| !k.revoked && k.expires_at.is_none_or(|at| now < at))
+        .map(|k| k.principal))
+}
+
+fn bearer(req: &ServiceRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// `METHOD /pattern` of a request: never the path as sent, which may hold ids.
+pub fn route_label(method: &str, pattern: Option<&str>) -> String {
+    format!("{method} {}", pattern.unwrap_or("(no route)"))
+}
+
+/// The client's address, for the audit log.
+pub fn peer(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// The middleware: route table, key, role; refusals answered (and audited) here.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let pattern = req.match_pattern();
+    let decision = access::decide(req.method().as_str(), pattern.as_deref());
+    if decision == Decision::Public {
+        let mut response = next.call(req).await?;
+        common_headers(&mut response, false);
+        return Ok(response.map_into_left_body());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("the application state is registered");
+    let principal = match bearer(&req) {
+        None => Ok(None),
+        Some(token) => principal_for(&state, token).await,
+    };
+    let refusal = match principal {
+        Err(error) => return Ok(refuse(req, &error, None).await),
+        Ok(None) => Some(Refusal::Unauthenticated),
+        Ok(Some(principal)) => match decision {
+            Decision::Roles(roles) if !roles.contains(&principal.role) => {
+                let why = format!(
+                    "the {} role may not call this operation",
+                    principal.role.as_str()
+                );
+                Some(Refusal::Forbidden(principal, why))
+            }
+            Decision::Unlisted => Some(Refusal::Forbidden(
+                principal,
+                "this operation is not in the route table".into(),
+            )),
+            _ => {
+                req.extensions_mut().insert(principal);
+                None
+            }
+        },
+    };
+    match refusal {
+        None => {
+            let mut response = next.call(req).await?;
+            common_headers(&mut response, true);
+            Ok(response.map_into_left_body())
+        }
+        Some(Refusal::Unauthenticated) => {
+            let state_ref = state.clone();
+            audit_refusal(&state_ref, &req, None, 401).await;
+            Ok(refuse(req, &ApiError::Unauthorized, None).await)
+        }
+        Some(Refusal::Forbidden(principal, why)) => {
+            audit_refusal(&state, &req, Some(&principal), 403).await;
+            Ok(refuse(req, &ApiError::Forbidden(why), Some(&principal)).await)
+        }
+    }
+}
+
+async fn refuse<B>(
+    req: ServiceRequest,
+    error: &ApiError,
+    _principal: Option<&Principal>,
+) -> ServiceResponse<EitherBody<B>> {
+    let mut response = req.into_response(error.error_response());
+    common_headers(&mut response, true);
+    response.map_into_right_body()
+}
+
+/// Writes the audit row of a refused request (best effort: a refusal is answered even when
+/// the store cannot take its row, and that failure is logged).
+async fn audit_refusal(
+    state: &AppState,
+    req: &ServiceRequest,
+    principal: Option<&Principal>,
+    status: u16,
+) {
+    let entry = AuditEntry {
+        key_name: principal.map(|p| p.name.to_string()),
+        role: principal.map(|p| p.role.as_str()),
+        action: Action::Execute,
+        route: route_label(req.method().as_str(), req.match_pattern().as_deref()),
+        status,
+        units: Vec::new(),
+        record_count: 0,
+        record_ids: Vec::new(),
+        peer: peer(req.request()),
+    };
+    let at = Utc::now().timestamp_micros();
+    if let Err(error) = state
+        .with_db(move |conn| crate::store::audit::record(conn, &entry, at))
+        .await
+    {
+        tracing::warn!(status, error = %error, "refusal could not be audited");
+    }
+}
+
+/// `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on every
+/// response of a keyed route (they may carry PHI).
+fn common_headers<B>(response: &mut ServiceResponse<B>, keyed: bool) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if keyed {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or(ApiError::Unauthorized),
+        )
+    }
+}
+
+/// What a handler needs to audit what it does: who, from where, on which route.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key's holder.
+    pub principal: Principal,
+    /// `METHOD /pattern`.
+    pub route: String,
+    /// The client's address.
+    pub peer: Option<String>,
+}
+
+impl Caller {
+    /// An audit entry of this caller, with nothing touched yet.
+    pub fn audit(&self, action: Action, status: u16) -> AuditEntry {
+        AuditEntry {
+            key_name: Some(self.principal.name.to_string()),
+            role: Some(self.principal.role.as_str()),
+            action,
+            route: self.route.clone(),
+            status,
+            units: Vec::new(),
+            record_count: 0,
+            record_ids: Vec::new(),
+            peer: self.peer.clone(),
+        }
+    }
+
+    /// Refuses a record of a unit outside the key's units (403).
+    pub fn check_unit(&self, unit: &str) -> Result<(), ApiError> {
+        if self.principal.allows_unit(unit) {
+            Ok(())
+        } else {
+            Err(unit_forbidden())
+        }
+    }
+}
+
+/// Audits `count` records refused for their unit (best effort: the answers are sent even if
+/// the row cannot be written, and that is logged).
+pub async fn audit_refused(state: &AppState, caller: &Caller, action: Action, count: usize) {
+    if count == 0 {
+        return;
+    }
+    let entry = AuditEntry {
+        record_count: count,
+        ..caller.audit(action, 403)
+    };
+    if let Err(error) = state.audit(entry).await {
+        tracing::warn!(error = %error, "refused records could not be audited");
+    }
+}
+
+/// The 403 of a record in a unit the key does not reach.
+pub fn unit_forbidden() -> ApiError {
+    ApiError::Forbidden("the record's unit is outside this key's units".into())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let principal = req.extensions().get::<Principal>().cloned();
+        std::future::ready(
+            principal
+                .ok_or(ApiError::Unauthorized)
+                .map(|principal| Caller {
+                    principal,
+                    route: route_label(req.method().as_str(), req.match_pattern().as_deref()),
+                    peer: peer(req),
+                }),
+        )
+    }
+}
+
+/// Shared by handlers: the cache as part of the state.
+pub type Keys = Arc<KeyCache>;
