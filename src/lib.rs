@@ -23,3 +23,4 @@ pub mod startup;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+pub mod tls;
