@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (migrations are applied at start).
-    Serve(Settings),
+    Serve(Box<Settings>),
     /// Validate records from a file or standard input (`-`): one JSON record, or NDJSON.
     /// Prints one result per line; exits 1 if any record is invalid or rejected.
     Validate {
@@ -111,7 +111,7 @@ fn generate(records: u64, seed: u64, format: GenerateFormat) -> anyhow::Result<i
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve(settings) => serve(settings),
+        Command::Serve(settings) => serve(*settings),
         Command::Validate { input, profile } => validate(&input, profile.load()?),
         Command::Migrate(database) => {
             let pool = store::open(&database.database_url, 1)?;
@@ -166,9 +166,11 @@ fn serve(settings: Settings) -> anyhow::Result<i32> {
         let profile = settings.profile.load()?;
         tracing::info!(profile = %profile.id(), "profile loaded");
         let mut app = Application::build(&settings, profile)?;
-        println!("real-dq listening on http://{}", app.address());
+        let scheme = if app.https() { "https" } else { "http" };
+        println!("real-dq listening on {scheme}://{}", app.address());
         if let Some(mllp) = app.mllp_address() {
-            println!("real-dq MLLP listening on {mllp}");
+            let tls = if app.https() { " (TLS)" } else { "" };
+            println!("real-dq MLLP listening on {mllp}{tls}");
         }
         if let Some(key) = app.take_first_admin_key() {
             // Standard output only, never the log: this is the one time it is shown.

@@ -66,6 +66,22 @@ pub struct Settings {
 
     #[command(flatten)]
     pub fhir: FhirArgs,
+
+    #[command(flatten)]
+    pub tls: TlsSettings,
+}
+
+/// Optional TLS, for HTTP and MLLP alike (both variables, or neither).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsSettings {
+    /// TLS certificate chain, a PEM file. With REALDQ_TLS_KEY, HTTP serves HTTPS only and
+    /// the MLLP listener (if on) accepts TLS only.
+    #[arg(long, env = "REALDQ_TLS_CERT")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// TLS private key of REALDQ_TLS_CERT, a PEM file (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "REALDQ_TLS_KEY")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// Keys and browsers.
@@ -158,6 +174,11 @@ pub struct Hl7Settings {
     /// Also listen for HL7 v2 over MLLP on this address (off by default), e.g. 127.0.0.1:2575.
     #[arg(long, env = "REALDQ_MLLP")]
     pub mllp: Option<String>,
+
+    /// Peers allowed to connect over MLLP: comma-separated CIDRs or addresses, IPv4 or
+    /// IPv6 (MLLP carries no credentials). Others are closed before anything is read.
+    #[arg(long, env = "REALDQ_MLLP_ALLOW", default_value = crate::api::mllp::DEFAULT_ALLOW, value_parser = crate::api::mllp::AllowList::parse)]
+    pub mllp_allow: crate::api::mllp::AllowList,
 }
 
 impl Hl7Settings {
@@ -178,6 +199,7 @@ impl Default for Hl7Settings {
             hl7_unit_component: 1,
             hl7_default_unit: "UNASSIGNED".into(),
             mllp: None,
+            mllp_allow: crate::api::mllp::AllowList::default(),
         }
     }
 }
@@ -221,6 +243,7 @@ impl Settings {
                 fhir_identifier_system: None,
                 fhir_unit_source: "managingOrganization".into(),
             },
+            tls: TlsSettings::default(),
         }
     }
 }

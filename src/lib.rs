@@ -24,3 +24,4 @@ pub mod startup;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+pub mod tls;

@@ -1,4 +1,5 @@
-//! Building and running the application: database, migrations, HTTP server.
+//! Building and running the application: database, migrations, HTTP server, and the MLLP
+//! listener (both over TLS when it is configured).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use actix_web::middleware::{self, Condition};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::api::mllp::Admission;
 use crate::api::{self, AppState, Limits};
 use crate::config::Settings;
 use crate::profile::Profile;
@@ -20,13 +22,17 @@ pub struct Application {
     address: String,
     server: Server,
     pool: DbPool,
-    mllp: Option<(TcpListener, AppState)>,
     first_admin_key: Option<String>,
+    mllp: Option<(TcpListener, AppState, Admission)>,
+    https: bool,
 }
 
 impl Application {
     /// Opens (and migrates) the database, binds the listener and builds the server.
     pub fn build(settings: &Settings, profile: Profile) -> anyhow::Result<Application> {
+        // TLS files are checked before anything is opened or bound: a half or broken TLS
+        // configuration must never leave a plain-text listener behind.
+        let tls = crate::tls::load(&settings.tls)?;
         let pool = store::open(&settings.database.database_url, settings.database.pool_size)?;
         let first_admin_key = bootstrap_admin(&pool, settings.access.admin_key.as_deref())?;
         let listener = TcpListener::bind(&settings.bind)
@@ -51,13 +57,19 @@ impl Application {
                 let listener = TcpListener::bind(address)
                     .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_MLLP={address}: {e}"))?;
                 listener.set_nonblocking(true)?;
-                Some((listener, state.clone()))
+                let admission = Admission {
+                    allow: settings.hl7.mllp_allow.clone(),
+                    tls: tls
+                        .clone()
+                        .map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+                };
+                Some((listener, state.clone(), admission))
             }
             None => None,
         };
         let data = web::Data::new(state);
         let origins = settings.access.cors_origins.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(api::auth::authenticate))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
@@ -65,8 +77,12 @@ impl Application {
                 .app_data(data.clone())
                 .configure(api::configure)
                 .default_service(web::to(api::not_found))
-        })
-        .listen(listener)?;
+        });
+        let https = tls.is_some();
+        let mut server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        };
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
         }
@@ -77,6 +93,7 @@ impl Application {
             pool,
             mllp,
             first_admin_key,
+            https,
         })
     }
 
@@ -87,7 +104,12 @@ impl Application {
 
     /// The MLLP listener's bound address, when `--mllp` is on.
     pub fn mllp_address(&self) -> Option<std::net::SocketAddr> {
-        self.mllp.as_ref().and_then(|(l, _)| l.local_addr().ok())
+        self.mllp.as_ref().and_then(|(l, _, _)| l.local_addr().ok())
+    }
+
+    /// Whether HTTP is served over TLS (HTTPS only).
+    pub fn https(&self) -> bool {
+        self.https
     }
 
     /// The bound port.
@@ -107,9 +129,9 @@ impl Application {
 
     /// Runs until stopped.
     pub async fn run(self) -> std::io::Result<()> {
-        if let Some((listener, state)) = self.mllp {
+        if let Some((listener, state, admission)) = self.mllp {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            actix_web::rt::spawn(api::mllp::serve(listener, state));
+            actix_web::rt::spawn(api::mllp::serve(listener, state, admission));
         }
         self.server.await
     }

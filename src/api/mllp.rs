@@ -2,16 +2,25 @@
 //! framed ACKs out, one task per connection, many connections at once. A frame that is not
 //! one, or a message that cannot be read, is answered AR; a connection's error closes that
 //! connection only, never the listener.
+//!
+//! MLLP carries no credentials, so a connection is admitted by its peer address
+//! (`REALDQ_MLLP_ALLOW`, loopback only by default) and, when `REALDQ_TLS_CERT` and
+//! `REALDQ_TLS_KEY` are set, speaks TLS only.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use ipnet::IpNet;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use super::auth::Caller;
 use super::hl7::process;
 use super::AppState;
 use crate::access::{Principal, Role, Units};
+use crate::store::audit::{Action, AuditEntry};
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
 use crate::rules::Severity;
@@ -23,14 +32,106 @@ pub const END: u8 = 0x1c;
 /// Largest frame; a longer one is answered AR and discarded.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// The default of `REALDQ_MLLP_ALLOW`: loopback only.
+pub const DEFAULT_ALLOW: &str = "127.0.0.0/8,::1/128";
+
+/// How long a TLS handshake may take before the connection is dropped (a silent peer must
+/// not hold a task forever).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The peers allowed to connect over MLLP (`REALDQ_MLLP_ALLOW`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowList(Vec<IpNet>);
+
+impl AllowList {
+    /// Parses comma-separated CIDRs or plain addresses (a plain address is that one host).
+    /// The message names the variable, because clap's names only the flag.
+    pub fn parse(text: &str) -> Result<AllowList, String> {
+        let mut networks = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let network = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!("REALDQ_MLLP_ALLOW: `{item}` is not a CIDR (10.0.0.0/8, fd00::/8) or an address")
+                })?;
+            networks.push(network);
+        }
+        if networks.is_empty() {
+            return Err("REALDQ_MLLP_ALLOW is empty: no peer could connect".into());
+        }
+        Ok(AllowList(networks))
+    }
+
+    /// Whether `peer` may connect. An IPv4 peer on a dual-stack socket arrives as
+    /// `::ffff:a.b.c.d` and is judged as the IPv4 address it is.
+    pub fn permits(&self, peer: IpAddr) -> bool {
+        let peer = peer.to_canonical();
+        self.0.iter().any(|network| network.contains(&peer))
+    }
+}
+
+impl Default for AllowList {
+    fn default() -> Self {
+        AllowList::parse(DEFAULT_ALLOW).expect("the default allow-list parses")
+    }
+}
+
+/// How connections are admitted: the peer allow-list, and TLS when configured.
+#[derive(Clone)]
+pub struct Admission {
+    /// The peers allowed to connect.
+    pub allow: AllowList,
+    /// The TLS acceptor, when `REALDQ_TLS_CERT` and `REALDQ_TLS_KEY` are set.
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Records an MLLP connection in the audit log: accepted (200) or refused by the allow-list
+/// (403), with the peer's address. Written on a task of its own so that the accept loop
+/// never waits on the database; a failure to write is logged.
+fn audit_connection(state: &AppState, peer: SocketAddr, status: u16) {
+    tracing::info!(%peer, status, "mllp connection");
+    let state = state.clone();
+    let entry = AuditEntry {
+        route: "MLLP connection".into(),
+        ..mllp_caller(peer).audit(Action::Execute, status)
+    };
+    actix_web::rt::spawn(async move {
+        if let Err(error) = state.audit(entry).await {
+            tracing::warn!(error = %error, "mllp connection could not be audited");
+        }
+    });
+}
+
 /// Accepts connections until the process ends.
-pub async fn serve(listener: TcpListener, state: AppState) {
+pub async fn serve(listener: TcpListener, state: AppState, admission: Admission) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                if !admission.allow.permits(peer.ip()) {
+                    audit_connection(&state, peer, 403);
+                    // Dropping the stream closes it unread.
+                    drop(stream);
+                    continue;
+                }
+                audit_connection(&state, peer, 200);
                 let state = state.clone();
+                let tls = admission.tls.clone();
                 actix_web::rt::spawn(async move {
-                    if let Err(error) = connection(stream, &state, peer).await {
+                    let ended = match tls {
+                        None => connection(stream, &state, peer).await,
+                        // The handshake runs in the connection's task, so a slow peer
+                        // never delays the accept loop.
+                        Some(tls) => {
+                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await
+                            {
+                                Ok(Ok(stream)) => connection(stream, &state, peer).await,
+                                Ok(Err(error)) => Err(error),
+                                Err(_) => Err(io::ErrorKind::TimedOut.into()),
+                            }
+                        }
+                    };
+                    if let Err(error) = ended {
                         tracing::debug!(kind = ?error.kind(), "mllp connection ended");
                     }
                 });
@@ -114,11 +215,10 @@ fn mllp_caller(peer: std::net::SocketAddr) -> Caller {
     }
 }
 
-async fn connection(
-    mut stream: TcpStream,
-    state: &AppState,
-    peer: std::net::SocketAddr,
-) -> io::Result<()> {
+async fn connection<S>(mut stream: S, state: &AppState, peer: std::net::SocketAddr) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let caller = mllp_caller(peer);
     let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
@@ -147,6 +247,8 @@ async fn connection(
                 }
             };
             stream.write_all(&framed(&answer)).await?;
+            // A TLS stream buffers records until flushed; a plain one ignores this.
+            stream.flush().await?;
         }
         let read = stream.read(&mut chunk).await?;
         if read == 0 {
@@ -162,6 +264,7 @@ async fn connection(
                 "the frame exceeds 16 MiB",
             );
             stream.write_all(&framed(&answer)).await?;
+            stream.flush().await?;
         }
     }
 }
@@ -203,5 +306,41 @@ mod tests {
         let mut only = b"junk".to_vec();
         assert_eq!(next_frame(&mut only), Some(Frame::Garbage));
         assert!(only.is_empty());
+    }
+
+    #[test]
+    fn the_allow_list_takes_cidrs_and_addresses_of_both_families() {
+        let allow = AllowList::parse(" 10.0.0.0/8, 192.168.1.7 ,fd00::/8,::1").unwrap();
+        for ok in [
+            "10.1.2.3",
+            "192.168.1.7",
+            "fd12::1",
+            "::1",
+            "::ffff:10.9.9.9",
+        ] {
+            assert!(allow.permits(ok.parse().unwrap()), "{ok}");
+        }
+        for refused in ["11.0.0.1", "192.168.1.8", "fe80::1", "127.0.0.1"] {
+            assert!(!allow.permits(refused.parse().unwrap()), "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_default_allows_loopback_only() {
+        let allow = AllowList::default();
+        for ok in ["127.0.0.1", "127.8.0.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(allow.permits(ok.parse().unwrap()), "{ok}");
+        }
+        for refused in ["10.0.0.1", "192.168.0.1", "fd00::1", "::2"] {
+            assert!(!allow.permits(refused.parse().unwrap()), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_bad_entry_names_the_variable() {
+        for bad in ["10.0.0.0/33", "localhost", "10.0.0.0/8,nope", "", " , "] {
+            let error = AllowList::parse(bad).unwrap_err();
+            assert!(error.contains("REALDQ_MLLP_ALLOW"), "{bad}: {error}");
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod ingest;
 pub mod keys;
 pub mod models;
+pub mod purge;
 pub mod queries;
 pub mod revalidate;
 pub mod schema;

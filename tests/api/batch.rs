@@ -209,13 +209,14 @@ both!(
             .collect();
         let body = ndjson(&records);
         let address = app.address.trim_start_matches("http://").to_string();
+        let key = app.admin_key.clone();
         let answer = tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
         stream.set_write_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
         let head = format!(
-            "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).unwrap();

@@ -521,7 +521,8 @@ both!(
             // The envelope: the MR identifier (the resource id in Synthea), default unit and source.
             assert_eq!(result["patient_id"], row.id.as_str(), "{who}");
             assert_eq!(result["unit"], "UNASSIGNED", "{who}");
-            assert_eq!(result["source"], "fhir", "{who}");
+            // No X-Source, no meta.source: the key's name.
+            assert_eq!(result["source"], "admin", "{who}");
 
             // Race: exactly the manifest's OMB category, or unknown for UNK.
             match &row.race {
@@ -583,7 +584,7 @@ both!(
             // to the same result, finding for finding.
             let (index, tag) = row.expected_language();
             let canonical = json!({
-                "source": "fhir",
+                "source": "admin",
                 "patient_id": row.id,
                 "unit": "UNASSIGNED",
                 "recorded_at": result["recorded_at"],
@@ -1130,7 +1131,8 @@ both!(headers_set_the_unit_and_source, |app| async move {
     // Without the header, the managing organization's display is the unit.
     let (_, result, _) = store(&app, &resource, &[], 201).await;
     assert_eq!(result["unit"], "PEDS");
-    assert_eq!(result["source"], "fhir");
+    // Without X-Source or meta.source, the source is the name of the key that posted it.
+    assert_eq!(result["source"], "admin");
     let report = app.report("?unit=NICU").await;
     assert_eq!(report["total"]["patients"], 1);
 });

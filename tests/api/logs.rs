@@ -22,6 +22,13 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
+    // Drained as it comes: a full pipe would block the server's logging.
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).unwrap();
+        text
+    });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -144,13 +151,7 @@ async fn no_patient_id_or_birth_date_reaches_the_logs() {
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let mut logs = stderr_reader.join().unwrap();
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     logs.push_str(&rest);

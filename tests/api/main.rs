@@ -18,4 +18,5 @@ mod records;
 mod reports;
 mod schemas;
 mod stages;
+mod tls;
 mod validate;

@@ -1,9 +1,12 @@
 //! HL7 v2 over MLLP: framed messages in, framed ACKs out, many connections at once, bad
-//! frames answered AR, and a listener that outlives any one connection.
+//! frames answered AR, a listener that outlives any one connection, and the peer
+//! allow-list (`REALDQ_MLLP_ALLOW`).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use real_dq::api::mllp::AllowList;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{Db, TestApp};
@@ -33,7 +36,8 @@ macro_rules! both_mllp {
     };
 }
 
-fn adt(control: &str, patient: &str) -> String {
+/// An ADT^A04 for `patient` in unit PEDS.
+pub fn adt(control: &str, patient: &str) -> String {
     format!(
         "MSH|^~\\&|EPIC|HOSP|REALDQ|REALDQ|20261120140300||ADT^A04^ADT_A01|{control}|P|2.5.1\r\
          PID|1||{patient}^^^HOSP^MR||DOE^JANE||20190402|F||2106-3^White^CDCREC~2028-9^Asian^CDCREC~2040-4^Korean^CDCREC|||||es^Spanish^HL70296|||||||N^Not Hispanic^HL70189\r\
@@ -41,15 +45,16 @@ fn adt(control: &str, patient: &str) -> String {
     )
 }
 
-fn framed(message: &str) -> Vec<u8> {
+/// `message` in an MLLP frame.
+pub fn framed(message: &str) -> Vec<u8> {
     let mut out = vec![0x0b];
     out.extend_from_slice(message.as_bytes());
     out.extend_from_slice(&[0x1c, 0x0d]);
     out
 }
 
-/// Reads one framed answer.
-async fn read_frame(stream: &mut TcpStream) -> String {
+/// Reads one framed answer (over TCP or TLS).
+pub async fn read_frame(stream: &mut (impl AsyncRead + Unpin)) -> String {
     let mut buffer = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -64,7 +69,8 @@ async fn read_frame(stream: &mut TcpStream) -> String {
     String::from_utf8(buffer[1..buffer.len() - 2].to_vec()).unwrap()
 }
 
-fn msa(ack: &str) -> (String, String) {
+/// MSA-1 and MSA-2 of an ACK.
+pub fn msa(ack: &str) -> (String, String) {
     let line = ack
         .split('\r')
         .find(|s| s.starts_with("MSA|"))
@@ -145,3 +151,103 @@ both_mllp!(
         assert_eq!(report["total"]["patients"], 48);
     }
 );
+
+/// Spawns an MLLP listener that admits only `allow`.
+async fn spawn_allowing(db: Db, allow: &str) -> Option<(TestApp, SocketAddr)> {
+    let allow = AllowList::parse(allow).unwrap();
+    let app = TestApp::spawn_with(db, |s| {
+        s.hl7.mllp = Some("127.0.0.1:0".into());
+        s.hl7.mllp_allow = allow;
+    })
+    .await?;
+    let address = app.mllp.expect("the MLLP listener is on");
+    Some((app, address))
+}
+
+/// Sends one message and reads what comes back: `Ok(0)` or an error when the server closed
+/// the connection unanswered.
+async fn send_and_read(address: SocketAddr, message: &str) -> std::io::Result<usize> {
+    let mut stream = TcpStream::connect(address).await?;
+    // The server may close before the write lands; only what is read back matters.
+    let _ = stream.write_all(&framed(message)).await;
+    let mut answer = [0u8; 1];
+    tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the server closes a refused connection rather than leaving it open")
+}
+
+mod a_peer_outside_the_allow_list_is_closed_unanswered {
+    use super::*;
+
+    async fn run(db: Db) {
+        let Some((app, address)) = spawn_allowing(db, "10.0.0.0/8,fd00::/8").await else {
+            eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+            return;
+        };
+        match send_and_read(address, &adt("R1", "MLLP-REFUSED")).await {
+            Ok(read) => assert_eq!(read, 0, "a refused peer got bytes back"),
+            Err(error) => assert!(
+                matches!(
+                    error.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                ),
+                "{error}"
+            ),
+        }
+        let listed = app.get_json("/v1/records?unit=PEDS", 200).await;
+        assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
+    }
+
+    #[actix_web::test]
+    async fn sqlite() {
+        run(Db::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        run(Db::Postgres).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_default_allow_list_admits_loopback_and_a_plain_address_is_one_host() {
+    assert_eq!(
+        real_dq::config::Settings::for_database("x.db")
+            .hl7
+            .mllp_allow,
+        AllowList::parse("127.0.0.0/8,::1/128").unwrap()
+    );
+    let (_app, address) = spawn(Db::Sqlite).await.unwrap();
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(&framed(&adt("D1", "MLLP-D1")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_frame(&mut stream).await).0, "AA");
+    let (_app, address) = spawn_allowing(Db::Sqlite, "10.0.0.0/8, 127.0.0.1")
+        .await
+        .unwrap();
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(&framed(&adt("D2", "MLLP-D2")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_frame(&mut stream).await).0, "AA");
+}
+
+#[test]
+fn a_bad_allow_list_stops_serve_at_start_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_real-dq"))
+        .arg("serve")
+        .env("REALDQ_BIND", "127.0.0.1:0")
+        .env("REALDQ_DATABASE_URL", dir.path().join("db.sqlite"))
+        .env("REALDQ_MLLP", "127.0.0.1:0")
+        .env("REALDQ_MLLP_ALLOW", "127.0.0.0/8,10.0.0.0/33")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("REALDQ_MLLP_ALLOW"), "{stderr}");
+    assert!(stderr.contains("10.0.0.0/33"), "{stderr}");
+}
