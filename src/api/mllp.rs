@@ -20,10 +20,10 @@ use super::auth::Caller;
 use super::hl7::process;
 use super::AppState;
 use crate::access::{Principal, Role, Units};
-use crate::store::audit::{Action, AuditEntry};
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
 use crate::rules::Severity;
+use crate::store::audit::{Action, AuditEntry};
 
 /// Start of block.
 pub const START: u8 = 0x0b;
@@ -215,7 +215,11 @@ fn mllp_caller(peer: std::net::SocketAddr) -> Caller {
     }
 }
 
-async fn connection<S>(mut stream: S, state: &AppState, peer: std::net::SocketAddr) -> io::Result<()>
+async fn connection<S>(
+    mut stream: S,
+    state: &AppState,
+    peer: std::net::SocketAddr,
+) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -160,7 +160,11 @@ both_tls!(mllp_over_tls_is_acknowledged, |app, certs| async move {
 /// GETs `path` over HTTPS and parses JSON, asserting 200.
 async fn get_json_tls(app: &TestApp, path: &str, certs: &SelfSigned) -> serde_json::Value {
     let url = app.url(path).replacen("http://", "https://", 1);
-    let response = https_client(certs, &app.admin_key).get(url).send().await.unwrap();
+    let response = https_client(certs, &app.admin_key)
+        .get(url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200, "GET {path}");
     response.json().await.unwrap()
 }

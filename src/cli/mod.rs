@@ -1,4 +1,7 @@
-//! The command line: `serve`, `validate`, `migrate`, `revalidate`, `rules`, `generate`.
+//! The command line: `serve`, `validate`, `migrate`, `revalidate`, `rules`, `generate`,
+//! `keys`, `purge`.
+
+pub mod keys;
 
 use std::io::{BufRead, Read, Write};
 
@@ -59,6 +62,29 @@ pub enum Command {
         /// Output format (`hl7v2` and `fhir` carry what their formats can; see docs/mapping.md).
         #[arg(long, value_enum, default_value_t = GenerateFormat::Ndjson)]
         format: GenerateFormat,
+    },
+    /// Manage API keys: create (printed once), list, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Retention: remove history records recorded before a date that are no longer a
+    /// current state (current states, work lists and reports stay the same), and,
+    /// separately, audit rows older than a date. Both are audited.
+    Purge {
+        /// Remove history records recorded before this date (00:00 UTC) or instant.
+        #[arg(long)]
+        before: Option<String>,
+        /// Remove audit rows written before this date or instant (HIPAA asks for six years).
+        #[arg(long)]
+        audit_before: Option<String>,
+        /// Count what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
     /// Print the rule catalog.
     Rules {
@@ -129,6 +155,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             seed,
             format,
         } => generate(records, seed, format),
+        Command::Keys { command, database } => keys::run(command, &database),
+        Command::Purge {
+            before,
+            audit_before,
+            dry_run,
+            database,
+        } => keys::purge(
+            before.as_deref(),
+            audit_before.as_deref(),
+            dry_run,
+            &database,
+        ),
         Command::Rules {
             json,
             markdown,

@@ -1,0 +1,70 @@
+//! Retention: removing history rows that are no longer anyone's current state. Current
+//! states, their findings, and so work lists and reports, are untouched.
+
+use diesel::prelude::*;
+
+use super::audit::{AuditEntry, NewAuditRow};
+use super::connection::DbConnection;
+use super::schema::{current_state, records};
+use super::StoreError;
+
+/// Removes (or with `dry_run` counts) the history rows recorded before `before` that are
+/// not a current state; the purge's audit row, with the count, is written in the same
+/// transaction. How many.
+pub fn history(
+    conn: &mut DbConnection,
+    before: i64,
+    dry_run: bool,
+    audit: &AuditEntry,
+    now: i64,
+) -> Result<usize, StoreError> {
+    if dry_run {
+        let current = current_state::table.select(current_state::record_id);
+        let count: i64 = records::table
+            .filter(records::recorded_at.lt(before))
+            .filter(records::id.ne_all(current))
+            .count()
+            .get_result(conn)?;
+        return Ok(usize::try_from(count).unwrap_or(usize::MAX));
+    }
+    conn.transaction(|conn| {
+        let current = current_state::table.select(current_state::record_id);
+        let removed = diesel::delete(
+            records::table
+                .filter(records::recorded_at.lt(before))
+                .filter(records::id.ne_all(current)),
+        )
+        .execute(conn)?;
+        let entry = AuditEntry {
+            record_count: removed,
+            ..audit.clone()
+        };
+        let row = NewAuditRow::new(&entry, now);
+        crate::on_backend!(conn, |c| crate::insert_audit_row!(c, &row))?;
+        Ok(removed)
+    })
+}
+
+/// Removes (or counts) audit rows older than `before`; the purge itself is audited in the
+/// same transaction, so the log always shows that it was cut and by how much.
+pub fn audit_rows(
+    conn: &mut DbConnection,
+    before: i64,
+    dry_run: bool,
+    audit: &AuditEntry,
+    now: i64,
+) -> Result<usize, StoreError> {
+    if dry_run {
+        return super::audit::purge(conn, before, true);
+    }
+    conn.transaction(|conn| {
+        let removed = super::audit::purge(conn, before, false)?;
+        let entry = AuditEntry {
+            record_count: removed,
+            ..audit.clone()
+        };
+        let row = NewAuditRow::new(&entry, now);
+        crate::on_backend!(conn, |c| crate::insert_audit_row!(c, &row))?;
+        Ok(removed)
+    })
+}
