@@ -284,13 +284,18 @@ impl Caller {
         }
     }
 
-    /// Refuses a record of a unit outside the key's units (403).
-    pub fn check_unit(&self, unit: &str) -> Result<(), ApiError> {
+    /// Refuses (403, audited) a request naming a unit outside the key's units.
+    pub async fn check_unit(
+        &self,
+        state: &AppState,
+        unit: &str,
+        action: Action,
+    ) -> Result<(), ApiError> {
         if self.principal.allows_unit(unit) {
-            Ok(())
-        } else {
-            Err(unit_forbidden())
+            return Ok(());
         }
+        state.audit(self.audit(action, 403)).await?;
+        Err(unit_forbidden())
     }
 }
 

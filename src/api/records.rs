@@ -6,7 +6,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::auth::{unit_forbidden, Caller};
+use super::auth::Caller;
 use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
 use crate::access::Principal;
@@ -51,10 +51,9 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let validated = read_and_validate(&req, payload, &state).await?;
-    if !caller.principal.allows_unit(&validated.record.unit) {
-        state.audit(caller.audit(Action::Create, 403)).await?;
-        return Err(unit_forbidden());
-    }
+    caller
+        .check_unit(&state, &validated.record.unit, Action::Create)
+        .await?;
     let prepared = pipeline::prepare(&validated, &state.profile_id);
     let tail = prepared.result_tail.clone();
     let received_at = Utc::now().timestamp_micros();
@@ -97,6 +96,9 @@ pub async fn get(
         .with_db(move |conn| {
             let (result, unit) = queries::result_by_id(conn, &id)?;
             if !caller.principal.allows_unit(&unit) {
+                // Answered as if absent; the audit log keeps the refusal.
+                let refusal = caller.audit(Action::Read, 403);
+                audit::record(conn, &refusal, Utc::now().timestamp_micros())?;
                 return Err(crate::store::StoreError::NotFound);
             }
             let entry = caller
@@ -133,7 +135,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     if let Some(unit) = &query.unit {
-        caller.check_unit(unit)?;
+        caller.check_unit(&state, unit, Action::Read).await?;
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {

@@ -73,7 +73,9 @@ pub async fn completeness(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     if let Some(unit) = &query.unit {
-        caller.check_unit(unit)?;
+        caller
+            .check_unit(&state, unit, crate::store::audit::Action::Read)
+            .await?;
     }
     let scope = caller.principal.units.list().map(<[String]>::to_vec);
     let csv = wants_csv(&req, query.format.as_deref())?;

@@ -266,6 +266,18 @@ fn revalidate(
         total += prepared.len();
         current += store::revalidate::rewrite(&mut conn, &prepared)?;
     }
+    let audit = store::audit::AuditEntry {
+        key_name: None,
+        role: None,
+        action: store::audit::Action::Update,
+        route: "CLI revalidate".into(),
+        status: 200,
+        units: unit.map(str::to_string).into_iter().collect(),
+        record_count: total,
+        record_ids: Vec::new(),
+        peer: None,
+    };
+    store::audit::record(&mut conn, &audit, Utc::now().timestamp_micros())?;
     println!(
         "revalidated {total} records under {profile_id} ({current} current); status changed on {changed}"
     );

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod batch;
 mod cli;
 mod errors;
