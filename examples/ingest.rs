@@ -2,10 +2,11 @@
 //! service, then the completeness report over them, timed.
 //!
 //! ```text
-//! cargo run --release --example ingest -- [--records 100000] [--database-url URL] [--url http://host:port]
+//! cargo run --release --example ingest -- [--records 100000] [--database-url URL] [--url http://host:port --key rdq_...]
 //! ```
 //! Without `--url` it starts the service in-process on a fresh SQLite file (or on
-//! `--database-url`) bound to a free loopback port. Figures are in the README.
+//! `--database-url`) bound to a free loopback port, with an admin key of its own. Figures
+//! are in the README and docs/performance.md.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ struct Args {
     records: u64,
     database_url: Option<String>,
     url: Option<String>,
+    key: String,
     report_runs: usize,
 }
 
@@ -33,6 +35,7 @@ fn args() -> Args {
         records: 100_000,
         database_url: None,
         url: None,
+        key: real_dq::access::key::generate(),
         report_runs: 7,
     };
     let mut it = std::env::args().skip(1);
@@ -42,6 +45,7 @@ fn args() -> Args {
             "--records" => args.records = value.parse().expect("--records is a number"),
             "--database-url" => args.database_url = Some(value),
             "--url" => args.url = Some(value),
+            "--key" => args.key = value,
             "--report-runs" => args.report_runs = value.parse().expect("--report-runs is a number"),
             other => panic!("unknown flag {other}"),
         }
@@ -79,7 +83,7 @@ impl Marker {
 /// Posts the batch over a plain HTTP/1.1 connection, writing the body while reading the
 /// streamed answer, and counts the answer lines. A deliberately lean client: on a small
 /// machine a general-purpose HTTP client would take CPU from the service it measures.
-async fn post_batch(base: &str, body: String) -> (u64, u64) {
+async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
     let address = base.trim_start_matches("http://").to_string();
     let stream = TcpStream::connect(&address)
         .await
@@ -87,7 +91,7 @@ async fn post_batch(base: &str, body: String) -> (u64, u64) {
     stream.set_nodelay(true).ok();
     let (mut reader, mut writer) = stream.into_split();
     let head = format!(
-        "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     let sender = tokio::spawn(async move {
@@ -140,6 +144,7 @@ async fn main() {
                 .unwrap_or_else(|| _dir.path().join("ingest.db").display().to_string());
             let mut settings = Settings::for_database(&database_url);
             settings.workers = None;
+            settings.access.admin_key = Some(args.key.clone());
             if let Ok(chunk) = std::env::var("REALDQ_BATCH_CHUNK") {
                 settings.batch_chunk = chunk.parse().expect("REALDQ_BATCH_CHUNK is a number");
             }
@@ -170,15 +175,23 @@ async fn main() {
     );
 
     let started = Instant::now();
-    let (results, errors) = post_batch(&base, body).await;
+    let (results, errors) = post_batch(&base, &args.key, body).await;
     let elapsed = started.elapsed();
     println!(
         "ingest: {results} stored, {errors} errors in {elapsed:.2?} = {:.0} records/s",
         results as f64 / elapsed.as_secs_f64()
     );
 
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", args.key)
+            .parse()
+            .expect("a header value"),
+    );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
+        .default_headers(headers)
         .build()
         .unwrap();
     let mut timings = Vec::new();

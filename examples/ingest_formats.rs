@@ -69,6 +69,8 @@ async fn run(
     let database = dir.path().join("formats.db").display().to_string();
     let mut settings = Settings::for_database(&database);
     settings.workers = None;
+    let key = real_dq::access::key::generate();
+    settings.access.admin_key = Some(key.clone());
     let app = Application::build(&settings, Profile::phec_real()).expect("service starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run());
@@ -79,7 +81,15 @@ async fn run(
     };
     let bodies = bodies(format, records, per_request);
     let bytes: usize = bodies.iter().map(String::len).sum();
-    let client = reqwest::Client::new();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().expect("a header value"),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client");
     let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -90,7 +90,8 @@ pub struct AccessSettings {
     /// The admin key to create when no active admin key exists (`rdq_` and at least 32
     /// letters, digits, `-` or `_`), for automated deployments. Unset: on first start with
     /// no keys at all, one is generated and printed once on standard output.
-    #[arg(long, env = "REALDQ_ADMIN_KEY", hide_env_values = true, value_parser = parse_admin_key)]
+    /// (Checked at start, never echoed: a bad value's message names the variable only.)
+    #[arg(long, env = "REALDQ_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
 
     /// Browser origins allowed to call the API (comma-separated, e.g.
@@ -98,12 +99,6 @@ pub struct AccessSettings {
     /// are refused.
     #[arg(long, env = "REALDQ_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
-}
-
-fn parse_admin_key(text: &str) -> Result<String, String> {
-    crate::access::key::check_form(text)
-        .map(|()| text.to_string())
-        .map_err(|e| e.to_string())
 }
 
 fn parse_origin(text: &str) -> Result<String, String> {

@@ -163,6 +163,10 @@ fn bootstrap_admin(pool: &DbPool, given: Option<&str>) -> anyhow::Result<Option<
     use crate::access::key;
     use crate::store::audit::{Action, AuditEntry};
     use crate::store::keys::{self, NewKey};
+    if let Some(given) = given {
+        // The value is never echoed: it may be a real secret mistyped.
+        key::check_form(given).map_err(|why| anyhow::anyhow!("REALDQ_ADMIN_KEY: {why}"))?;
+    }
     let mut conn = pool.get()?;
     let now = chrono::Utc::now().timestamp_micros();
     let (secret, generated) = match given {

@@ -83,8 +83,8 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
                 println!("{}", serde_json::to_string_pretty(&summaries)?);
             } else {
                 println!(
-                    "{:<24} {:<9} {:<20} {:<21} {:<21} {:<21} {}",
-                    "NAME", "ROLE", "UNITS", "CREATED", "EXPIRES", "LAST USED", "REVOKED"
+                    "{:<24} {:<9} {:<20} {:<21} {:<21} {:<21} REVOKED",
+                    "NAME", "ROLE", "UNITS", "CREATED", "EXPIRES", "LAST USED"
                 );
                 for value in summaries.iter().map(serde_json::to_value) {
                     let value = value?;

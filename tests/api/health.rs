@@ -116,7 +116,9 @@ async fn readyz_is_503_while_postgres_is_unreachable_and_recovers() {
     let relay = Relay::start(host_port.clone());
     let relayed =
         with_database(&admin, &name).replacen(&host_port, &format!("127.0.0.1:{}", relay.port), 1);
-    let app = TestApp::spawn_with_url(&relayed).await;
+    let mut app = TestApp::spawn_with_url(&relayed).await;
+    // The database's admin key is the one the first start created.
+    app.client = crate::helpers::keyed_client(&direct.admin_key);
 
     assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
     relay.cut();

@@ -188,9 +188,11 @@ impl TestApp {
     /// Spawns the app on an existing database URL under a profile.
     pub async fn spawn_on_url(url: &str, profile: Profile) -> TestApp {
         let mut settings = Settings::for_database(url);
-        // The same admin key on every start over one database (`REALDQ_ADMIN_KEY` creates it
-        // the first time only).
-        let admin_key = format!("rdq_{}", real_dq::access::key::hash(url));
+        // The same admin key on every start over one database, whatever the route to it
+        // (`REALDQ_ADMIN_KEY` creates it the first time only).
+        let database = url.rsplit('/').next().unwrap_or(url);
+        let database = database.split('?').next().unwrap_or(database);
+        let admin_key = format!("rdq_{}", real_dq::access::key::hash(database));
         settings.access.admin_key = Some(admin_key.clone());
         let app = Application::build(&settings, profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
