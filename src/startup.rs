@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{self, Condition};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -69,27 +68,41 @@ impl Application {
         };
         let data = web::Data::new(state);
         let origins = settings.access.cors_origins.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(middleware::from_fn(api::auth::authenticate))
-                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-                .wrap(TracingLogger::<PhiSafeRootSpan>::new())
-                .app_data(data.clone())
-                .configure(api::configure)
-                .default_service(web::to(api::not_found))
-        });
         let https = tls.is_some();
-        let mut server = match tls {
-            Some(config) => server.listen_rustls_0_23(listener, config)?,
-            None => server.listen(listener)?,
-        };
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers.max(1));
+        // The same application with or without CORS: without origins there is no CORS layer
+        // at all, not a disabled one.
+        macro_rules! run {
+            ($($cors:expr)?) => {{
+                let data = data.clone();
+                let _origins = origins.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .wrap(api::auth::Authenticate)
+                        $(.wrap($cors(&_origins)))?
+                        .wrap(TracingLogger::<PhiSafeRootSpan>::new())
+                        .app_data(data.clone())
+                        .configure(api::configure)
+                        .default_service(web::to(api::not_found))
+                });
+                let mut server = match tls {
+                    Some(config) => server.listen_rustls_0_23(listener, config)?,
+                    None => server.listen(listener)?,
+                };
+                if let Some(workers) = settings.workers {
+                    server = server.workers(workers.max(1));
+                }
+                server.run()
+            }};
         }
+        let server = if origins.is_empty() {
+            run!()
+        } else {
+            run!(cors)
+        };
         Ok(Application {
             port: local.port(),
             address: local.to_string(),
-            server: server.run(),
+            server,
             pool,
             mllp,
             first_admin_key,

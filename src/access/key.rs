@@ -60,15 +60,25 @@ pub fn check_form(text: &str) -> Result<(), KeyFormError> {
     Ok(())
 }
 
-/// The SHA-256 of a key, in hex: what the store keeps and looks keys up by.
+/// The SHA-256 of a key: what the service's key cache is keyed by.
+pub fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// A digest in lower-case hex: what the store keeps and looks keys up by.
+pub fn to_hex(digest: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    out
+}
+
+/// The SHA-256 of a key, in hex.
 pub fn hash(key: &str) -> String {
-    use std::fmt::Write;
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .fold(String::with_capacity(64), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    to_hex(&digest(key))
 }
 
 #[cfg(test)]

@@ -99,14 +99,9 @@ pub async fn list(
         .cursor
         .as_deref()
         .map(|cursor| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(cursor)
-                .ok()
-                .and_then(|bytes| uuid::Uuid::from_slice(&bytes).ok())
-                .map(|id| id.to_string())
-                .ok_or_else(|| {
-                    ApiError::field("cursor", "is not a cursor returned by this endpoint")
-                })
+            decode_cursor(cursor).ok_or_else(|| {
+                ApiError::field("cursor", "is not a cursor returned by this endpoint")
+            })
         })
         .transpose()?;
     let filter = AuditFilter {
@@ -122,9 +117,7 @@ pub async fn list(
         .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last()
-            .and_then(|row| uuid::Uuid::parse_str(&row.id).ok())
-            .map(|id| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes()))
+        rows.last().map(|row| encode_cursor(row.at, &row.id))
     } else {
         None
     };
@@ -135,6 +128,20 @@ pub async fn list(
             .body(render_csv(&items)));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": next_cursor})))
+}
+
+/// A cursor: the last row's `at` and UUID, opaque to clients.
+fn encode_cursor(at: i64, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}/{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    let (at, id) = std::str::from_utf8(&bytes).ok()?.split_once('/')?;
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    Some((at.parse().ok()?, id.to_string()))
 }
 
 fn render_csv(items: &[AuditItem]) -> String {

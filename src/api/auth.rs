@@ -4,13 +4,13 @@
 //! [`Principal`] to the handler. It also sets the headers every response carries.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use chrono::Utc;
 
@@ -37,11 +37,11 @@ struct CachedKey {
 /// repeating a bad key does not reach the store each time).
 #[derive(Debug, Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Instant, Option<CachedKey>)>>,
+    entries: Mutex<HashMap<[u8; 32], (Instant, Option<CachedKey>)>>,
 }
 
 impl KeyCache {
-    fn fresh(&self, hash: &str) -> Option<Option<CachedKey>> {
+    fn fresh(&self, hash: &[u8; 32]) -> Option<Option<CachedKey>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(hash)
@@ -49,7 +49,7 @@ impl KeyCache {
             .map(|(_, key)| key.clone())
     }
 
-    fn put(&self, hash: String, key: Option<CachedKey>) {
+    fn put(&self, hash: [u8; 32], key: Option<CachedKey>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 10_000 {
             entries.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
@@ -88,11 +88,11 @@ async fn principal_for(state: &AppState, token: &str) -> Result<Option<Principal
     if key::check_form(token).is_err() {
         return Ok(None);
     }
-    let hash = key::hash(token);
+    let hash = key::digest(token);
     let cached = match state.keys.fresh(&hash) {
         Some(cached) => cached,
         None => {
-            let lookup = hash.clone();
+            let lookup = key::to_hex(&hash);
             let now = Utc::now().timestamp_micros();
             let row = state
                 .with_db(move |conn| crate::store::keys::authenticate(conn, &lookup, now))
@@ -133,18 +133,104 @@ pub fn peer(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
-/// The middleware: route table, key, role; refusals answered (and audited) here.
-pub async fn authenticate(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let pattern = req.match_pattern();
-    let decision = access::decide(req.method().as_str(), pattern.as_deref());
-    if decision == Decision::Public {
-        let mut response = next.call(req).await?;
-        common_headers(&mut response, false);
-        return Ok(response.map_into_left_body());
+/// The middleware: route table, key, role; refusals answered (and audited) here. A public
+/// route, or a key found in the cache whose role the route allows, goes straight to the
+/// handler without an allocation of its own; a key to look up in the store, or a refusal,
+/// takes the asynchronous path.
+pub struct Authenticate;
+
+impl<S, B> Transform<S, ServiceRequest> for Authenticate
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = AuthenticateService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(AuthenticateService {
+            service: Rc::new(service),
+        }))
     }
+}
+
+/// The service [`Authenticate`] wraps around the application.
+pub struct AuthenticateService<S> {
+    service: Rc<S>,
+}
+
+type Answer<B> = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+fn public<B>(response: Result<ServiceResponse<B>, actix_web::Error>) -> Answer<B> {
+    let mut response = response?;
+    common_headers(&mut response, false);
+    Ok(response.map_into_left_body())
+}
+
+fn keyed<B>(response: Result<ServiceResponse<B>, actix_web::Error>) -> Answer<B> {
+    let mut response = response?;
+    common_headers(&mut response, true);
+    Ok(response.map_into_left_body())
+}
+
+impl<S, B> Service<ServiceRequest> for AuthenticateService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    #[allow(clippy::type_complexity)]
+    type Future = futures_util::future::Either<
+        futures_util::future::Map<
+            S::Future,
+            fn(Result<ServiceResponse<B>, actix_web::Error>) -> Answer<B>,
+        >,
+        futures_util::future::LocalBoxFuture<'static, Answer<B>>,
+    >;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        use futures_util::future::{Either, FutureExt};
+        let pattern = req.match_pattern();
+        let decision = access::decide(req.method().as_str(), pattern.as_deref());
+        if decision == Decision::Public {
+            return Either::Left(self.service.call(req).map(public::<B> as fn(_) -> _));
+        }
+        if let Some(principal) = cached_principal(&req, decision) {
+            req.extensions_mut().insert(principal);
+            return Either::Left(self.service.call(req).map(keyed::<B> as fn(_) -> _));
+        }
+        Either::Right(Box::pin(authenticate(self.service.clone(), req, decision)))
+    }
+}
+
+/// The principal of a request whose key is in the cache, active, of a role the route allows.
+fn cached_principal(req: &ServiceRequest, decision: Decision) -> Option<Principal> {
+    let token = bearer(req)?;
+    key::check_form(token).ok()?;
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let cached = state.keys.fresh(&key::digest(token))??;
+    let now = Utc::now().timestamp_micros();
+    let active = !cached.revoked && cached.expires_at.is_none_or(|at| now < at);
+    let allowed = match decision {
+        Decision::Roles(roles) => roles.contains(&cached.principal.role),
+        Decision::AnyKey => true,
+        Decision::Public | Decision::Unlisted => false,
+    };
+    (active && allowed).then_some(cached.principal)
+}
+
+/// The asynchronous path: the key looked up in the store, or the request refused.
+async fn authenticate<S, B>(service: Rc<S>, req: ServiceRequest, decision: Decision) -> Answer<B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -154,7 +240,7 @@ pub async fn authenticate(
         Some(token) => principal_for(&state, token).await,
     };
     let refusal = match principal {
-        Err(error) => return Ok(refuse(req, &error, None).await),
+        Err(error) => return Ok(refuse(req, &error).await),
         Ok(None) => Some(Refusal::Unauthenticated),
         Ok(Some(principal)) => match decision {
             Decision::Roles(roles) if !roles.contains(&principal.role) => {
@@ -175,28 +261,19 @@ pub async fn authenticate(
         },
     };
     match refusal {
-        None => {
-            let mut response = next.call(req).await?;
-            common_headers(&mut response, true);
-            Ok(response.map_into_left_body())
-        }
+        None => keyed(service.call(req).await),
         Some(Refusal::Unauthenticated) => {
-            let state_ref = state.clone();
-            audit_refusal(&state_ref, &req, None, 401).await;
-            Ok(refuse(req, &ApiError::Unauthorized, None).await)
+            audit_refusal(&state, &req, None, 401).await;
+            Ok(refuse(req, &ApiError::Unauthorized).await)
         }
         Some(Refusal::Forbidden(principal, why)) => {
             audit_refusal(&state, &req, Some(&principal), 403).await;
-            Ok(refuse(req, &ApiError::Forbidden(why), Some(&principal)).await)
+            Ok(refuse(req, &ApiError::Forbidden(why)).await)
         }
     }
 }
 
-async fn refuse<B>(
-    req: ServiceRequest,
-    error: &ApiError,
-    _principal: Option<&Principal>,
-) -> ServiceResponse<EitherBody<B>> {
+async fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
     let mut response = req.into_response(error.error_response());
     common_headers(&mut response, true);
     response.map_into_right_body()

@@ -113,8 +113,8 @@ impl AuditEntry {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAuditRow {
-    id: String,
     at: i64,
+    id: String,
     key_name: Option<String>,
     role: Option<String>,
     action: String,
@@ -130,8 +130,8 @@ impl NewAuditRow {
     /// The row of an entry at `at` (microseconds).
     pub fn new(entry: &AuditEntry, at: i64) -> NewAuditRow {
         NewAuditRow {
-            id: uuid::Uuid::now_v7().to_string(),
             at,
+            id: uuid::Uuid::now_v7().to_string(),
             key_name: entry.key_name.clone(),
             role: entry.role.map(str::to_string),
             action: entry.action.code().to_string(),
@@ -165,10 +165,10 @@ pub fn record(conn: &mut DbConnection, entry: &AuditEntry, at: i64) -> Result<()
 /// A stored audit row.
 #[derive(Debug, Clone, Queryable)]
 pub struct AuditRow {
-    /// UUID v7.
-    pub id: String,
     /// Microseconds since the epoch.
     pub at: i64,
+    /// UUID v7.
+    pub id: String,
     /// Key name.
     pub key_name: Option<String>,
     /// Role.
@@ -200,8 +200,8 @@ pub struct AuditFilter {
     pub key: Option<String>,
     /// Only this action.
     pub action: Option<Action>,
-    /// After this row (the cursor).
-    pub after: Option<String>,
+    /// After this row (the cursor): its `(at, id)`.
+    pub after: Option<(i64, String)>,
     /// At most this many.
     pub limit: i64,
 }
@@ -209,7 +209,7 @@ pub struct AuditFilter {
 /// Audit rows in time order.
 pub fn list(conn: &mut DbConnection, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
     let mut query = audit_log::table
-        .order(audit_log::id.asc())
+        .order((audit_log::at.asc(), audit_log::id.asc()))
         .limit(filter.limit)
         .into_boxed();
     if let Some(from) = filter.from {
@@ -224,8 +224,12 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter) -> Result<Vec<AuditRo
     if let Some(action) = filter.action {
         query = query.filter(audit_log::action.eq(action.code()));
     }
-    if let Some(after) = &filter.after {
-        query = query.filter(audit_log::id.gt(after.clone()));
+    if let Some((at, id)) = &filter.after {
+        query = query.filter(
+            audit_log::at
+                .gt(*at)
+                .or(audit_log::at.eq(*at).and(audit_log::id.gt(id.clone()))),
+        );
     }
     query.load(conn).map_err(StoreError::from)
 }

@@ -113,9 +113,11 @@ pub fn store_all(
         }
         Ok(stored)
     }
-    // The audit row names what was written, so it is built once the rows are.
+    // The audit row names what was written, so it is built once the rows are. A transaction
+    // of duplicates only wrote nothing, and leaves no row (the answers name existing records).
     let audit_row = |stored: &[Stored]| {
-        audit.map(|entry| {
+        let wrote = stored.iter().any(|s| s.outcome != StoreOutcome::Duplicate);
+        audit.filter(|_| wrote).map(|entry| {
             let status = if stored.iter().any(|s| s.outcome == StoreOutcome::Created) {
                 201
             } else {

@@ -77,9 +77,9 @@ diesel::table! {
 
 diesel::table! {
     /// The append-only audit log.
-    audit_log (id) {
-        id -> Text,
+    audit_log (at, id) {
         at -> BigInt,
+        id -> Text,
         key_name -> Nullable<Text>,
         role -> Nullable<Text>,
         action -> Text,
