@@ -27,17 +27,23 @@ pub enum KeysCommand {
         /// When it stops working: a date (00:00 UTC that day) or an RFC 3339 instant.
         #[arg(long)]
         expires: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
     /// List keys: name, role, units, created, expires, last used, revoked.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
     /// Revoke a key by name (within 5 s in a running service).
     Revoke {
         /// The key's name.
         name: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
 }
 
@@ -55,9 +61,19 @@ fn cli_entry(action: Action, route: &str, status: u16) -> AuditEntry {
     }
 }
 
+impl KeysCommand {
+    fn database(&self) -> &DatabaseSettings {
+        match self {
+            KeysCommand::Create { database, .. }
+            | KeysCommand::List { database, .. }
+            | KeysCommand::Revoke { database, .. } => database,
+        }
+    }
+}
+
 /// Runs a `keys` command; the exit code.
-pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<i32> {
-    let pool = store::open(&database.database_url, 1)?;
+pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
+    let pool = store::open(&command.database().database_url, 1)?;
     let mut conn = pool.get()?;
     let now = Utc::now().timestamp_micros();
     match command {
@@ -66,6 +82,7 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
             role,
             units,
             expires,
+            ..
         } => {
             let (secret, new) = new_key(&name, &role, units, expires.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
@@ -75,7 +92,7 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
             println!("{secret}");
             eprintln!("key `{name}` ({role}) created; it is shown this once");
         }
-        KeysCommand::List { json } => {
+        KeysCommand::List { json, .. } => {
             let rows = keys::list(&mut conn)?;
             let summaries: Vec<KeySummary> =
                 rows.iter().map(|row| KeySummary::of(row, now)).collect();
@@ -83,7 +100,7 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
                 println!("{}", serde_json::to_string_pretty(&summaries)?);
             } else {
                 println!(
-                    "{:<24} {:<9} {:<20} {:<21} {:<21} {:<21} REVOKED",
+                    "{:<24} {:<9} {:<20} {:<28} {:<28} {:<28} REVOKED",
                     "NAME", "ROLE", "UNITS", "CREATED", "EXPIRES", "LAST USED"
                 );
                 for value in summaries.iter().map(serde_json::to_value) {
@@ -94,7 +111,7 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
                         .map(|u| u.iter().filter_map(|v| v.as_str()).collect())
                         .unwrap_or_default();
                     println!(
-                        "{:<24} {:<9} {:<20} {:<21} {:<21} {:<21} {}",
+                        "{:<24} {:<9} {:<20} {:<28} {:<28} {:<28} {}",
                         text("name"),
                         text("role"),
                         if units.is_empty() {
@@ -110,7 +127,7 @@ pub fn run(command: KeysCommand, database: &DatabaseSettings) -> anyhow::Result<
                 }
             }
         }
-        KeysCommand::Revoke { name } => {
+        KeysCommand::Revoke { name, .. } => {
             let audit = cli_entry(Action::Update, "CLI keys revoke", 200);
             match keys::revoke(&mut conn, &name, &audit, now) {
                 Ok(_) => println!("key `{name}` revoked"),

@@ -67,8 +67,6 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: keys::KeysCommand,
-        #[command(flatten)]
-        database: DatabaseSettings,
     },
     /// Retention: remove history records recorded before a date that are no longer a
     /// current state (current states, work lists and reports stay the same), and,
@@ -155,7 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             seed,
             format,
         } => generate(records, seed, format),
-        Command::Keys { command, database } => keys::run(command, &database),
+        Command::Keys { command } => keys::run(command),
         Command::Purge {
             before,
             audit_before,
