@@ -33,15 +33,18 @@ struct CachedKey {
     revoked: bool,
 }
 
+/// The SHA-256 of a key.
+type KeyDigest = [u8; 32];
+
 /// Keys looked up recently, by the SHA-256 of the key (unknown keys too, so that a client
 /// repeating a bad key does not reach the store each time).
 #[derive(Debug, Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<[u8; 32], (Instant, Option<CachedKey>)>>,
+    entries: Mutex<HashMap<KeyDigest, (Instant, Option<CachedKey>)>>,
 }
 
 impl KeyCache {
-    fn fresh(&self, hash: &[u8; 32]) -> Option<Option<CachedKey>> {
+    fn fresh(&self, hash: &KeyDigest) -> Option<Option<CachedKey>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(hash)
@@ -49,7 +52,7 @@ impl KeyCache {
             .map(|(_, key)| key.clone())
     }
 
-    fn put(&self, hash: [u8; 32], key: Option<CachedKey>) {
+    fn put(&self, hash: KeyDigest, key: Option<CachedKey>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 10_000 {
             entries.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
