@@ -27,14 +27,27 @@ pub fn history(
             .get_result(conn)?;
         return Ok(usize::try_from(count).unwrap_or(usize::MAX));
     }
-    conn.transaction(|conn| {
+    audited(conn, audit, now, |conn| {
         let current = current_state::table.select(current_state::record_id);
-        let removed = diesel::delete(
+        diesel::delete(
             records::table
                 .filter(records::recorded_at.lt(before))
                 .filter(records::id.ne_all(current)),
         )
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(StoreError::from)
+    })
+}
+
+/// Runs `remove` and writes the audit row with its count, in one transaction.
+fn audited(
+    conn: &mut DbConnection,
+    audit: &AuditEntry,
+    now: i64,
+    remove: impl FnOnce(&mut DbConnection) -> Result<usize, StoreError>,
+) -> Result<usize, StoreError> {
+    conn.transaction(|conn| {
+        let removed = remove(conn)?;
         let entry = AuditEntry {
             record_count: removed,
             ..audit.clone()
@@ -57,14 +70,7 @@ pub fn audit_rows(
     if dry_run {
         return super::audit::purge(conn, before, true);
     }
-    conn.transaction(|conn| {
-        let removed = super::audit::purge(conn, before, false)?;
-        let entry = AuditEntry {
-            record_count: removed,
-            ..audit.clone()
-        };
-        let row = NewAuditRow::new(&entry, now);
-        crate::on_backend!(conn, |c| crate::insert_audit_row!(c, &row))?;
-        Ok(removed)
+    audited(conn, audit, now, |conn| {
+        super::audit::purge(conn, before, false)
     })
 }

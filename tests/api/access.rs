@@ -87,6 +87,34 @@ fn request(
     }
 }
 
+/// A request sent and its body read, for tests: any failure to talk is a test failure.
+trait Fetch {
+    /// The body as JSON.
+    async fn json_body(self) -> Value;
+    /// The body as text.
+    async fn text_body(self) -> String;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn json_body(self) -> Value {
+        self.send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    async fn text_body(self) -> String {
+        self.send()
+            .await
+            .expect("request sent")
+            .text()
+            .await
+            .expect("a body")
+    }
+}
+
 async fn status(builder: reqwest::RequestBuilder) -> u16 {
     builder
         .send()
@@ -207,12 +235,8 @@ both!(
         assert_eq!(body["error"]["code"], "unauthorized");
         let body: Value = keyed_client(&keys["ingest"])
             .get(app.url("/v1/records"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         assert_eq!(body["error"]["code"], "forbidden");
     }
 );
@@ -246,14 +270,7 @@ both!(
 
         // Reads: lists and reports are filtered; another unit by name is 403; a record of
         // another unit is 404, exactly as one that does not exist.
-        let page: Value = feedback
-            .get(app.url("/v1/records"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = feedback.get(app.url("/v1/records")).json_body().await;
         let units: Vec<&str> = page["items"]
             .as_array()
             .unwrap()
@@ -291,12 +308,8 @@ both!(
         );
         let drill: Value = report
             .get(app.url("/v1/records?rule=INTERPRETER_NEED_MISSING"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         assert!(drill["items"]
             .as_array()
             .unwrap()
@@ -304,12 +317,8 @@ both!(
             .all(|i| i["unit"] == "ED"));
         let completeness: Value = report
             .get(app.url("/v1/reports/completeness"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         let report_units: Vec<&str> = completeness["units"]
             .as_array()
             .unwrap()
@@ -325,12 +334,8 @@ both!(
         let csv = report
             .get(app.url("/v1/reports/completeness"))
             .header("accept", "text/csv")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text_body()
+            .await;
         assert!(!csv.contains("NICU"), "{csv}");
 
         // Writes: one record of another unit is 403; in a batch, a Bundle or an HL7 body that
@@ -354,12 +359,8 @@ both!(
             .post(app.url("/v1/records/batch"))
             .header("content-type", "application/x-ndjson")
             .body(batch)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text_body()
+            .await;
         let answers: Vec<Value> = answers
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -374,12 +375,8 @@ both!(
             .post(app.url("/fhir"))
             .header("content-type", "application/fhir+json")
             .body(bundle.to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         let statuses: Vec<&str> = answer["entry"]
             .as_array()
             .unwrap()
@@ -411,12 +408,8 @@ both!(
             .post(app.url("/hl7v2"))
             .header("content-type", "x-application/hl7-v2+er7")
             .body(body)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text_body()
+            .await;
         let msas: Vec<&str> = acks.split('\r').filter(|s| s.starts_with("MSA")).collect();
         assert_eq!(msas.len(), 2, "{acks}");
         assert!(msas[0].starts_with("MSA|AR|H1"), "{acks}");
@@ -542,14 +535,7 @@ both!(
 );
 
 async fn status_text(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    client.get(app.url(path)).text_body().await
 }
 
 /// The audit rows, oldest first.
@@ -745,12 +731,8 @@ both!(each_audited_action_leaves_its_row, |app| async move {
     let csv = app
         .client
         .get(app.url("/v1/audit?format=csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert!(
         csv.starts_with("id,at,key,role,action,route,status,units,records,record_ids,peer\n"),
         "{csv}"
@@ -849,15 +831,7 @@ both!(
         assert!(key.starts_with("rdq_") && key.len() == 44, "{key}");
         assert_eq!(created["units"], json!(["ED", "NICU"]));
         assert_eq!(created["expires_at"], "2999-01-01T00:00:00Z");
-        let listed = app
-            .client
-            .get(app.url("/v1/keys"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let listed = app.client.get(app.url("/v1/keys")).text_body().await;
         assert!(!listed.contains(&key[4..]), "the list never shows a key");
         assert!(listed.contains("\"epic-feed\""));
         let hashes: Vec<(String, String)> = with_connection(&app, |conn| {
@@ -1189,14 +1163,7 @@ both!(
                     "/v1/reports/completeness",
                     "/v1/reports/completeness?format=csv",
                 ] {
-                    let text = app_client
-                        .get(format!("{base}{path}"))
-                        .send()
-                        .await
-                        .unwrap()
-                        .text()
-                        .await
-                        .unwrap();
+                    let text = app_client.get(format!("{base}{path}")).text_body().await;
                     out.push(strip_generated_at(&text));
                 }
                 out
