@@ -1,4 +1,13 @@
-//! Rebuild when migrations change: they are embedded into the binary.
+//! Rebuild when migrations change: they are embedded into the binary. Tests on PostgreSQL
+//! need `REALDQ_TEST_POSTGRES_URL`: when it is unset at build time they are compiled as
+//! ignored (`cfg(realdq_postgres)`), so that a run without PostgreSQL shows them as
+//! ignored, not as passed.
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-env-changed=REALDQ_TEST_POSTGRES_URL");
+    println!("cargo::rustc-check-cfg=cfg(realdq_postgres)");
+    let configured = std::env::var("REALDQ_TEST_POSTGRES_URL").is_ok_and(|url| !url.is_empty());
+    if configured {
+        println!("cargo:rustc-cfg=realdq_postgres");
+    }
 }

@@ -92,6 +92,10 @@ async fn sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    not(realdq_postgres),
+    ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+)]
 async fn postgres() {
     each_format_is_accepted_and_stores_the_same_race_and_ethnicity(Db::Postgres).await;
 }

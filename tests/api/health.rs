@@ -89,6 +89,10 @@ impl Relay {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    not(realdq_postgres),
+    ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+)]
 async fn readyz_is_503_while_postgres_is_unreachable_and_recovers() {
     let Some(admin) = postgres_url() else {
         eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL outage test skipped");

@@ -36,6 +36,10 @@ macro_rules! both {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 let Some($app) =
                     $crate::helpers::TestApp::spawn_if($crate::helpers::Db::Postgres).await

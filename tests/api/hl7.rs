@@ -1174,6 +1174,10 @@ macro_rules! known_divergent {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 let Some(app) = TestApp::spawn_if(Db::Postgres).await else {
                     eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");

@@ -25,6 +25,10 @@ macro_rules! both_mllp {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 let Some(($app, $address)) = spawn(Db::Postgres).await else {
                     eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
@@ -204,6 +208,10 @@ mod a_peer_outside_the_allow_list_is_closed_unanswered {
     }
 
     #[actix_web::test]
+    #[cfg_attr(
+        not(realdq_postgres),
+        ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+    )]
     async fn postgres() {
         run(Db::Postgres).await;
     }

@@ -24,6 +24,10 @@ macro_rules! both_under {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 let Some($app) = TestApp::spawn_with_profile(Db::Postgres, $profile).await else {
                     eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");

@@ -105,6 +105,10 @@ macro_rules! both_tls {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 run(Db::Postgres).await;
             }
