@@ -212,6 +212,7 @@ fn bootstrap_admin(pool: &DbPool, given: Option<&str>) -> anyhow::Result<Option<
         record_count: 0,
         record_ids: Vec::new(),
         peer: None,
+        target: Some(name.clone()),
     };
     let new = NewKey {
         name,

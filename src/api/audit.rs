@@ -38,6 +38,7 @@ struct AuditItem {
     records: i64,
     record_ids: Vec<String>,
     peer: Option<String>,
+    target: Option<String>,
 }
 
 impl From<AuditRow> for AuditItem {
@@ -58,6 +59,7 @@ impl From<AuditRow> for AuditItem {
             status: row.status,
             records: row.record_count,
             peer: row.peer,
+            target: row.target,
         }
     }
 }
@@ -158,6 +160,7 @@ fn render_csv(items: &[AuditItem]) -> String {
         "records",
         "record_ids",
         "peer",
+        "target",
     ]);
     for item in items {
         let _ = writer.write_record([
@@ -172,6 +175,7 @@ fn render_csv(items: &[AuditItem]) -> String {
             &item.records.to_string(),
             &item.record_ids.join(" "),
             item.peer.as_deref().unwrap_or(""),
+            item.target.as_deref().unwrap_or(""),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -300,6 +300,7 @@ async fn audit_refusal(
         record_count: 0,
         record_ids: Vec::new(),
         peer: peer(req.request()),
+        target: None,
     };
     let at = Utc::now().timestamp_micros();
     if let Err(error) = state
@@ -361,6 +362,7 @@ impl Caller {
             record_count: 0,
             record_ids: Vec::new(),
             peer: self.peer.clone(),
+            target: None,
         }
     }
 

@@ -10,7 +10,7 @@ use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
 use crate::access::{self, key, Role};
 use crate::result::timestamp;
-use crate::store::audit::Action;
+use crate::store::audit::{Action, AuditEntry};
 use crate::store::keys::{self, KeyRow, NewKey};
 
 /// A key as the API shows it (never the key, never its hash).
@@ -107,7 +107,10 @@ pub async fn create(
         request.units,
         request.expires.as_deref(),
     )?;
-    let audit = caller.audit(Action::Create, 201);
+    let audit = AuditEntry {
+        target: Some(new.name.clone()),
+        ..caller.audit(Action::Create, 201)
+    };
     let now = Utc::now().timestamp_micros();
     let row = state
         .with_db(move |conn| keys::create(conn, &new, &audit, now))
@@ -134,7 +137,10 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
-    let audit = caller.audit(Action::Update, 200);
+    let audit = AuditEntry {
+        target: Some(name.clone()),
+        ..caller.audit(Action::Update, 200)
+    };
     let now = Utc::now().timestamp_micros();
     let row = state
         .with_db(move |conn| keys::revoke(conn, &name, &audit, now))

@@ -58,6 +58,7 @@ fn cli_entry(action: Action, route: &str, status: u16) -> AuditEntry {
         record_count: 0,
         record_ids: Vec::new(),
         peer: None,
+        target: None,
     }
 }
 
@@ -86,7 +87,10 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
         } => {
             let (secret, new) = new_key(&name, &role, units, expires.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            let audit = cli_entry(Action::Create, "CLI keys create", 201);
+            let audit = AuditEntry {
+                target: Some(name.clone()),
+                ..cli_entry(Action::Create, "CLI keys create", 201)
+            };
             keys::create(&mut conn, &new, &audit, now)
                 .map_err(|e| anyhow::anyhow!("cannot create the key: {e}"))?;
             println!("{secret}");
@@ -128,7 +132,10 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
             }
         }
         KeysCommand::Revoke { name, .. } => {
-            let audit = cli_entry(Action::Update, "CLI keys revoke", 200);
+            let audit = AuditEntry {
+                target: Some(name.clone()),
+                ..cli_entry(Action::Update, "CLI keys revoke", 200)
+            };
             match keys::revoke(&mut conn, &name, &audit, now) {
                 Ok(_) => println!("key `{name}` revoked"),
                 Err(store::StoreError::NotFound) => {

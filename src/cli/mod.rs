@@ -274,6 +274,7 @@ fn revalidate(
         record_count: total,
         record_ids: Vec::new(),
         peer: None,
+        target: None,
     };
     store::audit::record(&mut conn, &audit, Utc::now().timestamp_micros())?;
     println!(

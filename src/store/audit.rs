@@ -85,6 +85,8 @@ pub struct AuditEntry {
     pub record_ids: Vec<String>,
     /// The client's address.
     pub peer: Option<String>,
+    /// What a key change acted on: the key's name.
+    pub target: Option<String>,
 }
 
 impl AuditEntry {
@@ -124,6 +126,7 @@ pub struct NewAuditRow {
     record_count: i64,
     record_ids: String,
     peer: Option<String>,
+    target: Option<String>,
 }
 
 impl NewAuditRow {
@@ -141,6 +144,7 @@ impl NewAuditRow {
             record_count: i64::try_from(entry.record_count).unwrap_or(i64::MAX),
             record_ids: entry.record_ids.join(" "),
             peer: entry.peer.clone(),
+            target: entry.target.clone(),
         }
     }
 }
@@ -187,6 +191,8 @@ pub struct AuditRow {
     pub record_ids: String,
     /// Client address.
     pub peer: Option<String>,
+    /// What a key change acted on.
+    pub target: Option<String>,
 }
 
 /// Filters of `GET /v1/audit`.

@@ -89,5 +89,6 @@ diesel::table! {
         record_count -> BigInt,
         record_ids -> Text,
         peer -> Nullable<Text>,
+        target -> Nullable<Text>,
     }
 }

@@ -704,6 +704,11 @@ both!(each_audited_action_leaves_its_row, |app| async move {
     assert_eq!(rows[4]["record_ids"], json!(batch_ids));
     assert_eq!(rows[4]["units"], json!(["NICU"]));
     assert_eq!(rows[7]["peer"], "127.0.0.1");
+    // Key changes name the key they acted on; other rows name none.
+    assert_eq!(rows[0]["target"], "admin");
+    assert_eq!(rows[5]["target"], "desk");
+    assert_eq!(rows[6]["target"], "desk");
+    assert!(rows[1]["target"].is_null());
     let text = serde_json::to_string(&rows).unwrap();
     for secret in ["A-1", "A-2", "A-3", "A-4", "birth"] {
         assert!(
@@ -734,7 +739,9 @@ both!(each_audited_action_leaves_its_row, |app| async move {
         .text_body()
         .await;
     assert!(
-        csv.starts_with("id,at,key,role,action,route,status,units,records,record_ids,peer\n"),
+        csv.starts_with(
+            "id,at,key,role,action,route,status,units,records,record_ids,peer,target\n"
+        ),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), rows.len() + 1);

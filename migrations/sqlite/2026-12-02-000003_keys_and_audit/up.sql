@@ -26,6 +26,7 @@ CREATE TABLE audit_log (
     record_count BIGINT NOT NULL,
     record_ids TEXT NOT NULL,              -- record UUIDs, space-separated
     peer TEXT,                             -- the client's address
+    target TEXT,                           -- what a key change acted on: the key's name
     PRIMARY KEY (at, id)
 ) WITHOUT ROWID;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
