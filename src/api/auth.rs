@@ -33,6 +33,14 @@ struct CachedKey {
     revoked: bool,
 }
 
+impl CachedKey {
+    /// Neither revoked nor expired at `now` (microseconds): checked on every request, so an
+    /// expiry takes effect at its instant, not a cache lifetime later.
+    fn is_active(&self, now: i64) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
 /// The SHA-256 of a key.
 type KeyDigest = [u8; 32];
 
@@ -112,9 +120,7 @@ async fn principal_for(state: &AppState, token: &str) -> Result<Option<Principal
         }
     };
     let now = Utc::now().timestamp_micros();
-    Ok(cached
-        .filter(|k| !k.revoked && k.expires_at.is_none_or(|at| now < at))
-        .map(|k| k.principal))
+    Ok(cached.filter(|k| k.is_active(now)).map(|k| k.principal))
 }
 
 fn bearer(req: &ServiceRequest) -> Option<&str> {
@@ -219,7 +225,7 @@ fn cached_principal(req: &ServiceRequest, decision: Decision) -> Option<Principa
     let state = req.app_data::<web::Data<AppState>>()?;
     let cached = state.keys.fresh(&key::digest(token))??;
     let now = Utc::now().timestamp_micros();
-    let active = !cached.revoked && cached.expires_at.is_none_or(|at| now < at);
+    let active = cached.is_active(now);
     let allowed = match decision {
         Decision::Roles(roles) => roles.contains(&cached.principal.role),
         Decision::AnyKey => true,
@@ -243,7 +249,7 @@ where
         Some(token) => principal_for(&state, token).await,
     };
     let refusal = match principal {
-        Err(error) => return Ok(refuse(req, &error).await),
+        Err(error) => return Ok(refuse(req, &error)),
         Ok(None) => Some(Refusal::Unauthenticated),
         Ok(Some(principal)) => match decision {
             Decision::Roles(roles) if !roles.contains(&principal.role) => {
@@ -267,16 +273,16 @@ where
         None => keyed(service.call(req).await),
         Some(Refusal::Unauthenticated) => {
             audit_refusal(&state, &req, None, 401).await;
-            Ok(refuse(req, &ApiError::Unauthorized).await)
+            Ok(refuse(req, &ApiError::Unauthorized))
         }
         Some(Refusal::Forbidden(principal, why)) => {
             audit_refusal(&state, &req, Some(&principal), 403).await;
-            Ok(refuse(req, &ApiError::Forbidden(why)).await)
+            Ok(refuse(req, &ApiError::Forbidden(why)))
         }
     }
 }
 
-async fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
+fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
     let mut response = req.into_response(error.error_response());
     common_headers(&mut response, true);
     response.map_into_right_body()
@@ -321,20 +327,6 @@ fn common_headers<B>(response: &mut ServiceResponse<B>, keyed: bool) {
     );
     if keyed {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-}
-
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Principal, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.extensions()
-                .get::<Principal>()
-                .cloned()
-                .ok_or(ApiError::Unauthorized),
-        )
     }
 }
 

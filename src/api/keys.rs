@@ -16,15 +16,22 @@ use crate::store::keys::{self, KeyRow, NewKey};
 /// A key as the API shows it (never the key, never its hash).
 #[derive(Debug, Serialize)]
 pub struct KeySummary {
-    name: String,
-    role: String,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: String,
     /// Empty: every unit.
-    units: Vec<String>,
-    created_at: String,
-    expires_at: Option<String>,
-    last_used_at: Option<String>,
-    revoked_at: Option<String>,
-    active: bool,
+    pub units: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, if it expires.
+    pub expires_at: Option<String>,
+    /// RFC 3339, to within the key cache's lifetime.
+    pub last_used_at: Option<String>,
+    /// RFC 3339, if revoked.
+    pub revoked_at: Option<String>,
+    /// Neither revoked nor expired.
+    pub active: bool,
 }
 
 fn instant(micros: i64) -> String {

@@ -107,26 +107,22 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
                     "{:<24} {:<9} {:<20} {:<28} {:<28} {:<28} REVOKED",
                     "NAME", "ROLE", "UNITS", "CREATED", "EXPIRES", "LAST USED"
                 );
-                for value in summaries.iter().map(serde_json::to_value) {
-                    let value = value?;
-                    let text = |field: &str| value[field].as_str().unwrap_or("-").to_string();
-                    let units: Vec<&str> = value["units"]
-                        .as_array()
-                        .map(|u| u.iter().filter_map(|v| v.as_str()).collect())
-                        .unwrap_or_default();
+                let or_dash = |time: &Option<String>| time.clone().unwrap_or_else(|| "-".into());
+                for key in &summaries {
+                    let units = if key.units.is_empty() {
+                        "(all)".to_string()
+                    } else {
+                        key.units.join(",")
+                    };
                     println!(
                         "{:<24} {:<9} {:<20} {:<28} {:<28} {:<28} {}",
-                        text("name"),
-                        text("role"),
-                        if units.is_empty() {
-                            "(all)".to_string()
-                        } else {
-                            units.join(",")
-                        },
-                        text("created_at"),
-                        text("expires_at"),
-                        text("last_used_at"),
-                        text("revoked_at"),
+                        key.name,
+                        key.role,
+                        units,
+                        key.created_at,
+                        or_dash(&key.expires_at),
+                        or_dash(&key.last_used_at),
+                        or_dash(&key.revoked_at),
                     );
                 }
             }

@@ -9,7 +9,8 @@ use super::schema::api_keys;
 use super::StoreError;
 
 /// A key as stored, without its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
 pub struct KeyRow {
     /// UUID v7.
     pub id: String,
@@ -40,26 +41,6 @@ impl KeyRow {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|expires| now < expires)
     }
 }
-
-const COLUMNS: (
-    api_keys::id,
-    api_keys::name,
-    api_keys::role,
-    api_keys::units,
-    api_keys::created_at,
-    api_keys::expires_at,
-    api_keys::last_used_at,
-    api_keys::revoked_at,
-) = (
-    api_keys::id,
-    api_keys::name,
-    api_keys::role,
-    api_keys::units,
-    api_keys::created_at,
-    api_keys::expires_at,
-    api_keys::last_used_at,
-    api_keys::revoked_at,
-);
 
 /// A key to create.
 #[derive(Debug, Clone)]
@@ -121,7 +102,7 @@ pub fn create(
 /// Every key, oldest first.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<KeyRow>, StoreError> {
     api_keys::table
-        .select(COLUMNS)
+        .select(KeyRow::as_select())
         .order(api_keys::created_at.asc())
         .load(conn)
         .map_err(StoreError::from)
@@ -145,7 +126,7 @@ pub fn revoke(
         .execute(conn)?;
         let row: KeyRow = api_keys::table
             .filter(api_keys::name.eq(name))
-            .select(COLUMNS)
+            .select(KeyRow::as_select())
             .first(conn)?;
         let audit_row = NewAuditRow::new(audit, now);
         crate::on_backend!(conn, |c| crate::insert_audit_row!(c, &audit_row))?;
@@ -161,7 +142,7 @@ pub fn authenticate(
 ) -> Result<Option<KeyRow>, StoreError> {
     let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
-        .select(COLUMNS)
+        .select(KeyRow::as_select())
         .first(conn)
         .optional()?;
     if let Some(row) = &row {
@@ -179,7 +160,7 @@ pub fn has_active_admin(conn: &mut DbConnection, now: i64) -> Result<bool, Store
     let admins: Vec<KeyRow> = api_keys::table
         .filter(api_keys::role.eq("admin"))
         .filter(api_keys::revoked_at.is_null())
-        .select(COLUMNS)
+        .select(KeyRow::as_select())
         .load(conn)?;
     Ok(admins.iter().any(|k| k.is_active(now)))
 }

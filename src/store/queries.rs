@@ -32,52 +32,53 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-/// The current records matching the filter, in record-ID order (time-ordered UUID v7).
-fn matching<'a>(
-    filter: &ListFilter,
-) -> current_state::BoxedQuery<'a, super::connection::MultiBackend> {
-    let mut query = current_state::table
-        .order(current_state::record_id.asc())
-        .limit(filter.limit)
-        .into_boxed();
-    if let Some(unit) = &filter.unit {
-        query = query.filter(current_state::unit.eq(unit.clone()));
-    }
-    if let Some(units) = &filter.units {
-        query = query.filter(current_state::unit.eq_any(units.clone()));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(current_state::status.eq(status.clone()));
-    }
-    if let Some(after) = &filter.after {
-        query = query.filter(current_state::record_id.gt(after.clone()));
-    }
-    if let Some(rule) = &filter.rule {
-        let with_rule = current_findings::table
-            .filter(current_findings::rule.eq(rule.clone()))
-            .select(current_findings::record_id);
-        query = query.filter(current_state::record_id.eq_any(with_rule));
-    }
-    query
+/// A boxed query over `current_state` (alone or joined) narrowed by the filter, in
+/// record-ID order (time-ordered UUID v7): one place for the work list's filters, whatever
+/// the query selects.
+macro_rules! matching {
+    ($source:expr, $filter:expr) => {{
+        let filter: &ListFilter = $filter;
+        let mut query = $source
+            .order(current_state::record_id.asc())
+            .limit(filter.limit)
+            .into_boxed();
+        if let Some(unit) = &filter.unit {
+            query = query.filter(current_state::unit.eq(unit.clone()));
+        }
+        if let Some(units) = &filter.units {
+            query = query.filter(current_state::unit.eq_any(units.clone()));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(current_state::status.eq(status.clone()));
+        }
+        if let Some(after) = &filter.after {
+            query = query.filter(current_state::record_id.gt(after.clone()));
+        }
+        if let Some(rule) = &filter.rule {
+            let with_rule = current_findings::table
+                .filter(current_findings::rule.eq(rule.clone()))
+                .select(current_findings::record_id);
+            query = query.filter(current_state::record_id.eq_any(with_rule));
+        }
+        query
+    }};
 }
 
-/// Current results matching the filter: `(record_id, unit, result JSON)`.
+/// Current results matching the filter: `(record_id, unit, result JSON)`, in one query.
 pub fn list_current(
     conn: &mut DbConnection,
     filter: &ListFilter,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
-    let ids: Vec<String> = matching(filter)
-        .select(current_state::record_id)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    records::table
-        .filter(records::id.eq_any(ids))
-        .select((records::id, records::unit, records::result))
-        .order(records::id.asc())
-        .load(conn)
-        .map_err(StoreError::from)
+    matching!(
+        current_state::table.inner_join(records::table).select((
+            current_state::record_id,
+            current_state::unit,
+            records::result
+        )),
+        filter
+    )
+    .load(conn)
+    .map_err(StoreError::from)
 }
 
 /// A current record without identifiers: what the `report` role's drill-down shows.
@@ -114,8 +115,8 @@ pub fn list_current_redacted(
     conn: &mut DbConnection,
     filter: &ListFilter,
 ) -> Result<Vec<RedactedRow>, StoreError> {
-    matching(filter)
-        .select((
+    matching!(
+        current_state::table.select((
             current_state::record_id,
             current_state::unit,
             current_state::status,
@@ -128,9 +129,11 @@ pub fn list_current_redacted(
             current_state::caregiver_language,
             current_state::optional_domains,
             current_state::rules,
-        ))
-        .load(conn)
-        .map_err(StoreError::from)
+        )),
+        filter
+    )
+    .load(conn)
+    .map_err(StoreError::from)
 }
 
 /// Whether the database answers.
