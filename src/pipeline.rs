@@ -11,7 +11,7 @@ use crate::result::{timestamp, ValidationResult};
 use crate::rules::Context;
 use crate::rules::{Domain, DomainStatus};
 use crate::store::ingest::{DomainColumns, PreparedRecord};
-use crate::store::micros;
+use crate::store::{codec, micros};
 
 /// A record that passed its envelope checks, and what the engine said of it.
 #[derive(Debug, Clone)]
@@ -70,20 +70,21 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     let body = serde_json::to_string(&validated.wire).expect("a record always serialises");
     // The same instant in another offset is the same record: hash it in UTC (the body
     // already is UTC when the sender used `Z` or `+00:00`, as most do).
-    let content_hash = if validated
+    let digest = if validated
         .record
         .recorded_at_local
         .offset()
         .local_minus_utc()
         == 0
     {
-        hex(&Sha256::digest(body.as_bytes()))
+        Sha256::digest(body.as_bytes())
     } else {
         let mut in_utc = validated.wire.clone();
         in_utc.recorded_at = Some(timestamp(validated.record.recorded_at));
-        let hashed = serde_json::to_vec(&in_utc).expect("a record always serialises");
-        hex(&Sha256::digest(&hashed))
+        Sha256::digest(serde_json::to_vec(&in_utc).expect("a record always serialises"))
     };
+    let mut content_hash = [0u8; 16];
+    content_hash.copy_from_slice(&digest[..16]);
     let result_tail = validated.result(profile).to_json();
     let mut rules: Vec<&'static str> = validated
         .outcome
@@ -94,7 +95,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     rules.sort_unstable();
     rules.dedup();
     PreparedRecord {
-        result: crate::result::with_identity(&result_tail, &id, None),
+        result: codec::encode(&crate::result::with_identity(&result_tail, &id, None)),
         result_tail,
         id,
         source: validated.record.source.clone(),
@@ -102,7 +103,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
         unit: validated.record.unit.clone(),
         recorded_at: micros(validated.record.recorded_at),
         content_hash,
-        body,
+        body: codec::encode(&body),
         status: validated.outcome.status.as_str(),
         profile: profile.to_string(),
         real_complete: validated.outcome.real_complete,
@@ -135,12 +136,4 @@ fn domain_columns(outcome: &Outcome) -> DomainColumns {
             .collect::<Vec<_>>()
             .join(" "),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }

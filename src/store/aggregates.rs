@@ -6,7 +6,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{current_findings, current_state};
+use super::schema::{current_findings, current_state, report_counts, rule_counts};
 use super::StoreError;
 
 /// The population: current records whose `recorded_at` is in `[from, to)`.
@@ -76,7 +76,63 @@ pub struct Counts {
 }
 
 /// Counts patients by unit and statuses, and by rule; `scope`, when given, limits the units.
+/// Without a window, the counts kept up to date as records arrive (`counts.rs`): a few rows
+/// per unit, whatever the number of patients. With one, a scan of the current states
+/// whose `recorded_at` falls in it.
 pub fn counts(
+    conn: &mut DbConnection,
+    window: Window,
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+) -> Result<Counts, StoreError> {
+    if window.from.is_none() && window.to.is_none() {
+        return kept_counts(conn, unit, scope);
+    }
+    scanned_counts(conn, window, unit, scope)
+}
+
+/// The report from the kept counts.
+fn kept_counts(
+    conn: &mut DbConnection,
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+) -> Result<Counts, StoreError> {
+    let mut groups = report_counts::table
+        .filter(report_counts::patients.gt(0))
+        .select((
+            report_counts::unit,
+            report_counts::real_complete,
+            report_counts::race,
+            report_counts::ethnicity,
+            report_counts::language,
+            report_counts::interpreter,
+            report_counts::caregivers,
+            report_counts::caregiver_language,
+            report_counts::optional_domains,
+            report_counts::profile,
+            report_counts::patients,
+        ))
+        .into_boxed();
+    let mut rules = rule_counts::table
+        .filter(rule_counts::patients.gt(0))
+        .select((rule_counts::unit, rule_counts::rule, rule_counts::patients))
+        .into_boxed();
+    if let Some(unit) = unit {
+        groups = groups.filter(report_counts::unit.eq(unit.to_string()));
+        rules = rules.filter(rule_counts::unit.eq(unit.to_string()));
+    }
+    if let Some(scope) = scope {
+        groups = groups.filter(report_counts::unit.eq_any(scope.to_vec()));
+        rules = rules.filter(rule_counts::unit.eq_any(scope.to_vec()));
+    }
+    Ok(Counts {
+        groups: groups.load(conn)?,
+        rules: rules.load(conn)?,
+    })
+}
+
+/// The report from a scan of the current states in a window.
+fn scanned_counts(
     conn: &mut DbConnection,
     window: Window,
     unit: Option<&str>,

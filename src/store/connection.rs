@@ -22,6 +22,35 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// The concrete connection under a `DbConnection`, or under a transaction begun on one:
+/// what the write path's backend-specific statements run on.
+pub enum Conn<'c> {
+    /// PostgreSQL.
+    Pg(&'c mut PgConnection),
+    /// SQLite.
+    Sqlite(&'c mut SqliteConnection),
+}
+
+impl Conn<'_> {
+    /// The same connection, borrowed again (to match on it without giving it up).
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Pg(c) => Conn::Pg(c),
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+}
+
+impl DbConnection {
+    /// The concrete connection.
+    pub fn concrete(&mut self) -> Conn<'_> {
+        match self {
+            DbConnection::Pg(c) => Conn::Pg(c),
+            DbConnection::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+}
+
 /// Runs the same diesel expression on the concrete connection of either backend, for SQL
 /// that `MultiBackend` cannot express (multi-row inserts).
 #[macro_export]
@@ -30,6 +59,17 @@ macro_rules! on_backend {
         match $conn {
             $crate::store::DbConnection::Pg($c) => $body,
             $crate::store::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs the same diesel expression on the concrete connection of a [`Conn`].
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn.reborrow() {
+            $crate::store::connection::Conn::Pg($c) => $body,
+            $crate::store::connection::Conn::Sqlite($c) => $body,
         }
     };
 }

@@ -1,29 +1,30 @@
-//! Writing records: history row, idempotency, and replacement of the current state.
+//! Writing records: history row, idempotency, replacement of the current state, and the
+//! report's counts.
 //!
 //! A patient in a unit is `(source, patient_id, unit)`. A newer `recorded_at` replaces the
 //! current state; an older or equal one is kept in history only; the identical record
 //! (same canonical content) is stored once, however often it is posted.
 //!
 //! The write path is the ingest hot path. A chunk is resolved in memory against two
-//! set-based reads (stored hashes, current states) and written with multi-row
-//! statements; it runs on the concrete connection of each backend (where diesel can insert
-//! many rows at once) rather than through `MultiBackend`, one macro keeping it one piece
-//! of code. On PostgreSQL the current-state rows read are locked until commit, so
-//! concurrent writers of the same patient serialise; a concurrent first insert of the same
-//! patient is a unique violation, and the chunk is retried.
+//! set-based reads (stored records by `(recorded_at, content_hash)`, current states) and
+//! written with a few statements per table (`write.rs` forks them by backend), then the
+//! report's counts take the chunk's changes (`counts.rs`). On PostgreSQL the current-state
+//! rows read are locked until commit, so concurrent writers of the same patient serialise;
+//! a concurrent first insert of the same patient is a unique violation, and the chunk is
+//! retried.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::{PgConnection, SqliteConnection};
 
 use super::audit::{AuditEntry, NewAuditRow};
-use super::connection::DbConnection;
+use super::connection::{Conn, DbConnection};
+use super::counts::{Deltas, Group};
 use super::models::{NewCurrentFinding, NewCurrentState, NewRecord};
-use super::schema::{current_findings, current_state, records};
-use super::StoreError;
-use crate::result::StoreOutcome;
+use super::schema::current_state;
+use super::write::{self, ContentKey};
+use super::{StoreError, StoreOutcome};
 
 /// The six completeness statuses of a record, by wire name, in column order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,12 +58,12 @@ pub struct PreparedRecord {
     pub unit: String,
     /// Microseconds since the epoch.
     pub recorded_at: i64,
-    /// SHA-256 of the canonical record.
-    pub content_hash: String,
-    /// Canonical record JSON.
-    pub body: String,
-    /// Result JSON (with `id`), as stored.
-    pub result: String,
+    /// The first 16 bytes of the canonical record's SHA-256.
+    pub content_hash: [u8; 16],
+    /// Canonical record JSON, compressed (`codec::encode`).
+    pub body: Vec<u8>,
+    /// Result JSON (with `id`), compressed, as stored.
+    pub result: Vec<u8>,
     /// Result JSON without `id` and `outcome`, to answer with (see `result::with_identity`).
     pub result_tail: String,
     /// Record status.
@@ -77,6 +78,28 @@ pub struct PreparedRecord {
     pub rules: Vec<&'static str>,
     /// The same, space-separated (kept on the current state).
     pub rules_text: String,
+}
+
+impl PreparedRecord {
+    fn content_key(&self) -> ContentKey {
+        (self.recorded_at, self.content_hash)
+    }
+
+    pub(super) fn group(&self) -> Group<'_> {
+        let d = &self.domains;
+        Group {
+            unit: &self.unit,
+            real_complete: self.real_complete,
+            race: d.race,
+            ethnicity: d.ethnicity,
+            language: d.language,
+            interpreter: d.interpreter,
+            caregivers: d.caregivers,
+            caregiver_language: d.caregiver_language,
+            optional_domains: &d.optional,
+            profile: &self.profile,
+        }
+    }
 }
 
 /// What storing one record did.
@@ -103,16 +126,6 @@ pub fn store_all(
     received_at: i64,
     audit: Option<&AuditEntry>,
 ) -> Result<Vec<Stored>, StoreError> {
-    fn in_passes(
-        prepared: &[PreparedRecord],
-        mut store: impl FnMut(&[PreparedRecord]) -> Result<Vec<Stored>, DieselError>,
-    ) -> Result<Vec<Stored>, DieselError> {
-        let mut stored = Vec::with_capacity(prepared.len());
-        for pass in prepared.chunks(RECORDS_PER_PASS) {
-            stored.extend(store(pass)?);
-        }
-        Ok(stored)
-    }
     // The audit row names what was written, so it is built once the rows are. A transaction
     // of duplicates only wrote nothing, and leaves no row (the answers name existing records).
     let audit_row = |stored: &[Stored]| {
@@ -130,23 +143,21 @@ pub fn store_all(
             NewAuditRow::new(&entry.touching(status, touched), received_at)
         })
     };
+    let write = |conn: &mut Conn<'_>| -> Result<Vec<Stored>, DieselError> {
+        let mut stored = Vec::with_capacity(prepared.len());
+        for pass in prepared.chunks(RECORDS_PER_PASS) {
+            stored.extend(store_pass(conn, pass, received_at)?);
+        }
+        if let Some(row) = audit_row(&stored) {
+            crate::on_conn!(conn, |c| crate::insert_audit_row!(c, &row))?;
+        }
+        Ok(stored)
+    };
     let mut attempts = 0;
     loop {
         let outcome = match conn {
-            DbConnection::Pg(c) => c.transaction(|c| {
-                let stored = in_passes(prepared, |pass| store_chunk_pg(c, pass, received_at))?;
-                if let Some(row) = audit_row(&stored) {
-                    crate::insert_audit_row!(c, &row)?;
-                }
-                Ok(stored)
-            }),
-            DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-                let stored = in_passes(prepared, |pass| store_chunk_sqlite(c, pass, received_at))?;
-                if let Some(row) = audit_row(&stored) {
-                    crate::insert_audit_row!(c, &row)?;
-                }
-                Ok(stored)
-            }),
+            DbConnection::Sqlite(c) => c.immediate_transaction(|c| write(&mut Conn::Sqlite(c))),
+            DbConnection::Pg(c) => c.transaction(|c| write(&mut Conn::Pg(c))),
         };
         match outcome {
             Err(error) if attempts < 3 && is_transient(&error) => {
@@ -168,52 +179,138 @@ fn is_transient(error: &DieselError) -> bool {
     }
 }
 
-/// Rows per multi-row statement: at 14 columns, 14,000 bound values (SQLite allows 32,766,
-/// PostgreSQL 65,535).
-const ROWS_PER_STATEMENT: usize = 1000;
-
 /// `(source, patient_id, unit)`.
 type Key<'a> = (&'a str, &'a str, &'a str);
 
-/// The current record of a key in the database when the chunk started.
-struct Stale {
-    /// Its ID.
-    record_id: String,
-    /// Its `recorded_at`.
-    recorded_at: i64,
-    /// The rules fired on it, space-separated.
-    rules: String,
+/// A stored current state: what the write path needs to replace it and uncount it.
+#[derive(Debug, Queryable)]
+pub(super) struct StateRow {
+    pub source: String,
+    pub patient_id: String,
+    pub unit: String,
+    pub record_id: String,
+    pub recorded_at: i64,
+    pub real_complete: bool,
+    pub race: String,
+    pub ethnicity: String,
+    pub language: String,
+    pub interpreter: String,
+    pub caregivers: String,
+    pub caregiver_language: String,
+    pub rules: String,
+    pub profile: String,
+    pub optional_domains: String,
 }
 
-/// The current state of one key while a chunk is applied.
-struct Slot {
-    /// The current record in the database when the chunk started, if any.
-    in_db: Option<Stale>,
-    /// The chunk's record that is current now, if the chunk changed it.
+/// `StateRow`'s columns.
+macro_rules! state_columns {
+    () => {
+        (
+            current_state::source,
+            current_state::patient_id,
+            current_state::unit,
+            current_state::record_id,
+            current_state::recorded_at,
+            current_state::real_complete,
+            current_state::race,
+            current_state::ethnicity,
+            current_state::language,
+            current_state::interpreter,
+            current_state::caregivers,
+            current_state::caregiver_language,
+            current_state::rules,
+            current_state::profile,
+            current_state::optional_domains,
+        )
+    };
+}
+
+impl StateRow {
+    /// The state whose current record is `id`, if it is one.
+    pub fn of_record(conn: &mut DbConnection, id: &str) -> Result<Option<StateRow>, DieselError> {
+        current_state::table
+            .filter(current_state::record_id.eq(id))
+            .select(state_columns!())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn group(&self) -> Group<'_> {
+        Group {
+            unit: &self.unit,
+            real_complete: self.real_complete,
+            race: &self.race,
+            ethnicity: &self.ethnicity,
+            language: &self.language,
+            interpreter: &self.interpreter,
+            caregivers: &self.caregivers,
+            caregiver_language: &self.caregiver_language,
+            optional_domains: &self.optional_domains,
+            profile: &self.profile,
+        }
+    }
+}
+
+/// The current state of one key while a pass is applied.
+struct Slot<'s> {
+    /// The current record in the database when the pass started, if any.
+    in_db: Option<&'s StateRow>,
+    /// The pass's record that is current now, if the pass changed it.
     now: Option<usize>,
     /// The current `recorded_at`.
     recorded_at: i64,
 }
 
-/// Decides what each record of a chunk does, given the hashes already stored and the
-/// current state of its keys: the whole chunk is resolved in memory, then written with a
-/// few set-based statements.
+/// Reads the current states of the pass's keys (locked until commit on PostgreSQL).
+fn current_states(
+    conn: &mut Conn<'_>,
+    prepared: &[PreparedRecord],
+) -> Result<Vec<StateRow>, DieselError> {
+    let mut patients: Vec<&str> = prepared.iter().map(|r| r.patient_id.as_str()).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    // Both leading key columns, so the look-up walks the primary key.
+    let mut sources: Vec<&str> = prepared.iter().map(|r| r.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    macro_rules! states {
+        ($patients:expr) => {
+            current_state::table
+                .filter(current_state::source.eq_any(&sources))
+                .filter(current_state::patient_id.eq_any($patients))
+                .select(state_columns!())
+        };
+    }
+    let mut rows = Vec::new();
+    for group in patients.chunks(1000) {
+        let found: Vec<StateRow> = match conn.reborrow() {
+            Conn::Pg(c) => states!(group).for_update().load(c)?,
+            Conn::Sqlite(c) => states!(group).load(c)?,
+        };
+        rows.extend(found);
+    }
+    Ok(rows)
+}
+
+/// Decides what each record of a pass does, given the records already stored and the
+/// current state of its keys: the whole pass is resolved in memory, then written with a
+/// few set-based statements. Returns what each record did and the indexes of the new ones.
 fn plan<'a>(
     prepared: &'a [PreparedRecord],
-    mut known: HashMap<String, String>,
-    slots: &mut HashMap<Key<'a>, Slot>,
+    mut known: HashMap<ContentKey, String>,
+    slots: &mut HashMap<Key<'a>, Slot<'_>>,
 ) -> (Vec<Stored>, Vec<usize>) {
     let mut stored = Vec::with_capacity(prepared.len());
     let mut new_records = Vec::with_capacity(prepared.len());
     for (index, record) in prepared.iter().enumerate() {
-        if let Some(id) = known.get(&record.content_hash) {
+        if let Some(id) = known.get(&record.content_key()) {
             stored.push(Stored {
                 id: id.clone(),
                 outcome: StoreOutcome::Duplicate,
             });
             continue;
         }
-        known.insert(record.content_hash.clone(), record.id.clone());
+        known.insert(record.content_key(), record.id.clone());
         new_records.push(index);
         let key = (
             record.source.as_str(),
@@ -247,187 +344,85 @@ fn plan<'a>(
     (stored, new_records)
 }
 
-/// Defines `$name(conn: &mut $conn, ...)`: the chunk write path for one backend.
-/// `$lock` (PostgreSQL: `for_update`) locks the current-state rows the chunk reads.
-macro_rules! store_chunk_on {
-    ($name:ident, $conn:ty $(, $lock:ident)?) => {
-        fn $name(
-            conn: &mut $conn,
-            prepared: &[PreparedRecord],
-            received_at: i64,
-        ) -> Result<Vec<Stored>, DieselError> {
-            // 1. Which records are already stored (idempotency).
-            let mut known: HashMap<String, String> = HashMap::new();
-            let hashes: Vec<&str> = prepared.iter().map(|r| r.content_hash.as_str()).collect();
-            for group in hashes.chunks(ROWS_PER_STATEMENT) {
-                let rows: Vec<(String, String)> = records::table
-                    .filter(records::content_hash.eq_any(group))
-                    .select((records::content_hash, records::id))
-                    .load(conn)?;
-                known.extend(rows);
-            }
-            // 2. The current state of the chunk's patients.
-            let mut slots: HashMap<Key<'_>, Slot> = HashMap::new();
-            let keys: HashMap<Key<'_>, usize> = prepared
-                .iter()
-                .enumerate()
-                .map(|(i, r)| ((r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()), i))
-                .collect();
-            let mut patients: Vec<&str> = prepared.iter().map(|r| r.patient_id.as_str()).collect();
-            patients.sort_unstable();
-            patients.dedup();
-            // Both leading key columns, so the look-up walks the primary key.
-            let mut sources: Vec<&str> = prepared.iter().map(|r| r.source.as_str()).collect();
-            sources.sort_unstable();
-            sources.dedup();
-            for group in patients.chunks(ROWS_PER_STATEMENT) {
-                let rows: Vec<(String, String, String, String, i64, String)> = current_state::table
-                    .filter(current_state::source.eq_any(&sources))
-                    .filter(current_state::patient_id.eq_any(group))
-                    .select((
-                        current_state::source,
-                        current_state::patient_id,
-                        current_state::unit,
-                        current_state::record_id,
-                        current_state::recorded_at,
-                        current_state::rules,
-                    ))
-                    $(.$lock())?
-                    .load(conn)?;
-                for (source, patient_id, unit, record_id, recorded_at, rules) in rows {
-                    let Some(&index) = keys.get(&(source.as_str(), patient_id.as_str(), unit.as_str()))
-                    else {
-                        continue;
-                    };
-                    let record = &prepared[index];
-                    let key = (record.source.as_str(), record.patient_id.as_str(), record.unit.as_str());
-                    let stale = Stale { record_id, recorded_at, rules };
-                    slots.insert(key, Slot { in_db: Some(stale), now: None, recorded_at });
-                }
-            }
-            // 3. Resolve the chunk in memory.
-            let (stored, new_records) = plan(prepared, known, &mut slots);
-            // 4. Write: history, then current state, then its findings.
-            let rows: Vec<NewRecord<'_>> = new_records
-                .iter()
-                .map(|i| new_record(&prepared[*i], received_at))
-                .collect();
-            for group in rows.chunks(ROWS_PER_STATEMENT) {
-                // Tuples of `column.eq(value)`, not the derived `Insertable`: only they let
-                // diesel send SQLite one multi-row INSERT instead of a row-by-row loop.
-                let values: Vec<_> = group
-                    .iter()
-                    .map(|r| {
-                        (
-                            records::id.eq(r.id),
-                            records::source.eq(r.source),
-                            records::patient_id.eq(r.patient_id),
-                            records::unit.eq(r.unit),
-                            records::recorded_at.eq(r.recorded_at),
-                            records::content_hash.eq(r.content_hash),
-                            records::body.eq(r.body),
-                            records::result.eq(r.result),
-                            records::status.eq(r.status),
-                            records::profile.eq(r.profile),
-                            records::received_at.eq(r.received_at),
-                        )
-                    })
-                    .collect();
-                diesel::insert_into(records::table).values(values).execute(conn)?;
-            }
-            let mut inserted = Vec::new();
-            let mut stale_findings = Vec::new();
-            let mut current = Vec::new();
-            // In key order, so that concurrent writers (PostgreSQL) take row locks in the
-            // same order and cannot deadlock each other.
-            let mut changed: Vec<(&Key<'_>, &Slot)> = slots.iter().collect();
-            changed.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            for (_, slot) in changed {
-                let Some(index) = slot.now else { continue };
-                let state = new_state(&prepared[index]);
-                match &slot.in_db {
-                    None => inserted.push(state),
-                    Some(stale) => {
-                        let updated = diesel::update(
-                            current_state::table
-                                .filter(current_state::source.eq(state.source))
-                                .filter(current_state::patient_id.eq(state.patient_id))
-                                .filter(current_state::unit.eq(state.unit)),
-                        )
-                        .set(&state)
-                        .execute(conn)?;
-                        debug_assert_eq!(updated, 1);
-                        let unit = state.unit;
-                        stale_findings.extend(stale.rules.split_whitespace().map(|rule| {
-                            (rule, unit, stale.recorded_at, stale.record_id.as_str())
-                        }));
-                    }
-                }
-                current.push(index);
-            }
-            for group in inserted.chunks(ROWS_PER_STATEMENT) {
-                let values: Vec<_> = group
-                    .iter()
-                    .map(|r| {
-                        (
-                            current_state::source.eq(r.source),
-                            current_state::patient_id.eq(r.patient_id),
-                            current_state::unit.eq(r.unit),
-                            current_state::record_id.eq(r.record_id),
-                            current_state::recorded_at.eq(r.recorded_at),
-                            current_state::status.eq(r.status),
-                            current_state::real_complete.eq(r.real_complete),
-                            current_state::race.eq(r.race),
-                            current_state::ethnicity.eq(r.ethnicity),
-                            current_state::language.eq(r.language),
-                            current_state::interpreter.eq(r.interpreter),
-                            current_state::caregivers.eq(r.caregivers),
-                            current_state::caregiver_language.eq(r.caregiver_language),
-                            current_state::rules.eq(r.rules),
-                            current_state::profile.eq(r.profile),
-                            current_state::optional_domains.eq(r.optional_domains),
-                        )
-                    })
-                    .collect();
-                diesel::insert_into(current_state::table).values(values).execute(conn)?;
-            }
-            // The replaced records' findings, each by its full key.
-            for (rule, unit, recorded_at, record_id) in stale_findings {
-                diesel::delete(
-                    current_findings::table
-                        .filter(current_findings::rule.eq(rule))
-                        .filter(current_findings::unit.eq(unit))
-                        .filter(current_findings::recorded_at.eq(recorded_at))
-                        .filter(current_findings::record_id.eq(record_id)),
-                )
-                .execute(conn)?;
-            }
-            current.sort_unstable();
-            let findings: Vec<NewCurrentFinding<'_>> = current
-                .iter()
-                .flat_map(|i| new_findings(&prepared[*i]))
-                .collect();
-            for group in findings.chunks(ROWS_PER_STATEMENT) {
-                let values: Vec<_> = group
-                    .iter()
-                    .map(|r| {
-                        (
-                            current_findings::rule.eq(r.rule),
-                            current_findings::unit.eq(r.unit),
-                            current_findings::recorded_at.eq(r.recorded_at),
-                            current_findings::record_id.eq(r.record_id),
-                        )
-                    })
-                    .collect();
-                diesel::insert_into(current_findings::table).values(values).execute(conn)?;
-            }
-            Ok(stored)
+/// Stores one pass: look-ups, plan, then history, current states, findings and counts.
+fn store_pass(
+    conn: &mut Conn<'_>,
+    prepared: &[PreparedRecord],
+    received_at: i64,
+) -> Result<Vec<Stored>, DieselError> {
+    // 1. Which records are already stored (idempotency).
+    let keys: Vec<ContentKey> = prepared.iter().map(PreparedRecord::content_key).collect();
+    let known = write::known(conn, &keys)?;
+    // 2. The current state of the pass's patients.
+    let states = current_states(conn, prepared)?;
+    let wanted: HashMap<Key<'_>, ()> = prepared
+        .iter()
+        .map(|r| ((r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()), ()))
+        .collect();
+    let mut slots: HashMap<Key<'_>, Slot<'_>> = HashMap::new();
+    for row in &states {
+        let key = (row.source.as_str(), row.patient_id.as_str(), row.unit.as_str());
+        if let Some((&key, ())) = wanted.get_key_value(&key) {
+            slots.insert(
+                key,
+                Slot {
+                    in_db: Some(row),
+                    now: None,
+                    recorded_at: row.recorded_at,
+                },
+            );
         }
-    };
+    }
+    // 3. Resolve the pass in memory.
+    let (stored, new_records) = plan(prepared, known, &mut slots);
+    // 4. Write: history, then current states, their findings, and the counts.
+    let history: Vec<NewRecord<'_>> = new_records
+        .iter()
+        .map(|i| new_record(&prepared[*i], received_at))
+        .collect();
+    write::insert_history(conn, &history)?;
+    let mut replaced = Vec::new();
+    let mut inserted = Vec::new();
+    let mut stale_findings = Vec::new();
+    let mut current = Vec::new();
+    let mut deltas = Deltas::default();
+    // In key order, so that concurrent writers (PostgreSQL) take row locks in the same
+    // order and cannot deadlock each other.
+    let mut changed: Vec<(&Key<'_>, &Slot<'_>)> = slots.iter().collect();
+    changed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (_, slot) in changed {
+        let Some(index) = slot.now else { continue };
+        let record = &prepared[index];
+        let state = new_state(record);
+        match slot.in_db {
+            None => inserted.push(state),
+            Some(stale) => {
+                replaced.push(state);
+                stale_findings.extend(stale.rules.split_whitespace().map(|rule| {
+                    NewCurrentFinding {
+                        rule,
+                        unit: &stale.unit,
+                        recorded_at: stale.recorded_at,
+                        record_id: &stale.record_id,
+                    }
+                }));
+                deltas.add(stale.group(), stale.rules.split_whitespace(), -1);
+            }
+        }
+        deltas.add(record.group(), record.rules.iter().copied(), 1);
+        current.push(index);
+    }
+    write::write_states(conn, &replaced, &inserted)?;
+    write::delete_findings(conn, &stale_findings)?;
+    current.sort_unstable();
+    let findings: Vec<NewCurrentFinding<'_>> = current
+        .iter()
+        .flat_map(|i| new_findings(&prepared[*i]))
+        .collect();
+    write::insert_findings(conn, &findings)?;
+    deltas.apply(conn)?;
+    Ok(stored)
 }
-
-store_chunk_on!(store_chunk_pg, PgConnection, for_update);
-store_chunk_on!(store_chunk_sqlite, SqliteConnection);
 
 fn new_record(record: &PreparedRecord, received_at: i64) -> NewRecord<'_> {
     NewRecord {
@@ -467,15 +462,11 @@ fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
     }
 }
 
-fn new_findings(record: &PreparedRecord) -> Vec<NewCurrentFinding<'_>> {
-    record
-        .rules
-        .iter()
-        .map(|rule| NewCurrentFinding {
-            record_id: &record.id,
-            rule,
-            unit: &record.unit,
-            recorded_at: record.recorded_at,
-        })
-        .collect()
+fn new_findings(record: &PreparedRecord) -> impl Iterator<Item = NewCurrentFinding<'_>> {
+    record.rules.iter().map(|rule| NewCurrentFinding {
+        rule,
+        unit: &record.unit,
+        recorded_at: record.recorded_at,
+        record_id: &record.id,
+    })
 }

@@ -3,16 +3,21 @@
 
 pub mod aggregates;
 pub mod audit;
+pub mod codec;
+pub mod counts;
 pub mod connection;
 pub mod ingest;
 pub mod keys;
 pub mod models;
+pub mod outcome;
 pub mod purge;
 pub mod queries;
 pub mod revalidate;
 pub mod schema;
+mod write;
 
 pub use connection::{open, Backend, DbConnection, DbPool};
+pub use outcome::StoreOutcome;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

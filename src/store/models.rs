@@ -1,14 +1,16 @@
 //! Row types: what the store writes. They never go out as JSON; the API builds its own
-//! wire types. Inserts go through column tuples built from them (see `ingest.rs`: only
-//! tuples give SQLite a true multi-row INSERT); `NewCurrentState` is also the changeset
+//! wire types. On SQLite, inserts go through column tuples built from them (`write.rs`:
+//! only tuples give SQLite a true multi-row INSERT); on PostgreSQL the derived
+//! `Insertable` feeds `COPY ... FROM STDIN BINARY`. `NewCurrentState` is also the changeset
 //! of a replacement.
 
 use diesel::prelude::*;
 
-use super::schema::current_state;
+use super::schema::{current_findings, current_state, records};
 
 /// A new history row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = records, treat_none_as_default_value = false)]
 pub struct NewRecord<'a> {
     /// Record UUID.
     pub id: &'a str,
@@ -20,12 +22,12 @@ pub struct NewRecord<'a> {
     pub unit: &'a str,
     /// Microseconds since the epoch.
     pub recorded_at: i64,
-    /// SHA-256 of the canonical record.
-    pub content_hash: &'a str,
-    /// Canonical record JSON.
-    pub body: &'a str,
-    /// Result JSON.
-    pub result: &'a str,
+    /// The first 16 bytes of the canonical record's SHA-256.
+    pub content_hash: &'a [u8],
+    /// Canonical record JSON, compressed (`codec.rs`).
+    pub body: &'a [u8],
+    /// Result JSON, compressed.
+    pub result: &'a [u8],
     /// Record status.
     pub status: &'a str,
     /// Profile ID.
@@ -35,8 +37,8 @@ pub struct NewRecord<'a> {
 }
 
 /// A new or replacing current-state row.
-#[derive(Debug, Clone, AsChangeset)]
-#[diesel(table_name = current_state)]
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = current_state, treat_none_as_default_value = false)]
 pub struct NewCurrentState<'a> {
     /// Sending system.
     pub source: &'a str,
@@ -73,14 +75,15 @@ pub struct NewCurrentState<'a> {
 }
 
 /// One rule fired on a current record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = current_findings, treat_none_as_default_value = false)]
 pub struct NewCurrentFinding<'a> {
-    /// The record.
-    pub record_id: &'a str,
     /// Rule ID.
     pub rule: &'a str,
     /// Unit.
     pub unit: &'a str,
     /// recorded_at.
     pub recorded_at: i64,
+    /// The record.
+    pub record_id: &'a str,
 }

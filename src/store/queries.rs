@@ -2,17 +2,24 @@
 
 use diesel::prelude::*;
 
+use super::codec;
 use super::connection::DbConnection;
 use super::schema::{current_findings, current_state, records};
 use super::StoreError;
 
 /// The stored result JSON of a record, and its unit.
 pub fn result_by_id(conn: &mut DbConnection, id: &str) -> Result<(String, String), StoreError> {
-    records::table
+    let (result, unit): (Vec<u8>, String) = records::table
         .filter(records::id.eq(id))
         .select((records::result, records::unit))
-        .first(conn)
-        .map_err(StoreError::from)
+        .first(conn)?;
+    Ok((decoded(&result)?, unit))
+}
+
+/// A stored result's JSON; a value that cannot be decoded is the store's error, not the
+/// caller's.
+fn decoded(stored: &[u8]) -> Result<String, StoreError> {
+    codec::decode(stored).map_err(|error| StoreError::Database(error.to_string()))
 }
 
 /// Filters of the work list.
@@ -69,7 +76,7 @@ pub fn list_current(
     conn: &mut DbConnection,
     filter: &ListFilter,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
-    matching!(
+    let rows: Vec<(String, String, Vec<u8>)> = matching!(
         current_state::table.inner_join(records::table).select((
             current_state::record_id,
             current_state::unit,
@@ -77,8 +84,10 @@ pub fn list_current(
         )),
         filter
     )
-    .load(conn)
-    .map_err(StoreError::from)
+    .load(conn)?;
+    rows.into_iter()
+        .map(|(id, unit, result)| Ok((id, unit, decoded(&result)?)))
+        .collect()
 }
 
 /// A current record without identifiers: what the `report` role's drill-down shows.

@@ -5,12 +5,14 @@
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::ingest::PreparedRecord;
+use super::codec;
+use super::counts::Deltas;
+use super::ingest::{PreparedRecord, StateRow};
 use super::schema::{current_findings, current_state, records};
 use super::StoreError;
 
 /// One stored record to re-run: its ID and canonical body.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct StoredRecord {
     /// Record ID.
     pub id: String,
@@ -38,13 +40,19 @@ pub fn page(
     if let Some(unit) = unit {
         query = query.filter(records::unit.eq(unit.to_string()));
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<(String, Vec<u8>, String)> = query.load(conn)?;
+    rows.into_iter()
+        .map(|(id, body, status)| {
+            let body = codec::decode(&body).map_err(|error| StoreError::Database(error.to_string()))?;
+            Ok(StoredRecord { id, body, status })
+        })
+        .collect()
 }
 
 /// Writes the re-run results in one transaction; returns how many were current states.
 pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<usize, StoreError> {
     conn.transaction::<_, StoreError, _>(|conn| {
-        let mut current = 0;
+        let mut replaced = Vec::new();
         for record in prepared {
             diesel::update(records::table.filter(records::id.eq(&record.id)))
                 .set((
@@ -53,19 +61,10 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     records::profile.eq(&record.profile),
                 ))
                 .execute(conn)?;
-            let state: Option<(String, i64, String)> = current_state::table
-                .filter(current_state::record_id.eq(&record.id))
-                .select((
-                    current_state::unit,
-                    current_state::recorded_at,
-                    current_state::rules,
-                ))
-                .first(conn)
-                .optional()?;
-            let Some((unit, recorded_at, old_rules)) = state else {
+            let Some(old) = StateRow::of_record(conn, &record.id)? else {
                 continue;
             };
-            current += 1;
+            let (unit, recorded_at) = (old.unit.clone(), old.recorded_at);
             let domains = &record.domains;
             diesel::update(current_state::table.filter(current_state::record_id.eq(&record.id)))
                 .set((
@@ -82,7 +81,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     current_state::profile.eq(&record.profile),
                 ))
                 .execute(conn)?;
-            for rule in old_rules.split_whitespace() {
+            for rule in old.rules.split_whitespace() {
                 diesel::delete(
                     current_findings::table
                         .filter(current_findings::rule.eq(rule))
@@ -104,7 +103,15 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     ))
                     .execute(conn)?;
             }
+            replaced.push((record, old));
         }
-        Ok(current)
+        // The report's counts follow the states.
+        let mut deltas = Deltas::default();
+        for (record, old) in &replaced {
+            deltas.add(old.group(), old.rules.split_whitespace(), -1);
+            deltas.add(record.group(), record.rules.iter().copied(), 1);
+        }
+        deltas.apply(&mut conn.concrete())?;
+        Ok(replaced.len())
     })
 }

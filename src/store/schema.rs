@@ -1,6 +1,7 @@
 //! The diesel schema, shared by SQLite and PostgreSQL (the migrations of both backends
 //! create the same tables). Timestamps are microseconds since the Unix epoch; UUIDs are
-//! TEXT, because `MultiConnection` has no UUID type.
+//! TEXT, because `MultiConnection` has no UUID type; bodies and results are compressed
+//! (`codec.rs`).
 
 diesel::table! {
     /// Every accepted record (history) and its validation result.
@@ -10,9 +11,9 @@ diesel::table! {
         patient_id -> Text,
         unit -> Text,
         recorded_at -> BigInt,
-        content_hash -> Text,
-        body -> Text,
-        result -> Text,
+        content_hash -> Binary,
+        body -> Binary,
+        result -> Binary,
         status -> Text,
         profile -> Text,
         received_at -> BigInt,
@@ -51,11 +52,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Current patients by unit and combination of statuses (the completeness report).
+    report_counts (unit, real_complete, race, ethnicity, language, interpreter, caregivers, caregiver_language, optional_domains, profile) {
+        unit -> Text,
+        real_complete -> Bool,
+        race -> Text,
+        ethnicity -> Text,
+        language -> Text,
+        interpreter -> Text,
+        caregivers -> Text,
+        caregiver_language -> Text,
+        optional_domains -> Text,
+        profile -> Text,
+        patients -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Current patients by unit and rule fired (the report's top rules).
+    rule_counts (unit, rule) {
+        unit -> Text,
+        rule -> Text,
+        patients -> BigInt,
+    }
+}
+
 diesel::joinable!(current_state -> records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(
     records,
     current_state,
     current_findings,
+    report_counts,
+    rule_counts,
     api_keys,
     audit_log
 );

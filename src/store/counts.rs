@@ -1,0 +1,137 @@
+//! The completeness report's counts, kept up to date as records arrive: patients by unit
+//! and combination of statuses (`report_counts`) and by unit and rule (`rule_counts`).
+//! Every chunk that changes current states adds its changes here in the same transaction,
+//! so the report reads a few rows per unit whatever the number of patients, and is never
+//! out of step with the states it counts. `rebuild` recounts from the current states (after
+//! `real-dq revalidate`, and in tests that prove the counts right).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::upsert::excluded;
+
+use diesel::connection::SimpleConnection;
+
+use super::connection::{Conn, DbConnection};
+use super::schema::{report_counts, rule_counts};
+
+/// One unit's combination of statuses, as the report groups patients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Group<'a> {
+    /// Unit.
+    pub unit: &'a str,
+    /// REaL complete.
+    pub real_complete: bool,
+    /// Race status.
+    pub race: &'a str,
+    /// Ethnicity status.
+    pub ethnicity: &'a str,
+    /// Language status.
+    pub language: &'a str,
+    /// Interpreter status.
+    pub interpreter: &'a str,
+    /// Caregivers status.
+    pub caregivers: &'a str,
+    /// Caregiver language status.
+    pub caregiver_language: &'a str,
+    /// Optional domains, `domain:status` space-separated.
+    pub optional_domains: &'a str,
+    /// Profile ID.
+    pub profile: &'a str,
+}
+
+/// What a chunk changes in the counts: a patient counted in a group and in the rules
+/// fired on it (+1), or no longer (-1).
+#[derive(Debug, Default)]
+pub struct Deltas<'a> {
+    groups: HashMap<Group<'a>, i64>,
+    rules: HashMap<(&'a str, &'a str), i64>,
+}
+
+impl<'a> Deltas<'a> {
+    /// Counts (`sign` +1) or uncounts (-1) a patient in `group` with `rules` fired.
+    pub fn add(&mut self, group: Group<'a>, rules: impl Iterator<Item = &'a str>, sign: i64) {
+        *self.groups.entry(group).or_default() += sign;
+        for rule in rules {
+            *self.rules.entry((group.unit, rule)).or_default() += sign;
+        }
+    }
+
+    /// Writes the changes, in key order (so that concurrent writers on PostgreSQL take the
+    /// counters' row locks in one order and never deadlock each other).
+    pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
+        let mut groups: Vec<_> = self.groups.into_iter().filter(|(_, n)| *n != 0).collect();
+        groups.sort_unstable();
+        let mut rules: Vec<_> = self.rules.into_iter().filter(|(_, n)| *n != 0).collect();
+        rules.sort_unstable();
+        crate::on_conn!(conn, |c| {
+            for (g, patients) in &groups {
+                diesel::insert_into(report_counts::table)
+                    .values((
+                        report_counts::unit.eq(g.unit),
+                        report_counts::real_complete.eq(g.real_complete),
+                        report_counts::race.eq(g.race),
+                        report_counts::ethnicity.eq(g.ethnicity),
+                        report_counts::language.eq(g.language),
+                        report_counts::interpreter.eq(g.interpreter),
+                        report_counts::caregivers.eq(g.caregivers),
+                        report_counts::caregiver_language.eq(g.caregiver_language),
+                        report_counts::optional_domains.eq(g.optional_domains),
+                        report_counts::profile.eq(g.profile),
+                        report_counts::patients.eq(patients),
+                    ))
+                    .on_conflict((
+                        report_counts::unit,
+                        report_counts::real_complete,
+                        report_counts::race,
+                        report_counts::ethnicity,
+                        report_counts::language,
+                        report_counts::interpreter,
+                        report_counts::caregivers,
+                        report_counts::caregiver_language,
+                        report_counts::optional_domains,
+                        report_counts::profile,
+                    ))
+                    .do_update()
+                    .set(
+                        report_counts::patients
+                            .eq(report_counts::patients + excluded(report_counts::patients)),
+                    )
+                    .execute(c)?;
+            }
+            for ((unit, rule), patients) in &rules {
+                diesel::insert_into(rule_counts::table)
+                    .values((
+                        rule_counts::unit.eq(unit),
+                        rule_counts::rule.eq(rule),
+                        rule_counts::patients.eq(patients),
+                    ))
+                    .on_conflict((rule_counts::unit, rule_counts::rule))
+                    .do_update()
+                    .set(
+                        rule_counts::patients
+                            .eq(rule_counts::patients + excluded(rule_counts::patients)),
+                    )
+                    .execute(c)?;
+            }
+            Ok::<(), DieselError>(())
+        })
+    }
+}
+
+/// Recounts everything from the current states and their findings.
+pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
+    conn.batch_execute(
+        "DELETE FROM report_counts;
+         INSERT INTO report_counts
+             SELECT unit, real_complete, race, ethnicity, language, interpreter, caregivers,
+                    caregiver_language, optional_domains, profile, count(*)
+             FROM current_state
+             GROUP BY unit, real_complete, race, ethnicity, language, interpreter, caregivers,
+                      caregiver_language, optional_domains, profile;
+         DELETE FROM rule_counts;
+         INSERT INTO rule_counts
+             SELECT unit, rule, count(*) FROM current_findings GROUP BY unit, rule;",
+    )
+}
