@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use super::auth::{unit_forbidden, Caller};
 use super::body::{content_length, require_content_type};
-use super::spool::{Next, Spool};
 use super::error::ErrorBody;
+use super::spool::{Next, Spool};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::pipeline;
@@ -247,8 +247,7 @@ pub async fn ingest(
                 break;
             };
             let (state, principal) = (validator.clone(), principal.clone());
-            let chunk = match web::block(move || validate_chunk(lines, &state, &principal)).await
-            {
+            let chunk = match web::block(move || validate_chunk(lines, &state, &principal)).await {
                 Ok(chunk) => chunk,
                 Err(_) => {
                     tracing::error!("batch validation task was cancelled");

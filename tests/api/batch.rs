@@ -331,10 +331,7 @@ async fn sixteen_mib_of_blank_lines_are_skipped_and_never_end_the_batch() {
         ndjson(&[complete_record("LATER", "ED")])
     );
     let answers = app.batch(&body).await;
-    assert_eq!(
-        answered(&answers),
-        expected(&[(runs as u64 + 1, "LATER")])
-    );
+    assert_eq!(answered(&answers), expected(&[(runs as u64 + 1, "LATER")]));
     assert_eq!(app.report("").await["total"]["patients"], 2);
 }
 
