@@ -45,7 +45,7 @@ pub const MAX_RELATED: usize = 100;
 
 /// Chunks of answers written but not yet sent: the work waits while the client does not
 /// read.
-pub const PIECES_IN_FLIGHT: usize = 2;
+pub const PIECES_IN_FLIGHT: usize = 1;
 
 /// A Bundle's index over its body, shared by the stages.
 type Bundle = Arc<ParsedBundle<web::Bytes>>;
@@ -191,7 +191,7 @@ async fn answer_batch(
                 let head = (counted.entries == 0).then(|| head("batch-response"));
                 // Written on the blocking pool, and the chunk's judgements dropped there.
                 let (text, counted) = web::block(move || {
-                    let text = render(head, &entries, &stored, &mut counted);
+                    let text = render(head, entries, &stored, &mut counted);
                     (text, counted)
                 })
                 .await?;
@@ -234,10 +234,12 @@ fn head(response_type: &str) -> String {
     format!(r#"{{"resourceType":"Bundle","type":"{response_type}","entry":["#)
 }
 
-/// The answer text of a chunk of entries (after `head`, when given), counted in `tally`.
+/// The answer text of a chunk of entries (after `head`, when given), counted in `tally`;
+/// each entry is dropped once written, so its outcome and its answer are not both held for
+/// the whole chunk.
 fn render(
     head: Option<String>,
-    entries: &[Entry],
+    entries: Vec<Entry>,
     stored: &ChunkStored,
     tally: &mut Tally,
 ) -> String {
@@ -250,7 +252,7 @@ fn render(
         .sum();
     let mut out = head.unwrap_or_default();
     out.reserve(size);
-    for (offset, entry) in entries.iter().enumerate() {
+    for (offset, entry) in entries.into_iter().enumerate() {
         if tally.entries > 0 {
             out.push(',');
         }
@@ -298,7 +300,7 @@ fn render(
                     if kind.is_empty() {
                         "an entry without a resource"
                     } else {
-                        kind
+                        &kind
                     }
                 )),
             ),
@@ -537,7 +539,7 @@ async fn answer_transaction(
                 &state.profile_id,
                 false,
             );
-            let text = render(head, &entries, &Ok(chunk_stored), &mut chunk_tally);
+            let text = render(head, entries, &Ok(chunk_stored), &mut chunk_tally);
             (text, chunk_tally)
         })
         .await;
