@@ -113,8 +113,8 @@ fn parse_origin(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// How FHIR Patient resources map onto records.
-#[derive(Debug, Clone, Default, Args)]
+/// How FHIR Patient resources map onto records, and how large a transaction may be.
+#[derive(Debug, Clone, Args)]
 pub struct FhirArgs {
     /// Identifier system whose value is the patient_id (default: the MR identifier, else
     /// the first identifier, else Patient.id).
@@ -125,7 +125,17 @@ pub struct FhirArgs {
     /// `extension:<url>` for a valueString/valueCode extension on the Patient.
     #[arg(long, env = "REALDQ_FHIR_UNIT_SOURCE", default_value = "managingOrganization", value_parser = parse_unit_source)]
     pub fhir_unit_source: String,
+
+    /// Most entries in a `transaction` Bundle (413 beyond, before anything is judged): a
+    /// transaction is stored in one database transaction, so all its records are held at
+    /// once (about 4 KB each for a minimal Patient). Other Bundles are judged, stored and
+    /// answered a chunk at a time and have no such limit.
+    #[arg(long, env = "REALDQ_FHIR_MAX_TRANSACTION_ENTRIES", default_value_t = DEFAULT_MAX_TRANSACTION_ENTRIES, value_parser = clap::value_parser!(u32).range(1..))]
+    pub fhir_max_transaction_entries: u32,
 }
+
+/// `REALDQ_FHIR_MAX_TRANSACTION_ENTRIES`'s default.
+pub const DEFAULT_MAX_TRANSACTION_ENTRIES: u32 = 20_000;
 
 fn parse_unit_source(text: &str) -> Result<String, String> {
     if text == "managingOrganization"
@@ -136,6 +146,16 @@ fn parse_unit_source(text: &str) -> Result<String, String> {
         Ok(text.to_string())
     } else {
         Err("expected `managingOrganization` or `extension:<url>`".into())
+    }
+}
+
+impl Default for FhirArgs {
+    fn default() -> Self {
+        FhirArgs {
+            fhir_identifier_system: None,
+            fhir_unit_source: "managingOrganization".into(),
+            fhir_max_transaction_entries: DEFAULT_MAX_TRANSACTION_ENTRIES,
+        }
     }
 }
 
@@ -234,10 +254,7 @@ impl Settings {
             profile: ProfileSettings::default(),
             access: AccessSettings::default(),
             hl7: Hl7Settings::default(),
-            fhir: FhirArgs {
-                fhir_identifier_system: None,
-                fhir_unit_source: "managingOrganization".into(),
-            },
+            fhir: FhirArgs::default(),
             tls: TlsSettings::default(),
         }
     }

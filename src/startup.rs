@@ -46,6 +46,7 @@ impl Application {
                 max_record_bytes: settings.max_record_bytes,
                 max_batch_bytes: settings.max_batch_bytes,
                 batch_chunk: settings.batch_chunk as usize,
+                max_transaction_entries: settings.fhir.fhir_max_transaction_entries as usize,
             },
             hl7: Arc::new(settings.hl7.map_settings()),
             fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),

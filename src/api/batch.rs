@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::auth::{unit_forbidden, Caller};
 use super::body::{content_length, require_content_type};
+use super::error::ErrorBody;
 use super::spool::{Next, Spool};
 use super::{ApiError, AppState};
 use crate::access::Principal;
@@ -44,10 +45,21 @@ enum Line {
     Rejected { number: u64, error: ApiError },
 }
 
+impl Line {
+    /// Its 1-based line number.
+    fn number(&self) -> u64 {
+        match self {
+            Line::Record { number, .. } | Line::Rejected { number, .. } => *number,
+        }
+    }
+}
+
 /// Reads the body line by line with the batch's limits.
 struct LineReader {
     payload: web::Payload,
     buffer: web::BytesMut,
+    /// How much of `buffer` is known to hold no line end.
+    scanned: usize,
     line: u64,
     read: u64,
     oversized: bool,
@@ -59,20 +71,37 @@ struct LineReader {
 }
 
 impl LineReader {
-    /// Up to `count` lines or about `bytes` bytes of them, whichever comes first; an empty
-    /// vector once the body is exhausted.
+    /// The next lines to process: up to `count` lines, or about `bytes` bytes of records,
+    /// whichever comes first. Only the records kept count against `bytes`: blank lines and
+    /// the discarded bytes of a too-long line take no room, so however many of them come
+    /// in a row, the chunk goes on to the next line that needs an answer. An empty vector
+    /// therefore means the body is exhausted, and nothing else does.
     async fn next_lines(&mut self, count: usize, bytes: usize) -> Vec<Line> {
         let mut lines = Vec::with_capacity(count.min(4096));
-        let start = self.read - self.buffer.len() as u64;
-        while lines.len() < count && self.read - (self.buffer.len() as u64) - start < bytes as u64 {
-            if let Some(position) = self.buffer.iter().position(|b| *b == b'\n') {
-                let raw = self.buffer.split_to(position + 1).freeze();
-                self.take_line(raw.slice(..position), &mut lines);
+        let mut kept = 0;
+        while lines.len() < count && kept < bytes {
+            // A run of empty lines is numbered and dropped at once, not line by line.
+            let empty = self.buffer.iter().take_while(|b| **b == b'\n').count();
+            if empty > 0 && !self.oversized {
+                self.line += empty as u64;
+                drop(self.buffer.split_to(empty));
+                self.scanned = 0;
                 continue;
             }
+            let unscanned = &self.buffer[self.scanned..];
+            if let Some(position) = unscanned.iter().position(|b| *b == b'\n') {
+                let end = self.scanned + position;
+                let raw = self.buffer.split_to(end + 1).freeze();
+                self.scanned = 0;
+                kept += self.take_line(raw.slice(..end), &mut lines);
+                continue;
+            }
+            self.scanned = self.buffer.len();
             if self.buffer.len() > self.max_line {
+                // Too long already: keep reading to its end, but not its bytes.
                 self.oversized = true;
                 self.buffer.clear();
+                self.scanned = 0;
             }
             if self.exhausted {
                 if std::mem::take(&mut self.overflowed) {
@@ -90,6 +119,7 @@ impl LineReader {
                     let raw = self.buffer.split().freeze();
                     self.take_line(raw, &mut lines);
                 }
+                self.scanned = 0;
                 break;
             }
             match self.payload.next().await {
@@ -109,6 +139,7 @@ impl LineReader {
                 Some(Err(_)) => {
                     self.exhausted = true;
                     self.buffer.clear();
+                    self.scanned = 0;
                     lines.push(Line::Rejected {
                         number: self.line + 1,
                         error: ApiError::InvalidJson(vec![]),
@@ -121,7 +152,9 @@ impl LineReader {
         lines
     }
 
-    fn take_line(&mut self, raw: web::Bytes, lines: &mut Vec<Line>) {
+    /// Numbers one line and adds what it needs to `lines` (nothing for a blank line); the
+    /// bytes kept for it.
+    fn take_line(&mut self, raw: web::Bytes, lines: &mut Vec<Line>) -> usize {
         self.line += 1;
         let number = self.line;
         let content = raw.strip_suffix(b"\r").map_or(raw.len(), <[u8]>::len);
@@ -133,17 +166,18 @@ impl LineReader {
                     self.max_line
                 )),
             });
-            return;
+            return 0;
         }
         let trimmed = raw.strip_suffix(b"\r").unwrap_or(&raw);
         if trimmed.iter().all(u8::is_ascii_whitespace) {
-            return;
+            return 0;
         }
         let length = trimmed.len();
         lines.push(Line::Record {
             number,
             bytes: raw.slice(..length),
         });
+        length
     }
 }
 
@@ -163,6 +197,8 @@ enum Answer {
     Valid(usize),
     /// Rejected.
     Error(ApiError),
+    /// The batch stopped here after a failure of the service.
+    Stopped,
 }
 
 /// A validated chunk, waiting to be stored.
@@ -191,6 +227,7 @@ pub async fn ingest(
     let mut reader = LineReader {
         payload,
         buffer: web::BytesMut::new(),
+        scanned: 0,
         line: 0,
         read: 0,
         oversized: false,
@@ -206,14 +243,18 @@ pub async fn ingest(
     actix_web::rt::spawn(async move {
         loop {
             let lines = reader.next_lines(limits.batch_chunk, CHUNK_BYTES).await;
-            if lines.is_empty() {
+            let Some(first) = lines.first().map(Line::number) else {
                 break;
-            }
+            };
             let (state, principal) = (validator.clone(), principal.clone());
-            let Ok(chunk) = web::block(move || validate_chunk(lines, &state, &principal)).await
-            else {
-                tracing::error!("batch validation task was cancelled");
-                break;
+            let chunk = match web::block(move || validate_chunk(lines, &state, &principal)).await {
+                Ok(chunk) => chunk,
+                Err(_) => {
+                    tracing::error!("batch validation task was cancelled");
+                    // The batch ends with a line that says so, not in silence.
+                    let _ = validated_tx.send(ValidatedChunk::stopped_at(first)).await;
+                    break;
+                }
             };
             if validated_tx.send(chunk).await.is_err() {
                 // The client went away: stop reading.
@@ -231,6 +272,7 @@ pub async fn ingest(
             if writer.is_closed() {
                 break;
             }
+            let first = chunk.answers.first().map_or(1, |(number, _)| *number);
             let (worker, spool, span) = (state.clone(), writer.clone(), span.clone());
             let entry = caller.audit(Action::Create, 200);
             let pushed = web::block(move || {
@@ -240,40 +282,78 @@ pub async fn ingest(
             })
             .await;
             match pushed {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => continue,
                 Ok(Err(error)) => {
                     tracing::error!(error = %error, "batch answers could not be spooled");
-                    break;
                 }
-                Err(_) => {
-                    tracing::error!("batch store task was cancelled");
-                    break;
-                }
+                Err(_) => tracing::error!("batch store task was cancelled"),
             }
+            // The chunk's answers are lost: end with a line that says so, or, if even that
+            // cannot be spooled, make the response fail rather than end as if complete.
+            let spool = writer.clone();
+            let ended = web::block(move || spool.push(stopped_line(first))).await;
+            if !matches!(ended, Ok(Ok(()))) {
+                writer.abort();
+            }
+            break;
         }
         writer.finish();
     });
-    // The response: the spool, in order, as the client reads it.
-    let answers = stream::unfold(SpoolReader(spool), |reader| async move {
+    // The response: the spool, in order, as the client reads it. A spool that cannot be
+    // read back fails the response (the client sees a broken transfer, never a clean end).
+    let answers = stream::unfold(Some(SpoolReader(spool)), |reader| async move {
+        let reader = reader?;
         loop {
             let spool = reader.0.clone();
             match web::block(move || spool.take()).await {
                 Ok(Ok(Next::Bytes(bytes))) => {
-                    return Some((Ok::<_, actix_web::Error>(bytes), reader))
+                    return Some((Ok::<_, actix_web::Error>(bytes), Some(reader)))
                 }
                 Ok(Ok(Next::Wait)) => reader.0.wait().await,
                 Ok(Ok(Next::End)) => return None,
                 Ok(Err(error)) => {
                     tracing::error!(error = %error, "batch answers could not be read back");
-                    return None;
+                    return Some((Err(actix_web::error::ErrorInternalServerError(error)), None));
                 }
-                Err(_) => return None,
+                Err(error) => {
+                    tracing::error!("batch answers could not be read back");
+                    return Some((Err(actix_web::error::ErrorInternalServerError(error)), None));
+                }
             }
         }
     });
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(answers))
+}
+
+impl ValidatedChunk {
+    /// A chunk that only says the batch stopped at line `number`.
+    fn stopped_at(number: u64) -> Self {
+        ValidatedChunk {
+            answers: vec![(number, Answer::Stopped)],
+            prepared: Vec::new(),
+            refused: 0,
+        }
+    }
+}
+
+/// Why a batch stopped at a line: an internal failure, after which neither this line nor
+/// the ones after it were answered (re-posting them is safe: storing is idempotent).
+fn stopped() -> ErrorBody {
+    ErrorBody {
+        code: "internal",
+        message: "the batch stopped at this line after an internal error: this line and the \
+                  ones after it were not answered; post them again"
+            .into(),
+        details: Vec::new(),
+    }
+}
+
+/// The answer line that ends a batch stopped at line `number`.
+fn stopped_line(number: u64) -> web::Bytes {
+    let error = serde_json::to_string(&stopped()).expect("error serialises");
+    web::Bytes::from(format!("{{\"line\":{number},\"error\":{error}}}\n"))
 }
 
 /// Validates a chunk of lines and prepares the valid ones, of the key's units, for storage.
@@ -389,6 +469,7 @@ fn render(chunk: ValidatedChunk, stored: &[Result<Stored, ApiError>]) -> web::By
                 Err(error) => Err(error.body()),
             },
             Answer::Error(error) => Err(error.body()),
+            Answer::Stopped => Err(stopped()),
         };
         match outcome {
             Ok(result) => {

@@ -49,10 +49,13 @@ pub async fn read_limited(
     limit: usize,
 ) -> Result<web::Bytes, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("a record may be at most {limit} bytes"));
-    if content_length(req).is_some_and(|length| length > limit as u64) {
+    let declared = content_length(req);
+    if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    let mut body = web::BytesMut::new();
+    // Sized once from the declared length: growing by doubling would copy a large body
+    // several times and briefly hold one and a half times its size.
+    let mut body = web::BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::InvalidJson(vec![]))?;
         if body.len() + chunk.len() > limit {

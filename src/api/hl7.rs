@@ -74,20 +74,31 @@ pub async fn process(
             })
             .collect()
     });
-    let (judged, stored) =
-        stages::run(state, chunks, judge, &caller.audit(Action::Create, 200)).await?;
-    let refused = judged
-        .iter()
-        .filter(|j| j.errors.first().is_some_and(|e| e.code == "FORBIDDEN_UNIT"))
-        .count();
+    let (mut acks, mut messages, mut stored, mut refused) = (String::new(), 0, 0, 0);
+    stages::run(
+        state,
+        chunks,
+        judge,
+        &caller.audit(Action::Create, 200),
+        |judged, chunk_stored| {
+            // A chunk that could not be stored fails the request: only transport problems
+            // get an HTTP error, and this is one.
+            let result = chunk_stored.map(|chunk_stored| {
+                let now = Utc::now();
+                messages += judged.len();
+                stored += chunk_stored.iter().flatten().count();
+                refused += judged
+                    .iter()
+                    .filter(|j| j.errors.first().is_some_and(|e| e.code == "FORBIDDEN_UNIT"))
+                    .count();
+                acks.extend(judged.iter().map(|j| j.ack(now)));
+            });
+            std::future::ready(result)
+        },
+    )
+    .await?;
     super::auth::audit_refused(state, caller, Action::Create, refused).await;
-    let now = Utc::now();
-    let acks: String = judged.iter().map(|j| j.ack(now)).collect();
-    tracing::info!(
-        messages = judged.len(),
-        stored = stored.iter().flatten().count(),
-        "hl7 v2 messages processed"
-    );
+    tracing::info!(messages, stored, "hl7 v2 messages processed");
     Ok(acks)
 }
 

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod body;
 pub mod error;
 pub mod fhir;
+pub mod fhir_bundle;
 pub mod framework;
 pub mod health;
 pub mod hl7;
@@ -38,6 +39,8 @@ pub struct Limits {
     pub max_batch_bytes: u64,
     /// Batch lines per transaction.
     pub batch_chunk: usize,
+    /// Most entries in a FHIR `transaction` Bundle.
+    pub max_transaction_entries: usize,
 }
 
 /// What every handler shares.
@@ -143,7 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/fhir")
-                .post(fhir::bundle)
+                .post(fhir_bundle::bundle)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

@@ -28,6 +28,8 @@ struct State {
     written: u64,
     read: u64,
     finished: bool,
+    /// The writer lost answers: the reader fails once it has taken what was spooled.
+    aborted: bool,
     closed: bool,
 }
 
@@ -88,6 +90,16 @@ impl Spool {
         self.ready.notify_one();
     }
 
+    /// Marks the answers incomplete: once the reader has taken what was spooled, `take`
+    /// fails instead of ending, so the response cannot pass for a complete one.
+    pub fn abort(&self) {
+        let mut state = self.lock();
+        state.aborted = true;
+        state.finished = true;
+        drop(state);
+        self.ready.notify_one();
+    }
+
     /// Whether the reader has gone away (the client disconnected).
     pub fn is_closed(&self) -> bool {
         self.lock().closed
@@ -122,6 +134,9 @@ impl Spool {
                 }
             }
             return Ok(Next::Bytes(Bytes::from(piece)));
+        }
+        if state.aborted {
+            return Err(std::io::Error::other("the answers are incomplete"));
         }
         Ok(if state.finished {
             Next::End
@@ -174,6 +189,15 @@ mod tests {
         got.extend(drain(&spool));
         assert_eq!(got, expected);
         assert!(matches!(spool.take().unwrap(), Next::End));
+    }
+
+    #[test]
+    fn an_aborted_spool_gives_what_it_holds_then_fails() {
+        let spool = Spool::new();
+        spool.push(Bytes::from_static(b"kept")).unwrap();
+        spool.abort();
+        assert!(matches!(spool.take().unwrap(), Next::Bytes(bytes) if bytes == "kept"));
+        assert!(spool.take().is_err(), "never a clean end");
     }
 
     #[test]

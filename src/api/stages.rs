@@ -1,7 +1,10 @@
 //! The two stages of the NDJSON batch, for bodies that arrive whole (HL7 v2 messages, FHIR
-//! Bundles): chunk N+1 is judged on the blocking pool while chunk N's rows are stored, so
-//! validation and the database work at once even on a single connection.
+//! Bundles): chunk N+1 is judged on the blocking pool while chunk N's rows are stored and
+//! its answers handed on, so validation and the database work at once even on a single
+//! connection. A chunk's judgements go to the caller with what storing them did and are
+//! dropped there: at most two chunks are held, whatever the size of the body.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use actix_web::web;
@@ -41,49 +44,62 @@ impl Judgement for crate::fhir::Entry {
 /// A function judging chunk `k` of `chunks`.
 pub type Judge<J> = Arc<dyn Fn(usize) -> Vec<J> + Send + Sync>;
 
+/// What storing a chunk did: for each judgement, in order, what storing it did (`None`:
+/// nothing to store); or why nothing of the chunk was stored.
+pub type ChunkStored = Result<Vec<Option<Stored>>, ApiError>;
+
 /// Judges `chunks` chunks and stores their rows in order, each chunk's transaction with its
-/// audit row; every judgement with what storing it did (`None`: nothing to store).
-pub async fn run<J: Judgement + Send + 'static>(
+/// audit row, handing each chunk's judgements and what storing them did to `emit` as soon
+/// as it is stored. Once the database is found unavailable, later chunks are judged but no
+/// longer stored (their `ChunkStored` says so). Stops at the first error `emit` returns, or
+/// when judging fails.
+pub async fn run<J, E, F>(
     state: &AppState,
     chunks: usize,
     judge: Judge<J>,
     audit: &AuditEntry,
-) -> Result<(Vec<J>, Vec<Option<Stored>>), ApiError> {
-    let mut judged: Vec<J> = Vec::new();
-    let mut stored: Vec<Option<Stored>> = Vec::new();
-    let mut pending: Vec<(usize, PreparedRecord)> = Vec::new();
+    mut emit: E,
+) -> Result<(), ApiError>
+where
+    J: Judgement + Send + 'static,
+    E: FnMut(Vec<J>, ChunkStored) -> F,
+    F: Future<Output = Result<(), ApiError>>,
+{
+    let mut pending: Option<Vec<J>> = None;
+    let mut unavailable = false;
     for chunk in 0..=chunks {
-        let rows = std::mem::take(&mut pending);
-        let store = store_rows(state, rows, audit);
-        let (next, done) = if chunk < chunks {
-            let judge = judge.clone();
-            let (next, done) = join(web::block(move || judge(chunk)), store).await;
-            (Some(next?), done)
-        } else {
-            (None, store.await)
+        let previous = pending.take();
+        let finish = async {
+            let Some(mut judged) = previous else {
+                return Ok(());
+            };
+            let stored = if unavailable {
+                Err(ApiError::Unavailable)
+            } else {
+                store_judged(state, &mut judged, audit).await
+            };
+            unavailable |= matches!(stored, Err(ApiError::Unavailable));
+            emit(judged, stored).await
         };
-        for (index, record) in done? {
-            stored[index] = Some(record);
-        }
-        for mut item in next.into_iter().flatten() {
-            let index = judged.len();
-            if let Some(rows) = item.take_prepared() {
-                pending.push((index, rows));
-            }
-            judged.push(item);
-            stored.push(None);
+        if chunk < chunks {
+            let judge = judge.clone();
+            let (next, done) = join(web::block(move || judge(chunk)), finish).await;
+            done?;
+            pending = Some(next?);
+        } else {
+            finish.await?;
         }
     }
-    Ok((judged, stored))
+    Ok(())
 }
 
 /// Stores the rows of every judgement in one database transaction (all or nothing); what
 /// storing each did, aligned with `judged`.
-pub async fn store_together<J: Judgement>(
+pub async fn store_judged<J: Judgement>(
     state: &AppState,
     judged: &mut [J],
     audit: &AuditEntry,
-) -> Result<Vec<Option<Stored>>, ApiError> {
+) -> ChunkStored {
     let rows: Vec<(usize, PreparedRecord)> = judged
         .iter_mut()
         .enumerate()
@@ -96,15 +112,16 @@ pub async fn store_together<J: Judgement>(
     Ok(stored)
 }
 
-async fn store_rows(
+/// Stores `rows` in one database transaction; what storing each did, with its index.
+pub async fn store_rows<I: Send + 'static>(
     state: &AppState,
-    rows: Vec<(usize, PreparedRecord)>,
+    rows: Vec<(I, PreparedRecord)>,
     audit: &AuditEntry,
-) -> Result<Vec<(usize, Stored)>, ApiError> {
+) -> Result<Vec<(I, Stored)>, ApiError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let (indexes, prepared): (Vec<usize>, Vec<PreparedRecord>) = rows.into_iter().unzip();
+    let (indexes, prepared): (Vec<I>, Vec<PreparedRecord>) = rows.into_iter().unzip();
     let received_at = Utc::now().timestamp_micros();
     let audit = audit.clone();
     let stored = state

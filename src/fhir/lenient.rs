@@ -134,7 +134,7 @@ macro_rules! lenient_struct {
         }
     };
 }
-pub(crate) use lenient_struct;
+pub(crate) use {absent_for, lenient_struct};
 
 /// A string element: `None` when absent or not a string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

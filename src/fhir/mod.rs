@@ -15,7 +15,7 @@ use crate::pipeline;
 use crate::record::Rejection;
 use crate::rules::Context;
 use crate::store::ingest::PreparedRecord;
-pub use bundle::ParsedBundle;
+pub use bundle::{EntryKind, ParsedBundle};
 use model::Resource;
 use patient::{Envelope, FhirSettings};
 
@@ -26,7 +26,8 @@ pub struct Judged {
     pub status: u16,
     /// The OperationOutcome's JSON text.
     pub outcome: String,
-    /// The rows to store (absent when not a record, or when only validating).
+    /// The rows to store (absent when not a record, or when only validating); without
+    /// `result_tail`, which FHIR does not answer with.
     pub prepared: Option<PreparedRecord>,
 }
 
@@ -55,7 +56,13 @@ pub fn judge_patient(
         Ok(validated) => Judged {
             status: 200,
             outcome: outcome::from_findings(&validated.outcome.findings, &provenance),
-            prepared: store.then(|| pipeline::prepare(&validated, profile_id)),
+            prepared: store.then(|| {
+                // FHIR answers with the OperationOutcome, never with the result: its text
+                // is not kept (a Bundle may hold thousands of these at once).
+                let mut prepared = pipeline::prepare(&validated, profile_id);
+                prepared.result_tail = String::new();
+                prepared
+            }),
         },
         Err(Rejection::Invalid(fields)) => {
             let issues: Vec<(String, &'static str, String)> = fields
@@ -103,44 +110,47 @@ pub enum Entry {
 }
 
 /// Judges the entries `range` of a parsed Bundle: each Patient with its RelatedPerson
-/// caregivers.
-pub fn judge_entries(
-    bundle: &ParsedBundle,
+/// caregivers, each resource read from the body only now. `store` prepares the rows of each
+/// Patient that is a record.
+pub fn judge_entries<B: AsRef<[u8]>>(
+    bundle: &ParsedBundle<B>,
     range: std::ops::Range<usize>,
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
     profile_id: &str,
+    store: bool,
 ) -> Vec<Entry> {
     range
-        .filter(|i| *i < bundle.entries.len())
-        .map(|i| match bundle.entries[i].kind() {
-            "Patient" => {
-                let related: Vec<&Resource> = bundle
+        .filter(|i| *i < bundle.len())
+        .map(|i| match bundle.kind_of(i) {
+            EntryKind::Patient => {
+                let related: Vec<Resource> = bundle
                     .related
                     .get(&i)
-                    .map(|rs| rs.iter().map(|k| &bundle.entries[*k].resource).collect())
+                    .map(|rs| rs.iter().map(|k| bundle.entry(*k).resource).collect())
                     .unwrap_or_default();
+                let related: Vec<&Resource> = related.iter().collect();
                 Entry::Patient(Box::new(judge_patient(
-                    &bundle.entries[i].resource,
+                    &bundle.entry(i).resource,
                     &related,
                     settings,
                     envelope,
                     ctx,
                     profile_id,
-                    true,
+                    store,
                 )))
             }
-            "RelatedPerson" => match bundle.owner.get(&i) {
+            EntryKind::RelatedPerson => match bundle.owner.get(&i) {
                 Some(owner) => Entry::Caregiver(*owner),
                 None => Entry::Orphan,
             },
-            other => Entry::Ignored(other.chars().take(40).collect()),
+            EntryKind::Other => Entry::Ignored(bundle.entry(i).kind().chars().take(40).collect()),
         })
         .collect()
 }
 
-/// Judges every entry of a Bundle given as JSON text.
+/// Judges every entry of a Bundle given as JSON text, preparing the rows of its records.
 pub fn judge_bundle(
     body: &[u8],
     settings: &FhirSettings,
@@ -149,13 +159,13 @@ pub fn judge_bundle(
     profile_id: &str,
 ) -> Result<Vec<Entry>, bundle::BundleError> {
     let bundle = ParsedBundle::parse(body)?;
-    let count = bundle.entries.len();
     Ok(judge_entries(
         &bundle,
-        0..count,
+        0..bundle.len(),
         settings,
         envelope,
         ctx,
         profile_id,
+        true,
     ))
 }

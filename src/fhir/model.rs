@@ -212,6 +212,12 @@ pub fn read<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, NotJson> {
         })
 }
 
+/// Reads a document from text, as [`read`] does; `Err` is the JSON error with its
+/// position in `text`.
+pub fn read_str<T: DeserializeOwned + Default>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str::<Node<T>>(text).map(|node| node.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,40 +157,53 @@ pub fn from_fields(fields: &[(String, &'static str, String)]) -> String {
 
 /// Why a `transaction` Bundle failed as a whole: every issue of every entry that could not
 /// be processed (`(entry index, its OperationOutcome)`), each located inside the Bundle
-/// (`Patient.identifier` of entry 3 becomes `Bundle.entry[3].resource.identifier`; an issue
-/// without a location gets `Bundle.entry[3]`).
+/// (see [`locate_issues`]).
 pub fn transaction_failed(failures: &[(usize, String)]) -> String {
-    let mut issues = Vec::new();
+    let mut issues = String::new();
     for (index, outcome) in failures {
-        let entry = format!("Bundle.entry[{index}]");
-        let parsed: serde_json::Value =
-            serde_json::from_str(outcome).expect("real-dq's outcomes are JSON");
-        for issue in parsed["issue"].as_array().into_iter().flatten() {
-            let mut issue = issue.clone();
-            let located: Vec<String> = issue["expression"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(serde_json::Value::as_str)
-                .map(|path| match path.split_once('.') {
-                    Some((_, rest)) => format!("{entry}.resource.{rest}"),
-                    None => format!("{entry}.resource"),
-                })
-                .collect();
-            issue["expression"] = if located.is_empty() {
-                serde_json::json!([entry])
-            } else {
-                serde_json::json!(located)
-            };
-            let text = issue["diagnostics"].as_str().unwrap_or_default();
-            issue["diagnostics"] = format!("entry {index}: {text}").into();
-            issues.push(issue);
-        }
+        locate_issues(&mut issues, *index, outcome);
     }
-    format!(
-        r#"{{"resourceType":"OperationOutcome","issue":{}}}"#,
-        serde_json::Value::Array(issues)
-    )
+    with_issues(&issues)
+}
+
+/// An OperationOutcome around `issues`, the text of JSON objects separated by commas.
+pub fn with_issues(issues: &str) -> String {
+    format!(r#"{{"resourceType":"OperationOutcome","issue":[{issues}]}}"#)
+}
+
+/// Appends to `issues` (JSON objects separated by commas) the issues of entry `index`'s
+/// OperationOutcome, each located inside the Bundle: `Patient.identifier` of entry 3
+/// becomes `Bundle.entry[3].resource.identifier`; an issue without a location gets
+/// `Bundle.entry[3]`. One entry's outcome is read at a time, so a large transaction's
+/// answer is built as text, without a tree of every issue.
+pub fn locate_issues(issues: &mut String, index: usize, outcome: &str) {
+    let entry = format!("Bundle.entry[{index}]");
+    let parsed: serde_json::Value =
+        serde_json::from_str(outcome).expect("real-dq's outcomes are JSON");
+    for issue in parsed["issue"].as_array().into_iter().flatten() {
+        let mut issue = issue.clone();
+        let located: Vec<String> = issue["expression"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .map(|path| match path.split_once('.') {
+                Some((_, rest)) => format!("{entry}.resource.{rest}"),
+                None => format!("{entry}.resource"),
+            })
+            .collect();
+        issue["expression"] = if located.is_empty() {
+            serde_json::json!([entry])
+        } else {
+            serde_json::json!(located)
+        };
+        let text = issue["diagnostics"].as_str().unwrap_or_default();
+        issue["diagnostics"] = format!("entry {index}: {text}").into();
+        if !issues.is_empty() {
+            issues.push(',');
+        }
+        issues.push_str(&issue.to_string());
+    }
 }
 
 /// An OperationOutcome with one information issue.

@@ -233,3 +233,141 @@ both!(
         assert_eq!(app.report("").await["total"]["patients"], 8_000);
     }
 );
+
+/// More than the 16 MiB a chunk of lines may hold, so that one line (or one run of blank
+/// lines) fills a chunk's byte budget on its own.
+const PAST_A_CHUNK: usize = 17 * 1024 * 1024;
+
+/// The line numbers answered, and the patient ids stored or the error codes.
+fn answered(answers: &[Value]) -> Vec<(u64, String)> {
+    answers
+        .iter()
+        .map(|a| {
+            let what = match a.get("result") {
+                Some(result) => result["patient_id"].as_str().unwrap().to_string(),
+                None => a["error"]["code"].as_str().unwrap().to_string(),
+            };
+            (a["line"].as_u64().unwrap(), what)
+        })
+        .collect()
+}
+
+fn expected(pairs: &[(u64, &str)]) -> Vec<(u64, String)> {
+    pairs.iter().map(|(n, w)| (*n, w.to_string())).collect()
+}
+
+#[actix_web::test]
+async fn a_17_mib_line_first_gets_its_413_and_the_lines_after_it_are_stored() {
+    // The shape reported: default limits, one line of 17 MiB, then records.
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let body = format!(
+        "{}\n{}",
+        "x".repeat(PAST_A_CHUNK),
+        ndjson(&[
+            complete_record("AFTER-1", "ED"),
+            complete_record("AFTER-2", "ED"),
+            complete_record("AFTER-3", "ED"),
+        ])
+    );
+    let answers = app.batch(&body).await;
+    assert_eq!(
+        answered(&answers),
+        expected(&[
+            (1, "payload_too_large"),
+            (2, "AFTER-1"),
+            (3, "AFTER-2"),
+            (4, "AFTER-3")
+        ])
+    );
+    assert!(answers[0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("at most {} bytes", 256 * 1024)));
+    assert_eq!(app.report("").await["total"]["patients"], 3);
+}
+
+#[actix_web::test]
+async fn an_oversized_line_first_never_ends_a_streamed_batch() {
+    // The same with a small record limit, the body sent in pieces of 64 KiB without a
+    // Content-Length, and the long line ending in CRLF.
+    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = 4_000)
+        .await
+        .unwrap();
+    let mut body = format!("{{\"pad\":\"{}\"}}\r\n", "y".repeat(PAST_A_CHUNK));
+    body.push_str(&ndjson(&[
+        complete_record("S-1", "ED"),
+        complete_record("S-2", "ED"),
+    ]));
+    let pieces: Vec<String> = body
+        .as_bytes()
+        .chunks(64 * 1024)
+        .map(|piece| String::from_utf8(piece.to_vec()).unwrap())
+        .collect();
+    let answers = post_streamed(&app, pieces).await;
+    assert_eq!(
+        answered(&answers),
+        expected(&[(1, "payload_too_large"), (2, "S-1"), (3, "S-2")])
+    );
+    assert_eq!(app.report("").await["total"]["patients"], 2);
+}
+
+#[actix_web::test]
+async fn sixteen_mib_of_blank_lines_are_skipped_and_never_end_the_batch() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let blank = PAST_A_CHUNK;
+    let body = format!("{}{}", "\n".repeat(blank), complete_record("LATE", "ED"));
+    let answers = app.batch(&body).await;
+    assert_eq!(
+        answered(&answers),
+        expected(&[(blank as u64 + 1, "LATE")]),
+        "only the record is answered, with its true line number"
+    );
+    // Blank lines of spaces and CRLF count the same way.
+    let spaces = format!("{}\r\n", " ".repeat(1_000));
+    let runs = PAST_A_CHUNK / spaces.len() + 1;
+    let body = format!(
+        "{}{}",
+        spaces.repeat(runs),
+        ndjson(&[complete_record("LATER", "ED")])
+    );
+    let answers = app.batch(&body).await;
+    assert_eq!(answered(&answers), expected(&[(runs as u64 + 1, "LATER")]));
+    assert_eq!(app.report("").await["total"]["patients"], 2);
+}
+
+#[actix_web::test]
+async fn long_lines_and_blank_runs_in_the_middle_of_a_batch_sink_nothing_after_them() {
+    // Chunks of two lines: the long line and the blank run each start a chunk, where a
+    // chunk once ended without a line to answer and was taken for the end of the body.
+    let app = TestApp::spawn_with(Db::Sqlite, |s| {
+        s.max_record_bytes = 4_000;
+        s.batch_chunk = 2
+    })
+    .await
+    .unwrap();
+    let blank = PAST_A_CHUNK;
+    let body = format!(
+        "{}{}\n{}{}{}{}",
+        ndjson(&[complete_record("M-1", "ED"), complete_record("M-2", "ED")]),
+        "z".repeat(PAST_A_CHUNK),
+        ndjson(&[complete_record("M-3", "ED")]),
+        "\n".repeat(blank),
+        ndjson(&[complete_record("M-4", "ED"), complete_record("M-5", "ED")]),
+        "w".repeat(5_000),
+    );
+    let answers = app.batch(&body).await;
+    let after_blanks = 4 + blank as u64;
+    assert_eq!(
+        answered(&answers),
+        expected(&[
+            (1, "M-1"),
+            (2, "M-2"),
+            (3, "payload_too_large"),
+            (4, "M-3"),
+            (after_blanks + 1, "M-4"),
+            (after_blanks + 2, "M-5"),
+            (after_blanks + 3, "payload_too_large"),
+        ])
+    );
+    assert_eq!(app.report("").await["total"]["patients"], 5);
+}

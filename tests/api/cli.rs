@@ -120,6 +120,7 @@ fn serve_help_documents_every_setting_with_its_variable() {
         "REALDQ_MAX_RECORD_BYTES",
         "REALDQ_MAX_BATCH_BYTES",
         "REALDQ_BATCH_CHUNK",
+        "REALDQ_FHIR_MAX_TRANSACTION_ENTRIES",
         "REALDQ_WORKERS",
         "REALDQ_LOG_FORMAT",
         "REALDQ_PROFILE",
