@@ -130,7 +130,7 @@ pub fn summary_line(summary: &Summary, patients: i64) -> String {
         line.push_str(&format!(" ({}{more})", shown.join("; ")));
     }
     line.push_str(&format!(
-        "; {} patients in units, {patients} in the report",
+        "; {} current patients, {patients} in the report",
         summary.identities
     ));
     line

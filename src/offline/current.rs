@@ -194,7 +194,11 @@ impl CurrentStates {
         let rules = rules
             .into_iter()
             .map(|((unit, rule), patients)| {
-                (self.units[unit as usize].clone(), rule.to_string(), patients)
+                (
+                    self.units[unit as usize].clone(),
+                    rule.to_string(),
+                    patients,
+                )
             })
             .collect();
         Counts { groups, rules }

@@ -110,7 +110,10 @@ pub fn counts(
             scope.spawn(move || loop {
                 let next = block_rx.lock().expect("no worker panics holding it").recv();
                 let Ok(block) = next else { break };
-                let spare = spare_judged_rx.lock().expect("no panic holding it").try_recv();
+                let spare = spare_judged_rx
+                    .lock()
+                    .expect("no panic holding it")
+                    .try_recv();
                 let judged = judge.block(&block, spare.unwrap_or_default());
                 // The reader may have stopped: then the buffer is simply freed.
                 let _ = spare_tx.send(block.data);

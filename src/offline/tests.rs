@@ -129,7 +129,8 @@ fn an_identity_is_source_patient_and_unit() {
 #[test]
 fn rejected_lines_are_counted_with_their_line_numbers_and_no_content() {
     let good = bare("P1", "ED", "2026-03-01T10:00:00Z").to_string();
-    let no_unit = json!({"source": "s", "patient_id": "SECRET-MRN", "recorded_at": "2026-03-01T10:00:00Z"});
+    let no_unit =
+        json!({"source": "s", "patient_id": "SECRET-MRN", "recorded_at": "2026-03-01T10:00:00Z"});
     let input = format!("{good}\r\n\n   \nnot json SECRET-MRN\n{no_unit}\n{good}");
     let (report, summary) = run(&input);
     assert_eq!(report.total.patients, 1);
@@ -163,7 +164,9 @@ fn a_line_over_the_limit_is_rejected_even_when_longer_than_a_block() {
     assert_eq!(summary.rejected, 3);
     let lines: Vec<u64> = summary.rejections.iter().map(|r| r.line).collect();
     assert_eq!(lines, [2, 4, 5]);
-    assert!(summary.rejections[0].reason.starts_with("payload_too_large"));
+    assert!(summary.rejections[0]
+        .reason
+        .starts_with("payload_too_large"));
 }
 
 #[test]
@@ -194,7 +197,13 @@ fn the_window_applies_to_the_current_state_after_newest_wins() {
         bare("P1", "ED", "2026-06-01T10:00:00Z"),
         complete_race("P2", "ED", "2026-03-05T10:00:00Z"),
     ]);
-    let at = |text: &str| Some(chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_micros());
+    let at = |text: &str| {
+        Some(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_micros(),
+        )
+    };
     let march = Options {
         window: Window {
             from: at("2026-03-01T10:00:00Z"),

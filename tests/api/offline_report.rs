@@ -129,7 +129,10 @@ async fn the_command_line_report_equals_the_services(app: TestApp) {
     );
     assert!(stderr.contains("2 rejected"), "{stderr}");
     assert!(stderr.contains(": invalid_json"), "{stderr}");
-    assert!(!stderr.contains("SYN-"), "no patient id on stderr: {stderr}");
+    assert!(
+        !stderr.contains("SYN-"),
+        "no patient id on stderr: {stderr}"
+    );
 
     let service = service_text(&app, "", "text/csv").await;
     let (cli, _) = offline(&input, &["--format", "csv"]).await;
