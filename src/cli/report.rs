@@ -77,6 +77,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
         },
         max_line: args.max_record_bytes,
         workers: None,
+        input_bytes: None,
     };
     let ctx = Context {
         codes: CodeSets::get(),
@@ -88,6 +89,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
     } else {
         let file = std::fs::File::open(&args.input)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input))?;
+        let input_bytes = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let options = Options {
+            input_bytes,
+            ..options
+        };
         offline::counts(file, &options, &ctx)?
     };
     let report = report::build(

@@ -58,6 +58,8 @@ pub struct BlockResult {
     pub seq: u64,
     /// Lines in the block, blank ones included (line numbers count them, as a batch does).
     pub lines: u64,
+    /// The block's size in bytes.
+    pub bytes: usize,
     /// Records that passed the envelope checks, of any unit.
     pub records: u64,
     /// The records kept (of the unit asked for, if any), in input order.
@@ -228,6 +230,7 @@ impl Judge<'_> {
         judged.reserve(block.data.len() / 256);
         let mut result = BlockResult {
             seq: block.seq,
+            bytes: block.data.len(),
             judged,
             ..BlockResult::default()
         };
@@ -301,12 +304,16 @@ impl Judge<'_> {
 }
 
 /// [`Record::from_json`], without keeping a copy of the wire record the report does not
-/// need.
+/// need, and checking the line's UTF-8 once rather than string by string (a line that is
+/// not UTF-8 fails either way).
 fn parse(line: &[u8]) -> Result<Record, Rejection> {
-    match serde_json::from_slice::<RecordWire>(line) {
-        Ok(wire) => Record::parse(wire).map_err(Rejection::Invalid),
+    let wire = std::str::from_utf8(line)
+        .ok()
+        .and_then(|text| serde_json::from_str::<RecordWire>(text).ok());
+    match wire {
+        Some(wire) => Record::parse(wire).map_err(Rejection::Invalid),
         // Not a record: parsed again, as a batch line is, to name the failing field.
-        Err(_) => Record::from_json(line).map(|(record, _)| record),
+        None => Record::from_json(line).map(|(record, _)| record),
     }
 }
 

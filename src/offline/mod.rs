@@ -41,7 +41,14 @@ pub struct Options {
     pub max_line: usize,
     /// Judging threads; `None`: one per core.
     pub workers: Option<usize>,
+    /// The input's size, when known (a file): the states are then made room for at once,
+    /// for as many records as the first block's line length says the input holds (at most
+    /// [`RESERVED_AT_MOST`]).
+    pub input_bytes: Option<u64>,
 }
+
+/// The most states made room for in advance (about 140 MB); more grow as they come.
+pub const RESERVED_AT_MOST: usize = 4_000_000;
 
 /// What was read, for the summary on standard error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,7 +130,8 @@ pub fn counts(
             });
         }
         drop((result_tx, spare_tx));
-        let merger = scope.spawn(move || merge(result_rx, spare_judged_tx));
+        let input_bytes = options.input_bytes;
+        let merger = scope.spawn(move || merge(result_rx, spare_judged_tx, input_bytes));
         let read = read_blocks(input, options.max_line, &spare_rx, |block| {
             block_tx.send(block).is_ok()
         });
@@ -141,6 +149,7 @@ pub fn counts(
 fn merge(
     results: mpsc::Receiver<BlockResult>,
     spare: mpsc::Sender<Vec<Judged>>,
+    input_bytes: Option<u64>,
 ) -> (CurrentStates, Summary) {
     let mut current = CurrentStates::default();
     let mut summary = Summary::default();
@@ -149,6 +158,14 @@ fn merge(
     for result in results {
         waiting.insert(result.seq, result);
         while let Some(result) = waiting.remove(&next) {
+            if let (0, Some(total), Ok(bytes)) = (next, input_bytes, u64::try_from(result.bytes)) {
+                // Records in the input, if its lines are as long as the first block's.
+                let records = total.saturating_mul(result.lines) / bytes.max(1);
+                current.reserve(
+                    usize::try_from(records)
+                        .map_or(RESERVED_AT_MOST, |records| records.min(RESERVED_AT_MOST)),
+                );
+            }
             current.apply(&result);
             summary.add(&result);
             // The workers may be done: then the vector is simply freed.

@@ -234,7 +234,7 @@ fn a_unit_filter_keeps_that_unit_only() {
 }
 
 #[test]
-fn the_counts_do_not_depend_on_the_number_of_threads() {
+fn the_counts_do_not_depend_on_the_number_of_threads_or_room_made_in_advance() {
     // Many blocks, with the same patients recorded again across them, ties included.
     let mut generator = crate::synthetic::Generator::new(7);
     let mut lines = Vec::new();
@@ -244,18 +244,21 @@ fn the_counts_do_not_depend_on_the_number_of_threads() {
         lines.push(record);
     }
     let input = ndjson(&lines);
-    let report = |workers| {
+    let report = |workers, input_bytes| {
         let (report, _) = run_with(
             &input,
             Options {
                 workers: Some(workers),
+                input_bytes,
                 ..options()
             },
         );
         serde_json::to_string(&report).unwrap()
     };
-    let one = report(1);
+    let one = report(1, None);
     assert!(one.contains("\"patients\":"));
-    assert_eq!(one, report(2));
-    assert_eq!(one, report(4));
+    assert_eq!(one, report(2, None));
+    assert_eq!(one, report(4, None));
+    // Room made in advance for the states changes nothing either.
+    assert_eq!(one, report(2, Some(input.len() as u64)));
 }
