@@ -15,7 +15,7 @@ pub mod judge;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::rules::Context;
 use crate::store::aggregates::{Counts, Window};
@@ -98,9 +98,11 @@ pub fn counts(
         unit: options.unit.as_deref(),
         max_line: options.max_line,
     };
-    // Bounded: the reader stays at most a few blocks ahead of the workers.
+    // Bounded: the reader stays at most a few blocks ahead of the workers. The workers
+    // alone hold the receiving end, so that if they all stopped (a panic), the reader's
+    // next send fails rather than waits for ever.
     let (block_tx, block_rx) = mpsc::sync_channel::<Block>(workers);
-    let block_rx = Mutex::new(block_rx);
+    let block_rx = Arc::new(Mutex::new(block_rx));
     // Unbounded, so a worker never waits on the merger; there are never more results than
     // blocks in flight.
     let (result_tx, result_rx) = mpsc::channel::<BlockResult>();
@@ -112,7 +114,7 @@ pub fn counts(
     let spare_judged_rx = Mutex::new(spare_judged_rx);
     let (current, mut summary, read) = std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (block_rx, result_tx, judge) = (&block_rx, result_tx.clone(), &judge);
+            let (block_rx, result_tx, judge) = (block_rx.clone(), result_tx.clone(), &judge);
             let (spare_tx, spare_judged_rx) = (spare_tx.clone(), &spare_judged_rx);
             scope.spawn(move || loop {
                 let next = block_rx.lock().expect("no worker panics holding it").recv();
@@ -129,7 +131,7 @@ pub fn counts(
                 }
             });
         }
-        drop((result_tx, spare_tx));
+        drop((block_rx, result_tx, spare_tx));
         let input_bytes = options.input_bytes;
         let merger = scope.spawn(move || merge(result_rx, spare_judged_tx, input_bytes));
         let read = read_blocks(input, options.max_line, &spare_rx, |block| {
