@@ -1,7 +1,8 @@
 //! The command line: `serve`, `validate`, `migrate`, `revalidate`, `rules`, `generate`,
-//! `keys`, `purge`.
+//! `keys`, `purge`, `report`.
 
 pub mod keys;
+pub mod report;
 
 use std::io::{BufRead, Read, Write};
 
@@ -84,6 +85,9 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseSettings,
     },
+    /// Print the completeness report of an NDJSON extract, without a server or database:
+    /// the same JSON or CSV as `GET /v1/reports/completeness` after posting it as a batch.
+    Report(report::ReportArgs),
     /// Print the rule catalog.
     Rules {
         /// Print JSON instead of a table.
@@ -154,6 +158,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             format,
         } => generate(records, seed, format),
         Command::Keys { command } => keys::run(command),
+        Command::Report(args) => report::run(args),
         Command::Purge {
             before,
             audit_before,

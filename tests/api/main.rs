@@ -14,6 +14,7 @@ mod health;
 mod hl7;
 mod logs;
 mod mllp;
+mod offline_report;
 mod profiles;
 mod records;
 mod reports;
