@@ -88,7 +88,7 @@ con.execute(f"""
                count(*) FILTER (status = 'not_asked') AS not_asked,
                count(*) FILTER (status = 'missing') AS missing,
                count(*) FILTER (status = 'invalid') AS invalid,
-               round((complete + declined) / patients, 4) AS rate
+               (complete + declined) / patients AS rate
         FROM long GROUP BY unit, domain ORDER BY unit, domain
     ) TO '{out}' (HEADER)
 """)

@@ -67,5 +67,5 @@ long = statuses.melt(id_vars="unit", var_name="domain", value_name="status")
 report = pd.crosstab([long["unit"], long["domain"]], long["status"])
 report = report.reindex(columns=STATUSES, fill_value=0)
 report.insert(0, "patients", report.sum(axis=1))
-report["rate"] = ((report["complete"] + report["declined"]) / report["patients"]).round(4)
+report["rate"] = (report["complete"] + report["declined"]) / report["patients"]
 report.to_csv(out)
