@@ -87,7 +87,7 @@ impl Timeline {
             index: 0,
             seen: 0,
             new_patients: 0,
-            schedule: Generator::new(mix(self.seed, 0x5EED_0F_71_3E)),
+            schedule: Generator::new(mix(self.seed, 0x005E_ED0F_713E)),
         })
     }
 
@@ -106,7 +106,8 @@ impl Timeline {
                 .date_naive(),
         );
         for month in first..=last {
-            let mut change = Generator::new(mix(mix(self.seed ^ 0xC4A6_6E, patient), month as u64));
+            let mut change =
+                Generator::new(mix(mix(self.seed ^ 0x00C4_A66E, patient), month as u64));
             if !change.chance(CHANGE_PERCENT) {
                 continue;
             }
