@@ -31,16 +31,13 @@ bin=$target/release/real-dq
 mkdir -p "$work"
 
 # --- Tools: curl, GNU time, a venv with the pinned peers (nothing here is timed). ---
-missing=()
-command -v curl >/dev/null || missing+=(curl)
-[ -x /usr/bin/time ] || missing+=(time)
-python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
-fi
+apt() { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }
+command -v curl >/dev/null || apt curl
+[ -x /usr/bin/time ] || apt time
 venv=$target/compare-venv
 if ! "$venv/bin/python" -c 'import duckdb, pandas' 2>/dev/null; then
-  python3 -m venv "$venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || { apt python3-venv && python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q -r "$repo/benches/compare/requirements.txt"
 fi
 (cd "$repo" && cargo build --release --bin real-dq)
@@ -58,6 +55,7 @@ cat "$main" "$day" >"$both"
 echo "data: $records records of $patients patients ($(du -h "$main" | cut -f1)), next day 10,000"
 
 now() { date +%s.%N; }
+patients() { "$venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["patients"])' "$1"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 results=$work/results.tsv
 printf 'tool\tsize\tfirst_report_s\tupdate_s\tpeak_rss_mib\tpatients\tfirst_cpu_s\tupdate_cpu_s\n' >"$results"
@@ -104,8 +102,7 @@ cpu2=$(cpu)
 [ "$stored" -eq 10000 ] || { echo "real-dq answered $stored results for 10000 records" >&2; exit 1; }
 rss=$(hwm)
 kill "$server"; wait "$server" 2>/dev/null || true; trap - EXIT
-count=$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["patients"])' \
-  "$work/report-serve.json")
+count=$(patients "$work/report-serve.json")
 printf 'real-dq serve\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$first" "$update" "$rss" "$count" \
   "$cpu1" "$(secs "$cpu1" "$cpu2")" >>"$results"
 
@@ -113,7 +110,9 @@ printf 'real-dq serve\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$first" "$update" 
 timed() { # timed NAME COMMAND...: run once, print "seconds peak_rss_mib cpu_seconds"
   local name=$1 t0; shift
   t0=$(now)
-  /usr/bin/time -v -o "$work/time-$name.txt" "$@" >"$work/out-$name.txt"
+  # A non-zero exit (a tool that flags invalid records so) is reported, not fatal.
+  /usr/bin/time -v -o "$work/time-$name.txt" "$@" >"$work/out-$name.txt" ||
+    echo "note: $name exited with status $?" >&2
   printf '%s %s %s\n' "$(secs "$t0" "$(now)")" "$(awk -F': ' '
     /Maximum resident/ { rss = $2 / 1024 } /User time|System time/ { cpu += $2 }
     END { printf "%.0f %.2f", rss, cpu }' "$work/time-$name.txt")"
@@ -129,7 +128,7 @@ peer() { # peer TOOL FIRST_COMMAND... -- UPDATE_COMMAND...: time both, keep the 
 }
 patients_of() { # current patients in the first report, for the check that all agree
   case $1 in
-    "real-dq report") "$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["patients"])' "$work/out-real-dq report-first.txt" 2>/dev/null || echo "?" ;;
+    "real-dq report") patients "$work/out-real-dq report-first.txt" 2>/dev/null || echo "?" ;;
     *) awk -F, '$2 == "race" { n += $3 } END { print n }' "$work/$1.csv" ;;
   esac
 }
@@ -168,6 +167,6 @@ awk -F'\t' 'NR == 1 { next }
     }
   }' "$results"
 echo "current patients in the first report: $(awk -F'\t' 'NR > 1 { printf "%s %s; ", $1, $6 }' "$results")"
-echo "after the next day: real-dq serve $("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["patients"])' \
-  "$work/report-serve-next-day.json"); duckdb $(awk -F, '$2 == "race" { n += $3 } END { print n }' "$work/duckdb-update.csv")"
+echo "after the next day: real-dq serve $(patients "$work/report-serve-next-day.json");" \
+  "duckdb $(awk -F, '$2 == "race" { n += $3 } END { print n }' "$work/duckdb-update.csv")"
 echo "(results: $results)"
