@@ -63,6 +63,8 @@ pub enum Command {
         /// Output format (`hl7v2` and `fhir` carry what their formats can; see docs/mapping.md).
         #[arg(long, value_enum, default_value_t = GenerateFormat::Ndjson)]
         format: GenerateFormat,
+        #[command(flatten)]
+        shape: GenerateShape,
     },
     /// Manage API keys: create (printed once), list, revoke.
     Keys {
@@ -101,6 +103,66 @@ pub enum Command {
     },
 }
 
+/// Options of `generate` that shape a realistic load. Without any of them the records
+/// are spread over the six default units at random days of 2026, one patient each (the
+/// output of earlier versions, byte for byte). With `--months`, `--start`, `--patients`
+/// or `--after`, records come in increasing `recorded_at`, as in a hospital extract.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateShape {
+    /// Spread patients over N units named U001, U002, ... (default: ED, NICU, PICU,
+    /// Oncology, Clinic-North, Clinic-South).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    units: Option<u32>,
+    /// Spread `recorded_at` over M months from --start, in time order (default 12 when
+    /// --start or --patients is given).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    months: Option<u32>,
+    /// First day of the span, YYYY-MM-DD (default 2025-01-01).
+    #[arg(long)]
+    start: Option<chrono::NaiveDate>,
+    /// Distinct patients (default: one per record). When fewer than --records, later
+    /// records are new versions of earlier patients: most change nothing or one field.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    patients: Option<u64>,
+    /// One more day of records: all dated the day after DATE (e.g. the last day of the
+    /// main file), for the population of the main file (give it the same --seed,
+    /// --units, --start and --patients): most patients come back, about 10% are new.
+    #[arg(
+        long,
+        value_name = "DATE",
+        requires = "patients",
+        conflicts_with = "months"
+    )]
+    after: Option<chrono::NaiveDate>,
+}
+
+impl GenerateShape {
+    fn units(&self) -> crate::synthetic::Units {
+        self.units.map_or(
+            crate::synthetic::Units::Named,
+            crate::synthetic::Units::Numbered,
+        )
+    }
+
+    /// The timeline, when records are to come in time order.
+    fn timeline(&self, seed: u64) -> Option<crate::synthetic::Timeline> {
+        if self.months.is_none()
+            && self.start.is_none()
+            && self.patients.is_none()
+            && self.after.is_none()
+        {
+            return None;
+        }
+        let mut timeline = crate::synthetic::Timeline::new(seed);
+        timeline.units = self.units();
+        timeline.start = self.start.unwrap_or(timeline.start);
+        timeline.months = self.months.unwrap_or(timeline.months);
+        timeline.patients = self.patients;
+        timeline.after = self.after;
+        Some(timeline)
+    }
+}
+
 /// What `generate` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GenerateFormat {
@@ -112,13 +174,24 @@ pub enum GenerateFormat {
     Fhir,
 }
 
-fn generate(records: u64, seed: u64, format: GenerateFormat) -> anyhow::Result<i32> {
+fn generate(
+    records: u64,
+    seed: u64,
+    format: GenerateFormat,
+    shape: &GenerateShape,
+) -> anyhow::Result<i32> {
     use crate::synthetic::render;
-    let mut generator = crate::synthetic::Generator::new(seed);
+    let timeline = shape.timeline(seed);
+    let all: Box<dyn Iterator<Item = serde_json::Value>> = match &timeline {
+        Some(timeline) => Box::new(timeline.records(records)?),
+        None => {
+            let mut generator = crate::synthetic::Generator::new(seed).with_units(shape.units());
+            Box::new((0..records).map(move |index| generator.record(index)))
+        }
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut wires = Vec::new();
-    for index in 0..records {
-        let record = generator.record(index);
+    for (index, record) in (0u64..).zip(all) {
         match format {
             GenerateFormat::Ndjson => writeln!(out, "{record}")?,
             GenerateFormat::Hl7v2 => {
@@ -156,7 +229,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             records,
             seed,
             format,
-        } => generate(records, seed, format),
+            shape,
+        } => generate(records, seed, format, &shape),
         Command::Keys { command } => keys::run(command),
         Command::Report(args) => report::run(args),
         Command::Purge {

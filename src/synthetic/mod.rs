@@ -6,7 +6,11 @@ pub mod render;
 
 use serde_json::{json, Value};
 
-/// Hospital units the generator spreads patients over.
+pub mod timeline;
+
+pub use timeline::Timeline;
+
+/// Hospital units the generator spreads patients over by default.
 pub const UNITS: [&str; 6] = [
     "ED",
     "NICU",
@@ -15,6 +19,35 @@ pub const UNITS: [&str; 6] = [
     "Clinic-North",
     "Clinic-South",
 ];
+
+/// The units records are spread over: the six names of [`UNITS`], or `count` numbered
+/// units `U001`, `U002`, ... (more digits past 999).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Units {
+    /// The six names of [`UNITS`].
+    #[default]
+    Named,
+    /// `U001` to `U{count}`.
+    Numbered(u32),
+}
+
+impl Units {
+    /// How many units.
+    pub fn count(self) -> u64 {
+        match self {
+            Units::Named => UNITS.len() as u64,
+            Units::Numbered(count) => u64::from(count.max(1)),
+        }
+    }
+
+    /// The name of the `index`-th unit (`index < count()`).
+    pub fn name(self, index: u64) -> String {
+        match self {
+            Units::Named => UNITS[index as usize].to_string(),
+            Units::Numbered(_) => format!("U{:03}", index + 1),
+        }
+    }
+}
 
 const RACES: [&[&str]; 10] = [
     &["2106-3"],
@@ -34,14 +67,23 @@ const LANGUAGES: [&str; 10] = ["en", "en", "en", "es", "es", "zh", "vi", "ar", "
 #[derive(Debug, Clone)]
 pub struct Generator {
     state: u64,
+    units: Units,
 }
 
 impl Generator {
-    /// A generator from a seed.
+    /// A generator from a seed, over the six default units.
     pub fn new(seed: u64) -> Self {
         Generator {
             state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            units: Units::Named,
         }
+    }
+
+    /// The same generator over other units (the same records but for `unit`: one draw
+    /// picks the unit whatever their number).
+    pub fn with_units(mut self, units: Units) -> Self {
+        self.units = units;
+        self
     }
 
     fn next(&mut self) -> u64 {
@@ -59,9 +101,14 @@ impl Generator {
         self.below(100) < percent
     }
 
+    fn unit(&mut self) -> String {
+        let index = self.below(self.units.count());
+        self.units.name(index)
+    }
+
     /// The `index`-th record of a run; `recorded_at` is a day in 2026.
     pub fn record(&mut self, index: u64) -> Value {
-        let unit = UNITS[self.below(UNITS.len() as u64) as usize];
+        let unit = self.unit();
         let day = 1 + self.below(300);
         let recorded_at = format!(
             "2026-{:02}-{:02}T{:02}:{:02}:00Z",
@@ -70,10 +117,22 @@ impl Generator {
             self.below(24),
             self.below(60)
         );
+        self.demographics(index, unit, recorded_at, 2026).0
+    }
+
+    /// A patient's record but for its time: unit, birth date (a child born before
+    /// `year`), race, ethnicity, language, caregivers. Returns the age drawn too.
+    fn demographics(
+        &mut self,
+        index: u64,
+        unit: String,
+        recorded_at: String,
+        year: i32,
+    ) -> (Value, u64) {
         let age = self.below(18);
         let birth_date = format!(
             "{}-{:02}-{:02}",
-            2025 - age,
+            i64::from(year) - 1 - age as i64,
             1 + self.below(12),
             1 + self.below(28)
         );
@@ -84,12 +143,27 @@ impl Generator {
             "recorded_at": recorded_at,
             "birth_date": birth_date,
         });
-        let reporter = if age >= 12 && self.chance(60) {
+        let reporter = self.reporter(age);
+        record["race"] = self.race(reporter);
+        record["ethnicity"] = self.ethnicity(reporter);
+        let (language, interpreter, answer) = self.language();
+        record["language"] = answer;
+        if let Some(caregivers) = self.caregivers(age, language, interpreter) {
+            record["caregivers"] = caregivers;
+        }
+        (record, age)
+    }
+
+    fn reporter(&mut self, age: u64) -> &'static str {
+        if age >= 12 && self.chance(60) {
             "self"
         } else {
             "caregiver"
-        };
-        record["race"] = match self.below(100) {
+        }
+    }
+
+    fn race(&mut self, reporter: &str) -> Value {
+        match self.below(100) {
             0..=6 => Value::Null,
             7..=9 => json!({"null_flavor": "ASKU", "reported_by": reporter}),
             10..=12 => json!({"null_flavor": "UNK"}),
@@ -100,8 +174,11 @@ impl Generator {
                 let codes: Vec<Value> = codes.iter().map(|c| json!({"code": c})).collect();
                 json!({"codes": codes, "reported_by": reporter})
             }
-        };
-        record["ethnicity"] = match self.below(100) {
+        }
+    }
+
+    fn ethnicity(&mut self, reporter: &str) -> Value {
+        match self.below(100) {
             0..=7 => Value::Null,
             8..=10 => json!({"null_flavor": "ASKU", "reported_by": reporter}),
             11..=30 => {
@@ -111,15 +188,23 @@ impl Generator {
                 json!({"codes": [{"code": "2186-5"}, {"code": "2148-5"}], "reported_by": reporter})
             }
             _ => json!({"codes": [{"code": "2186-5"}], "reported_by": reporter}),
-        };
+        }
+    }
+
+    /// The preferred language, whether an interpreter is needed, and the answer.
+    fn language(&mut self) -> (&'static str, bool, Value) {
         let language = LANGUAGES[self.below(LANGUAGES.len() as u64) as usize];
         let interpreter = language != "en" && self.chance(80);
-        record["language"] = match self.below(100) {
+        let answer = match self.below(100) {
             0..=5 => Value::Null,
             6..=8 => json!({"preferred": language}),
             _ => json!({"preferred": language, "interpreter_needed": interpreter,
                         "english_proficiency": if interpreter { "not_well" } else { "very_well" }}),
         };
+        (language, interpreter, answer)
+    }
+
+    fn caregivers(&mut self, age: u64, language: &str, interpreter: bool) -> Option<Value> {
         if age < 18 && !self.chance(8) {
             let count = 1 + self.below(2);
             let caregivers: Vec<Value> = (0..count)
@@ -131,9 +216,10 @@ impl Generator {
                     })
                 })
                 .collect();
-            record["caregivers"] = Value::Array(caregivers);
+            Some(Value::Array(caregivers))
+        } else {
+            None
         }
-        record
     }
 }
 
@@ -147,6 +233,44 @@ mod tests {
         let b: Vec<Value> = (0..50).map(|i| Generator::new(7).record(i)).collect();
         assert_eq!(a, b);
         assert_ne!(Generator::new(7).record(0), Generator::new(8).record(0));
+    }
+
+    #[test]
+    fn the_default_records_are_those_of_earlier_versions() {
+        // Benchmarks and tests compare runs over `generate`'s output: it must not drift.
+        let first = r#"{"birth_date":"2014-11-10","caregivers":[{"language":{"interpreter_needed":true,"preferred":"es"},"legal_guardian":true,"relationship":"MTH"},{"language":{"interpreter_needed":true,"preferred":"es"},"legal_guardian":true,"relationship":"FTH"}],"ethnicity":{"codes":[{"code":"2186-5"}],"reported_by":"caregiver"},"language":{"english_proficiency":"not_well","interpreter_needed":true,"preferred":"es"},"patient_id":"SYN-00000000","race":{"codes":[{"code":"2028-9"},{"code":"2040-4"}],"reported_by":"caregiver"},"recorded_at":"2026-11-09T16:37:00Z","source":"synthetic","unit":"ED"}"#;
+        assert_eq!(Generator::new(1).record(0).to_string(), first);
+        // SHA-256 of `real-dq generate --records 3000 --seed 1` before units were an option.
+        use sha2::{Digest, Sha256};
+        let mut generator = Generator::new(1);
+        let mut hash = Sha256::new();
+        for i in 0..3000 {
+            hash.update(format!("{}\n", generator.record(i)));
+        }
+        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "fc14388d32e44e1ec6ab6dbab9c0191398995ff8766f4b9bed172898311ad337"
+        );
+    }
+
+    #[test]
+    fn numbered_units_change_the_unit_only() {
+        let mut named = Generator::new(5);
+        let mut numbered = Generator::new(5).with_units(Units::Numbered(200));
+        let mut units = std::collections::BTreeSet::new();
+        for i in 0..2000 {
+            let (mut a, b) = (named.record(i), numbered.record(i));
+            let unit = b["unit"].as_str().unwrap().to_string();
+            assert!(unit.len() == 4 && unit.starts_with('U'), "{unit}");
+            let number: u32 = unit[1..].parse().unwrap();
+            assert!((1..=200).contains(&number), "{unit}");
+            a["unit"] = b["unit"].clone();
+            assert_eq!(a, b);
+            units.insert(unit);
+        }
+        assert!(units.len() > 190, "{}", units.len());
+        assert_eq!(Units::Numbered(1500).name(1499), "U1500");
     }
 
     #[test]
