@@ -23,7 +23,9 @@ const SAMPLES: u64 = 20_000;
 const SIZE: usize = 64 * 1024;
 
 fn main() {
-    let out = std::env::args().nth(1).expect("usage: train_dictionary OUTPUT");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: train_dictionary OUTPUT");
     let profile = Profile::phec_real();
     let ctx = Context {
         codes: CodeSets::get(),
@@ -45,12 +47,19 @@ fn main() {
         let body = serde_json::to_string(&validated.wire).expect("a record serialises");
         let result = validated.result(&profile.id()).to_json();
         samples.push(body.into_bytes());
-        samples.push(real_dq::result::with_identity(&result, &uuid::Uuid::now_v7().to_string(), None).into_bytes());
+        samples.push(
+            real_dq::result::with_identity(&result, &uuid::Uuid::now_v7().to_string(), None)
+                .into_bytes(),
+        );
     }
     let trained = zstd::dict::from_samples(&samples, SIZE).expect("zstd trains a dictionary");
     let dictionary = with_id(trained, DICTIONARY_ID);
     std::fs::write(&out, &dictionary).expect("the dictionary is written");
-    println!("{out}: {} bytes from {} samples", dictionary.len(), samples.len());
+    println!(
+        "{out}: {} bytes from {} samples",
+        dictionary.len(),
+        samples.len()
+    );
 }
 
 /// Sets the dictionary ID in a trained zstd dictionary's header (magic, then the ID,

@@ -490,15 +490,10 @@ fn sort(
 /// The rows without the spare capacity their text was built with: a transaction holds
 /// all of them at once.
 fn compact(mut rows: PreparedRecord) -> PreparedRecord {
-    for text in [
-        &mut rows.id,
-        &mut rows.body,
-        &mut rows.result,
-        &mut rows.content_hash,
-        &mut rows.rules_text,
-    ] {
-        text.shrink_to_fit();
-    }
+    rows.id.shrink_to_fit();
+    rows.rules_text.shrink_to_fit();
+    rows.body.shrink_to_fit();
+    rows.result.shrink_to_fit();
     rows.rules.shrink_to_fit();
     rows
 }

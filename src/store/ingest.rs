@@ -357,11 +357,20 @@ fn store_pass(
     let states = current_states(conn, prepared)?;
     let wanted: HashMap<Key<'_>, ()> = prepared
         .iter()
-        .map(|r| ((r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()), ()))
+        .map(|r| {
+            (
+                (r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()),
+                (),
+            )
+        })
         .collect();
     let mut slots: HashMap<Key<'_>, Slot<'_>> = HashMap::new();
     for row in &states {
-        let key = (row.source.as_str(), row.patient_id.as_str(), row.unit.as_str());
+        let key = (
+            row.source.as_str(),
+            row.patient_id.as_str(),
+            row.unit.as_str(),
+        );
         if let Some((&key, ())) = wanted.get_key_value(&key) {
             slots.insert(
                 key,

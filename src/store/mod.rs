@@ -4,8 +4,8 @@
 pub mod aggregates;
 pub mod audit;
 pub mod codec;
-pub mod counts;
 pub mod connection;
+pub mod counts;
 pub mod ingest;
 pub mod keys;
 pub mod models;

@@ -4,8 +4,8 @@
 
 use diesel::prelude::*;
 
-use super::connection::DbConnection;
 use super::codec;
+use super::connection::DbConnection;
 use super::counts::Deltas;
 use super::ingest::{PreparedRecord, StateRow};
 use super::schema::{current_findings, current_state, records};
@@ -43,7 +43,8 @@ pub fn page(
     let rows: Vec<(String, Vec<u8>, String)> = query.load(conn)?;
     rows.into_iter()
         .map(|(id, body, status)| {
-            let body = codec::decode(&body).map_err(|error| StoreError::Database(error.to_string()))?;
+            let body =
+                codec::decode(&body).map_err(|error| StoreError::Database(error.to_string()))?;
             Ok(StoredRecord { id, body, status })
         })
         .collect()

@@ -106,19 +106,19 @@ pub fn insert_history(conn: &mut Conn<'_>, rows: &[NewRecord<'_>]) -> Result<(),
         }
         Conn::Sqlite(c) => {
             sqlite_insert!(c, records::table, rows, |r| {
-                        (
-                            records::id.eq(r.id.to_owned()),
-                            records::source.eq(r.source.to_owned()),
-                            records::patient_id.eq(r.patient_id.to_owned()),
-                            records::unit.eq(r.unit.to_owned()),
-                            records::recorded_at.eq(r.recorded_at),
-                            records::content_hash.eq(r.content_hash.to_owned()),
-                            records::body.eq(r.body.to_owned()),
-                            records::result.eq(r.result.to_owned()),
-                            records::status.eq(r.status.to_owned()),
-                            records::profile.eq(r.profile.to_owned()),
-                            records::received_at.eq(r.received_at),
-                        )
+                (
+                    records::id.eq(r.id.to_owned()),
+                    records::source.eq(r.source.to_owned()),
+                    records::patient_id.eq(r.patient_id.to_owned()),
+                    records::unit.eq(r.unit.to_owned()),
+                    records::recorded_at.eq(r.recorded_at),
+                    records::content_hash.eq(r.content_hash.to_owned()),
+                    records::body.eq(r.body.to_owned()),
+                    records::result.eq(r.result.to_owned()),
+                    records::status.eq(r.status.to_owned()),
+                    records::profile.eq(r.profile.to_owned()),
+                    records::received_at.eq(r.received_at),
+                )
             });
         }
     }
@@ -157,24 +157,24 @@ pub fn write_states(
                 .execute(c)?;
             }
             sqlite_insert!(c, current_state::table, inserted, |r| {
-                        (
-                            current_state::source.eq(r.source.to_owned()),
-                            current_state::patient_id.eq(r.patient_id.to_owned()),
-                            current_state::unit.eq(r.unit.to_owned()),
-                            current_state::record_id.eq(r.record_id.to_owned()),
-                            current_state::recorded_at.eq(r.recorded_at),
-                            current_state::status.eq(r.status.to_owned()),
-                            current_state::real_complete.eq(r.real_complete),
-                            current_state::race.eq(r.race.to_owned()),
-                            current_state::ethnicity.eq(r.ethnicity.to_owned()),
-                            current_state::language.eq(r.language.to_owned()),
-                            current_state::interpreter.eq(r.interpreter.to_owned()),
-                            current_state::caregivers.eq(r.caregivers.to_owned()),
-                            current_state::caregiver_language.eq(r.caregiver_language.to_owned()),
-                            current_state::rules.eq(r.rules.to_owned()),
-                            current_state::profile.eq(r.profile.to_owned()),
-                            current_state::optional_domains.eq(r.optional_domains.to_owned()),
-                        )
+                (
+                    current_state::source.eq(r.source.to_owned()),
+                    current_state::patient_id.eq(r.patient_id.to_owned()),
+                    current_state::unit.eq(r.unit.to_owned()),
+                    current_state::record_id.eq(r.record_id.to_owned()),
+                    current_state::recorded_at.eq(r.recorded_at),
+                    current_state::status.eq(r.status.to_owned()),
+                    current_state::real_complete.eq(r.real_complete),
+                    current_state::race.eq(r.race.to_owned()),
+                    current_state::ethnicity.eq(r.ethnicity.to_owned()),
+                    current_state::language.eq(r.language.to_owned()),
+                    current_state::interpreter.eq(r.interpreter.to_owned()),
+                    current_state::caregivers.eq(r.caregivers.to_owned()),
+                    current_state::caregiver_language.eq(r.caregiver_language.to_owned()),
+                    current_state::rules.eq(r.rules.to_owned()),
+                    current_state::profile.eq(r.profile.to_owned()),
+                    current_state::optional_domains.eq(r.optional_domains.to_owned()),
+                )
             });
         }
     }
@@ -256,12 +256,12 @@ pub fn insert_findings(
         }
         Conn::Sqlite(c) => {
             sqlite_insert!(c, current_findings::table, rows, |r| {
-                        (
-                            current_findings::rule.eq(r.rule.to_owned()),
-                            current_findings::unit.eq(r.unit.to_owned()),
-                            current_findings::recorded_at.eq(r.recorded_at),
-                            current_findings::record_id.eq(r.record_id.to_owned()),
-                        )
+                (
+                    current_findings::rule.eq(r.rule.to_owned()),
+                    current_findings::unit.eq(r.unit.to_owned()),
+                    current_findings::recorded_at.eq(r.recorded_at),
+                    current_findings::record_id.eq(r.record_id.to_owned()),
+                )
             });
         }
     }
