@@ -10,13 +10,14 @@
 
 use std::time::{Duration, Instant};
 
-use memchr::memmem;
 use real_dq::config::Settings;
 use real_dq::profile::Profile;
 use real_dq::startup::Application;
 use real_dq::synthetic::Generator;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+#[path = "support/batch_client.rs"]
+mod batch_client;
+use batch_client::post_batch;
 
 /// The same allocator as the `real-dq` binary.
 #[global_allocator]
@@ -51,84 +52,6 @@ fn args() -> Args {
         }
     }
     args
-}
-
-/// Counts a marker in a byte stream read in pieces (markers may straddle two reads; the
-/// service's chunks end at line ends, so chunked framing never splits one).
-struct Marker {
-    finder: memmem::Finder<'static>,
-    carry: Vec<u8>,
-    count: u64,
-}
-
-impl Marker {
-    fn new(needle: &'static [u8]) -> Marker {
-        Marker {
-            finder: memmem::Finder::new(needle),
-            carry: Vec::new(),
-            count: 0,
-        }
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        // The carry is one byte shorter than the marker, so it never holds a whole one.
-        let keep = self.finder.needle().len() - 1;
-        self.carry.extend_from_slice(bytes);
-        self.count += self.finder.find_iter(&self.carry).count() as u64;
-        let cut = self.carry.len().saturating_sub(keep);
-        self.carry.drain(..cut);
-    }
-}
-
-/// Posts the batch over a plain HTTP/1.1 connection, writing the body while reading the
-/// streamed answer, and counts the answer lines. A deliberately lean client: on a small
-/// machine a general-purpose HTTP client would take CPU from the service it measures.
-async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
-    let address = base.trim_start_matches("http://").to_string();
-    let stream = TcpStream::connect(&address)
-        .await
-        .expect("service reachable");
-    stream.set_nodelay(true).ok();
-    let (mut reader, mut writer) = stream.into_split();
-    let head = format!(
-        "POST /v1/records/batch HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let sender = tokio::spawn(async move {
-        writer
-            .write_all(head.as_bytes())
-            .await
-            .expect("request head");
-        writer
-            .write_all(body.as_bytes())
-            .await
-            .expect("request body");
-        writer.flush().await.expect("request flushed");
-        writer
-    });
-    let mut lines = Marker::new(b"{\"line\":");
-    let mut failed = Marker::new(b",\"error\":{");
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut head_seen = Vec::new();
-    loop {
-        let read = reader.read(&mut buffer).await.expect("answer stream");
-        if read == 0 {
-            break;
-        }
-        if head_seen.len() < 12 {
-            head_seen.extend_from_slice(&buffer[..read.min(12)]);
-            assert!(
-                head_seen.len() < 12 || head_seen.starts_with(b"HTTP/1.1 200"),
-                "batch answered {}",
-                String::from_utf8_lossy(&head_seen)
-            );
-        }
-        lines.feed(&buffer[..read]);
-        failed.feed(&buffer[..read]);
-    }
-    let (results, errors) = (lines.count - failed.count, failed.count);
-    drop(sender.await);
-    (results, errors)
 }
 
 #[actix_web::main]

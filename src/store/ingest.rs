@@ -153,6 +153,10 @@ pub fn store_all(
         }
         Ok(stored)
     };
+    if let DbConnection::Pg(c) = conn {
+        let instants: Vec<i64> = prepared.iter().map(|r| r.recorded_at).collect();
+        write::history_partitions(c, &instants)?;
+    }
     let mut attempts = 0;
     loop {
         let outcome = match conn {

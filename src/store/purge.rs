@@ -1,5 +1,6 @@
 //! Retention: removing history rows that are no longer anyone's current state. Current
-//! states, their findings, and so work lists and reports, are untouched.
+//! states, their findings, and so work lists and reports, are untouched. On PostgreSQL,
+//! history is partitioned by month, and months wholly past go as partitions.
 
 use diesel::prelude::*;
 
@@ -28,6 +29,19 @@ pub fn history(
         return Ok(usize::try_from(count).unwrap_or(usize::MAX));
     }
     audited(conn, audit, now, |conn| {
+        if let DbConnection::Pg(c) = conn {
+            // Whole months go as partitions (migration `partition_history`).
+            #[derive(QueryableByName)]
+            struct Removed {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                removed: i64,
+            }
+            let Removed { removed } =
+                diesel::sql_query("SELECT realdq_purge_history($1) AS removed")
+                    .bind::<diesel::sql_types::BigInt, _>(before)
+                    .get_result(c)?;
+            return Ok(usize::try_from(removed).unwrap_or(0));
+        }
         let current = current_state::table.select(current_state::record_id);
         diesel::delete(
             records::table

@@ -925,7 +925,7 @@ both!(
 );
 
 /// Runs the real binary on the app's database.
-fn real_dq_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+pub(crate) fn real_dq_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_real-dq"))
         .args(args)
         .env("REALDQ_DATABASE_URL", &app.database_url)

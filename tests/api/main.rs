@@ -15,6 +15,7 @@ mod hl7;
 mod logs;
 mod mllp;
 mod offline_report;
+mod partitions;
 mod profiles;
 mod records;
 mod reports;
