@@ -1,8 +1,8 @@
 //! HL7 v2 over MLLP (`real-dq serve --mllp ADDR`): frames `0x0B message 0x1C 0x0D` in,
 //! framed ACKs out, one task per connection, many connections at once. Each frame's
-//! messages go through the ingest pipeline as an HTTP body's do ([`super::hl7::process`]). A frame that is not
-//! one, or a message that cannot be read, is answered AR; a connection's error closes that
-//! connection only, never the listener.
+//! messages go through the ingest pipeline as an HTTP body's do ([`super::hl7::process`]).
+//! A frame that is not one, or a message that cannot be read, is answered AR; a
+//! connection's error closes that connection only, never the listener.
 //!
 //! MLLP carries no credentials, so a connection is admitted by its peer address
 //! (`REALDQ_MLLP_ALLOW`, loopback only by default) and, when `REALDQ_TLS_CERT` and
