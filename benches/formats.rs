@@ -1,20 +1,31 @@
-//! What each wire format costs before the database: the same 2,000 synthetic records (cut
-//! down to what all three formats carry) read, mapped, validated, made into rows to store
-//! and answered, as NDJSON lines, as HL7 v2 ADT messages and as one FHIR Bundle. On one
-//! core; the database work, the same for all three, is left out.
+//! What each wire format costs on the path the server runs: the same 2,000 synthetic records
+//! (cut down to what all three formats carry) sent through the ingest pipeline
+//! (`real_dq::ingest`) as NDJSON lines, as HL7 v2 ADT messages and as one FHIR batch
+//! Bundle: read, checked, stored in a real SQLite database and answered. Each iteration
+//! stores into a fresh database in a temporary directory (made, and migrated, untimed), so
+//! every record is a first write, as on a first load. The HTTP layer (reading the body,
+//! sending the answer) is left out.
 //!
 //! `cargo bench --bench formats`. Figures are in the README.
 
-use chrono::{TimeZone, Utc};
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use real_dq::codesets::CodeSets;
-use real_dq::fhir::patient::{Envelope, FhirSettings};
-use real_dq::hl7v2::map::MapSettings;
+use std::sync::Arc;
+
+use chrono::Utc;
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use futures_util::future::join;
+use real_dq::access::{Principal, Role, Units};
+use real_dq::api::auth::Caller;
+use real_dq::api::{AppState, Limits};
+use real_dq::config::{Settings, DEFAULT_BATCH_CHUNK};
+use real_dq::fhir::patient::Envelope;
+use real_dq::fhir::ParsedBundle;
+use real_dq::ingest::lines::LineReader;
+use real_dq::ingest::ndjson::{AnswerLines, Ndjson};
+use real_dq::ingest::{self, Sender};
 use real_dq::profile::Profile;
 use real_dq::record::RecordWire;
-use real_dq::rules::Context;
 use real_dq::synthetic::{render, Generator};
-use real_dq::{fhir, hl7v2, pipeline};
+use tokio::sync::mpsc;
 
 /// The service's allocator (`src/main.rs`).
 #[global_allocator]
@@ -22,14 +33,53 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RECORDS: usize = 2_000;
 
+/// A service state over a fresh SQLite database, with the service's default settings; the
+/// directory goes when it is dropped.
+fn fresh_state() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = dir.path().join("bench.db").display().to_string();
+    let settings = Settings::for_database(&url);
+    let pool = real_dq::store::open(&url, settings.database.pool_size).expect("the store opens");
+    let profile = Profile::phec_real();
+    let state = AppState {
+        pool,
+        profile_id: profile.id().into(),
+        profile: Arc::new(profile),
+        limits: Limits {
+            max_record_bytes: settings.max_record_bytes,
+            max_batch_bytes: settings.max_batch_bytes,
+            batch_chunk: DEFAULT_BATCH_CHUNK as usize,
+            max_transaction_entries: settings.fhir.fhir_max_transaction_entries as usize,
+        },
+        hl7: Arc::new(settings.hl7.map_settings()),
+        fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
+        keys: Arc::default(),
+    };
+    (state, dir)
+}
+
+/// The sender an admin key would be.
+fn sender() -> Sender {
+    Caller {
+        principal: Principal {
+            name: "bench".into(),
+            role: Role::Admin,
+            units: Units::All,
+        },
+        route: "POST /bench".into(),
+        peer: None,
+    }
+    .sender()
+}
+
 fn formats(c: &mut Criterion) {
     let mut generator = Generator::new(2026);
     let records: Vec<RecordWire> = (0..RECORDS as u64)
         .map(|i| render::carried(serde_json::from_value(generator.record(i)).unwrap()))
         .collect();
-    let ndjson: Vec<String> = records
+    let ndjson: String = records
         .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
         .collect();
     let hl7: String = records
         .iter()
@@ -37,51 +87,83 @@ fn formats(c: &mut Criterion) {
         .map(|(i, r)| render::hl7_message(r, i))
         .collect();
     let bundle = render::fhir_bundle(&records, 0);
-    let profile = Profile::phec_real();
-    let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
-    let ctx = Context {
-        codes: CodeSets::get(),
-        profile: &profile,
-        now,
-    };
-    let envelope = Envelope {
-        received_at: "2026-11-22T12:00:00Z".into(),
-        ..Envelope::default()
-    };
+    // The server's runtime: async work on one thread, checks and writes on the blocking pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let sender = sender();
 
     let mut group = c.benchmark_group("formats");
     group.throughput(Throughput::Elements(RECORDS as u64));
-    group.sample_size(20);
+    group.sample_size(10);
     group.bench_function("NDJSON lines", |b| {
-        b.iter(|| {
-            for line in &ndjson {
-                let validated = pipeline::validate_json(black_box(line.as_bytes()), &ctx).unwrap();
-                black_box(pipeline::prepare(&validated, "p@1"));
-                black_box(validated.result(&profile.name).to_json());
-            }
-        })
+        b.iter_batched(
+            fresh_state,
+            |(state, dir)| {
+                let body = bytes::Bytes::from(ndjson.clone());
+                let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(body)]);
+                let lines = LineReader::new(
+                    stream,
+                    state.limits.max_record_bytes,
+                    state.limits.max_batch_bytes,
+                );
+                let (_, ended) = runtime.block_on(ingest::run(
+                    &state,
+                    &sender,
+                    lines,
+                    Arc::new(Ndjson),
+                    AnswerLines::default(),
+                    |text| {
+                        black_box(text);
+                        std::future::ready(Ok(()))
+                    },
+                ));
+                ended.expect("the batch is stored");
+                (state, dir)
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("HL7 v2 messages", |b| {
-        let settings = MapSettings::default();
-        b.iter(|| {
-            for judged in hl7v2::judge_all(black_box(&hl7), &settings, &ctx, "p@1") {
-                black_box(judged.ack(now));
-            }
-        })
+        b.iter_batched(
+            fresh_state,
+            |(state, dir)| {
+                let acks = runtime.block_on(ingest::hl7::process(
+                    &state,
+                    hl7.clone(),
+                    &sender,
+                    state.hl7.clone(),
+                ));
+                black_box(acks.expect("the messages are stored"));
+                (state, dir)
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("FHIR Bundle", |b| {
-        let settings = FhirSettings::default();
-        b.iter(|| {
-            let entries = fhir::judge_bundle(
-                black_box(bundle.as_bytes()),
-                &settings,
-                &envelope,
-                &ctx,
-                "p@1",
-            )
-            .unwrap();
-            black_box(entries);
-        })
+        let envelope = Envelope {
+            received_at: real_dq::result::timestamp(Utc::now()),
+            ..Envelope::default()
+        };
+        b.iter_batched(
+            fresh_state,
+            |(state, dir)| {
+                let body = bytes::Bytes::from(bundle.clone());
+                let parsed = Arc::new(ParsedBundle::parse(body).expect("a Bundle"));
+                let (pieces, mut answer) = mpsc::channel(1);
+                let work =
+                    ingest::fhir::answer_batch(&state, parsed, envelope.clone(), &sender, pieces);
+                let read = async move {
+                    while let Some(piece) = answer.recv().await {
+                        black_box(piece.expect("the Bundle is stored"));
+                    }
+                };
+                runtime.block_on(join(work, read));
+                (state, dir)
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 }

@@ -1,4 +1,4 @@
-//! The validation engine: record + profile + code sets + `now` → outcome. Pure: no I/O,
+//! The validation engine: record + profile + code sets + `now` → verdict. Pure: no I/O,
 //! no clock, no database; the CLI, HTTP and (later) FHIR and HL7 paths all call it.
 
 use crate::codesets::cdcrec::Spd15Category;
@@ -59,7 +59,7 @@ impl serde::Serialize for DomainStatuses {
 
 /// What the engine concludes about one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Verdict {
     /// Record status.
     pub status: RecordStatus,
     /// Domain statuses.
@@ -90,7 +90,7 @@ const ETHNICITY: Place<'static> = Place {
 };
 
 /// Validates one record.
-pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
+pub fn validate(record: &Record, ctx: &Context<'_>) -> Verdict {
     let mut findings = Vec::with_capacity(16);
     // Local codes the profile maps are validated as their targets.
     let mapped = mapping::apply(record, ctx, &mut findings);
@@ -190,7 +190,7 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Outcome {
         });
     let omb_1997 = rollup::omb_1997(&races, &ethnicities);
     let spd15 = rollup::spd15(&races, &omb_1997);
-    Outcome {
+    Verdict {
         status,
         domains,
         findings,

@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod fhir;
 pub mod hl7v2;
+pub mod ingest;
 pub mod offline;
 pub mod pipeline;
 pub mod profile;

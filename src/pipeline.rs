@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::engine::{self, Outcome};
+use crate::engine::{self, Verdict};
 use crate::record::{Record, RecordWire, Rejection};
 use crate::result::{timestamp, ValidationResult};
 use crate::rules::Context;
@@ -20,8 +20,8 @@ pub struct Validated {
     pub record: Record,
     /// Its canonical wire form (recorded_at normalised, unknown fields dropped).
     pub wire: RecordWire,
-    /// The engine's outcome.
-    pub outcome: Outcome,
+    /// The engine's verdict.
+    pub verdict: Verdict,
     /// When it was validated.
     pub validated_at: DateTime<Utc>,
 }
@@ -29,7 +29,7 @@ pub struct Validated {
 impl Validated {
     /// The result to send back, with the store's ID and outcome when stored.
     pub fn result<'a>(&'a self, profile: &'a str) -> ValidationResult<'a> {
-        ValidationResult::new(&self.record, &self.outcome, profile, self.validated_at)
+        ValidationResult::new(&self.record, &self.verdict, profile, self.validated_at)
     }
 }
 
@@ -51,11 +51,11 @@ fn validate_parsed(record: Record, mut wire: RecordWire, ctx: &Context<'_>) -> V
             .recorded_at_local
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
     );
-    let outcome = engine::validate(&record, ctx);
+    let verdict = engine::validate(&record, ctx);
     Validated {
         record,
         wire,
-        outcome,
+        verdict,
         validated_at: ctx.now,
     }
 }
@@ -87,7 +87,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     content_hash.copy_from_slice(&digest[..16]);
     let result_tail = validated.result(profile).to_json();
     let mut rules: Vec<&'static str> = validated
-        .outcome
+        .verdict
         .findings
         .iter()
         .map(|f| f.rule.id)
@@ -104,18 +104,18 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
         recorded_at: micros(validated.record.recorded_at),
         content_hash,
         body: codec::encode(&body),
-        status: validated.outcome.status.as_str(),
+        status: validated.verdict.status.as_str(),
         profile: profile.to_string(),
-        real_complete: validated.outcome.real_complete,
-        domains: domain_columns(&validated.outcome),
+        real_complete: validated.verdict.real_complete,
+        domains: domain_columns(&validated.verdict),
         rules_text: rules.join(" "),
         rules,
     }
 }
 
-fn domain_columns(outcome: &Outcome) -> DomainColumns {
+fn domain_columns(verdict: &Verdict) -> DomainColumns {
     let status = |domain| {
-        outcome
+        verdict
             .domains
             .get(domain)
             .map_or(DomainStatus::Missing.as_str(), DomainStatus::as_str)
@@ -127,7 +127,7 @@ fn domain_columns(outcome: &Outcome) -> DomainColumns {
         interpreter: status(Domain::Interpreter),
         caregivers: status(Domain::Caregivers),
         caregiver_language: status(Domain::CaregiverLanguage),
-        optional: outcome
+        optional: verdict
             .domains
             .0
             .iter()

@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::codesets::cdcrec::Spd15Category;
-use crate::engine::{DomainStatuses, Outcome, RecordStatus};
+use crate::engine::{DomainStatuses, RecordStatus, Verdict};
 use crate::record::Record;
 use crate::rules::rollup::Omb1997;
 use crate::rules::{Domain, Finding, Severity};
@@ -78,10 +78,10 @@ pub struct ValidationResult<'a> {
 }
 
 impl<'a> ValidationResult<'a> {
-    /// The result of `outcome` for `record`, validated under `profile` at `now`.
+    /// The result of `verdict` for `record`, validated under `profile` at `now`.
     pub fn new(
         record: &'a Record,
-        outcome: &'a Outcome,
+        verdict: &'a Verdict,
         profile: &'a str,
         now: DateTime<Utc>,
     ) -> Self {
@@ -92,14 +92,14 @@ impl<'a> ValidationResult<'a> {
             patient_id: &record.patient_id,
             unit: &record.unit,
             recorded_at: timestamp(record.recorded_at),
-            status: outcome.status,
+            status: verdict.status,
             profile,
             validated_at: timestamp(now),
-            domains: &outcome.domains,
-            real_complete: outcome.real_complete,
-            findings: outcome.findings.iter().map(FindingWire::from).collect(),
-            omb_1997: &outcome.omb_1997,
-            spd15: &outcome.spd15,
+            domains: &verdict.domains,
+            real_complete: verdict.real_complete,
+            findings: verdict.findings.iter().map(FindingWire::from).collect(),
+            omb_1997: &verdict.omb_1997,
+            spd15: &verdict.spd15,
         }
     }
 

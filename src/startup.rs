@@ -8,9 +8,9 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
-use crate::api::mllp::Admission;
 use crate::api::{self, AppState, Limits};
 use crate::config::Settings;
+use crate::ingest::mllp::Admission;
 use crate::profile::Profile;
 use crate::store::{self, DbPool};
 use crate::telemetry::PhiSafeRootSpan;
@@ -145,7 +145,7 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         if let Some((listener, state, admission)) = self.mllp {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            actix_web::rt::spawn(api::mllp::serve(listener, state, admission));
+            actix_web::rt::spawn(crate::ingest::mllp::serve(listener, state, admission));
         }
         self.server.await
     }

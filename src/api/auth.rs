@@ -358,6 +358,14 @@ impl Caller {
         }
     }
 
+    /// This caller as the sender of records to ingest: its units, its audit entry.
+    pub fn sender(&self) -> crate::ingest::Sender {
+        crate::ingest::Sender {
+            principal: self.principal.clone(),
+            audit: self.audit(Action::Create, 200),
+        }
+    }
+
     /// Refuses (403, audited) a request naming a unit outside the key's units.
     pub async fn check_unit(
         &self,

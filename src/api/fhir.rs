@@ -11,7 +11,8 @@ use super::auth::{unit_forbidden, Caller};
 use super::body::{read_limited, require_content_type};
 use super::{ApiError, AppState};
 use crate::fhir::model::{self, Resource};
-use crate::fhir::{self, outcome, patient::Envelope};
+use crate::fhir::{self, operation_outcome, patient::Envelope};
+use crate::pipeline;
 use crate::result::{timestamp, StoreOutcome};
 use crate::store::audit::Action;
 use crate::store::ingest::store_all;
@@ -37,7 +38,7 @@ pub(super) fn transport(error: &ApiError) -> HttpResponse {
     let body = error.body();
     respond(
         error.status_code(),
-        &outcome::error(code, &format!("{}: {}", body.code, body.message), None),
+        &operation_outcome::error(code, &format!("{}: {}", body.code, body.message), None),
     )
 }
 
@@ -51,15 +52,6 @@ pub(super) fn envelope(req: &HttpRequest, caller: &Caller) -> Envelope {
         unit: header_value(req, "x-unit"),
         received_at: timestamp(Utc::now()),
     }
-}
-
-/// The answer to a Patient of a unit outside the key's units.
-pub(super) fn forbidden_outcome() -> String {
-    outcome::error(
-        "forbidden",
-        "the Patient's unit is outside this key's units",
-        None,
-    )
 }
 
 /// Reads a FHIR body; `Err` is the response to send.
@@ -84,19 +76,20 @@ async fn read_resource(
     model::read(&body).map_err(|model::NotJson(why)| {
         respond(
             StatusCode::BAD_REQUEST,
-            &outcome::error("invalid", &why, None),
+            &operation_outcome::error("invalid", &why, None),
         )
     })
 }
 
-/// Reads and judges one Patient; `store` prepares its rows. `Err` is the response to send.
-async fn judge_request(
+/// Reads and checks one Patient (`store`: to store it, else to validate only). `Err` is the
+/// response to send.
+async fn check_request(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
     caller: &Caller,
     store: bool,
-) -> Result<fhir::Judged, HttpResponse> {
+) -> Result<fhir::CheckedPatient, HttpResponse> {
     let resource = read_resource(req, payload, state.limits.max_record_bytes).await?;
     // `$validate` may wrap the resource in a Parameters resource.
     let resource = if store {
@@ -105,14 +98,12 @@ async fn judge_request(
         resource.unwrap_parameters()
     };
     let ctx = state.context(Utc::now());
-    Ok(fhir::judge_patient(
+    Ok(fhir::check_patient(
         &resource,
         &[],
         &state.fhir,
         &envelope(req, caller),
         &ctx,
-        &state.profile_id,
-        store,
     ))
 }
 
@@ -123,10 +114,10 @@ pub async fn validate(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match judge_request(&req, payload, &state, &caller, false).await {
-        Ok(judged) => respond(
-            StatusCode::from_u16(judged.status).unwrap_or(StatusCode::OK),
-            &judged.outcome,
+    match check_request(&req, payload, &state, &caller, false).await {
+        Ok(checked) => respond(
+            StatusCode::from_u16(checked.status).unwrap_or(StatusCode::OK),
+            &checked.operation_outcome,
         ),
         Err(response) => response,
     }
@@ -140,17 +131,20 @@ pub async fn create(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let judged = match judge_request(&req, payload, &state, &caller, true).await {
-        Ok(judged) => judged,
+    let checked = match check_request(&req, payload, &state, &caller, true).await {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
-    let Some(prepared) = judged.prepared else {
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, &judged.outcome);
+    let Some(validated) = checked.validated else {
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &checked.operation_outcome);
     };
-    if !caller.principal.allows_unit(&prepared.unit) {
+    if !caller.principal.allows_unit(&validated.record.unit) {
         super::auth::audit_refused(&state, &caller, Action::Create, 1).await;
         return unit_forbidden().error_response();
     }
+    // FHIR answers with the OperationOutcome, not with the result.
+    let prepared = pipeline::prepare(&validated, &state.profile_id);
+    drop(validated);
     let received_at = Utc::now().timestamp_micros();
     let entry = caller.audit(Action::Create, 201);
     let stored = match state
@@ -176,5 +170,5 @@ pub async fn create(
     HttpResponse::build(status)
         .content_type(FHIR_JSON)
         .insert_header(("Location", format!("/v1/records/{}", stored.id)))
-        .body(judged.outcome)
+        .body(checked.operation_outcome)
 }

@@ -12,12 +12,10 @@ pub mod framework;
 pub mod health;
 pub mod hl7;
 pub mod keys;
-pub mod mllp;
 pub mod openapi;
 pub mod records;
 pub mod reports;
 pub mod spool;
-pub mod stages;
 
 use std::sync::Arc;
 

@@ -37,8 +37,8 @@ pub async fn validate(
 ) -> Result<HttpResponse, ApiError> {
     let validated = read_and_validate(&req, payload, &state).await?;
     let result = validated.result(&state.profile_id);
-    tracing::info!(unit = %validated.record.unit, status = validated.outcome.status.as_str(),
-        findings = validated.outcome.findings.len(), "record validated");
+    tracing::info!(unit = %validated.record.unit, status = validated.verdict.status.as_str(),
+        findings = validated.verdict.findings.len(), "record validated");
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -71,7 +71,7 @@ pub async fn create(
         .remove(0);
     let result = with_identity(&tail, &stored.id, Some(stored.outcome));
     tracing::info!(record_id = %stored.id, unit = %validated.record.unit,
-        outcome = stored.outcome.as_str(), status = validated.outcome.status.as_str(), "record stored");
+        outcome = stored.outcome.as_str(), status = validated.verdict.status.as_str(), "record stored");
     let status = if stored.outcome == StoreOutcome::Created {
         StatusCode::CREATED
     } else {

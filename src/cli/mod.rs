@@ -326,7 +326,7 @@ fn revalidate(
         for stored in &page {
             match pipeline::validate_json(stored.body.as_bytes(), &ctx) {
                 Ok(validated) => {
-                    if validated.outcome.status.as_str() != stored.status {
+                    if validated.verdict.status.as_str() != stored.status {
                         changed += 1;
                     }
                     prepared.push(pipeline::prepare_as(
@@ -396,7 +396,7 @@ fn validate(input: &str, profile: Profile) -> anyhow::Result<i32> {
     for (number, line) in lines {
         match pipeline::validate_json(&line, &ctx) {
             Ok(validated) => {
-                failed |= validated.outcome.status == RecordStatus::Invalid;
+                failed |= validated.verdict.status == RecordStatus::Invalid;
                 writeln!(out, "{}", validated.result(&profile_id).to_json())?;
             }
             Err(rejection) => {

@@ -2,7 +2,7 @@
 //! whether it is a Patient, a RelatedPerson or something else, with the links between
 //! entries (a RelatedPerson's `patient.reference` to a Patient's `fullUrl` or
 //! `Patient/{id}`). An entry's resource is read into the typed model
-//! ([`super::model`]) only when it is judged, so a Bundle of a million entries costs a
+//! ([`super::model`]) only when it is checked, so a Bundle of a million entries costs a
 //! dozen bytes an entry besides its body, not a typed resource each. Anything oddly shaped
 //! (an entry that is not an object, an `entry` that is not an array) is kept as an empty
 //! entry, not rejected.
@@ -189,7 +189,7 @@ impl<B: AsRef<[u8]>> ParsedBundle<B> {
             .max_by_key(|(patient, count)| (*count, std::cmp::Reverse(*patient)))
     }
 
-    /// The entries cut into consecutive chunks to judge, each of at most `budget`
+    /// The entries cut into consecutive chunks to check, each of at most `budget`
     /// resources read (an entry, and for a Patient its RelatedPersons too), and of at least
     /// one entry: a chunk of Patients with many caregivers holds fewer Patients.
     pub fn chunks(&self, budget: usize) -> Vec<std::ops::Range<usize>> {

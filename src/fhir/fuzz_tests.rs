@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::model::{self, Node, Resource};
 use super::patient::{Envelope, FhirSettings};
-use super::{judge_bundle, judge_patient};
+use super::{check_bundle, check_patient};
 use crate::codesets::CodeSets;
 use crate::profile::Profile;
 use crate::rules::Context;
@@ -19,7 +19,7 @@ const SAMPLES: [&str; 3] = [
     include_str!("../../tests/fixtures/fhir-uscore/v9-patient-infant-example.json"),
 ];
 
-fn judge(value: &Value) {
+fn check(value: &Value) {
     let text = value.to_string();
     let resource: Resource = model::read(text.as_bytes()).expect("JSON text reads");
     // The one-pass read and the read through a tree agree.
@@ -39,15 +39,16 @@ fn judge(value: &Value) {
         ..Envelope::default()
     };
     let settings = FhirSettings::default();
-    let judged = judge_patient(resource, &[], &settings, &envelope, &ctx, "p@1", true);
-    let outcome: Value = serde_json::from_str(&judged.outcome).expect("the outcome is JSON");
+    let checked = check_patient(resource, &[], &settings, &envelope, &ctx);
+    let outcome: Value =
+        serde_json::from_str(&checked.operation_outcome).expect("the outcome is JSON");
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert!(!outcome["issue"].as_array().unwrap().is_empty());
     let bundle = serde_json::json!({"resourceType": "Bundle", "type": "batch",
         "entry": [{"resource": value}, {"resource": value}]});
     let body = bundle.to_string();
-    let judged = judge_bundle(body.as_bytes(), &settings, &envelope, &ctx, "p@1");
-    assert_eq!(judged.map(|entries| entries.len()), Ok(2));
+    let checked = check_bundle(body.as_bytes(), &settings, &envelope, &ctx);
+    assert_eq!(checked.map(|entries| entries.len()), Ok(2));
 }
 
 /// JSON values shaped a little like FHIR: the keys the mapping reads, nested anyhow.
@@ -101,16 +102,16 @@ proptest! {
 
     #[test]
     fn arbitrary_json_never_panics(mut value in fhirish()) {
-        judge(&value);
+        check(&value);
         // And the same as a Patient, so the mapping goes deep.
         if let Value::Object(map) = &mut value {
             map.insert("resourceType".into(), "Patient".into());
         }
-        judge(&value);
+        check(&value);
     }
 
     #[test]
-    fn random_bytes_are_not_json_or_are_judged(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+    fn random_bytes_are_not_json_or_are_checked(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         // The typed read takes what a JSON parser takes (and, in elements it skips, a
         // little more: see `model::read`).
         let tree = serde_json::from_slice::<Value>(&bytes);
@@ -124,7 +125,7 @@ proptest! {
             prop_assert!(matches!(bundle, Err(super::bundle::BundleError::NotJson(_))));
         }
         if let Ok(value) = tree {
-            judge(&value);
+            check(&value);
         }
     }
 }
@@ -135,9 +136,9 @@ fn every_truncation_of_a_us_core_example_is_handled() {
         let cuts: Vec<usize> = sample.char_indices().map(|(i, _)| i).step_by(7).collect();
         for cut in cuts {
             if let Ok(value) = serde_json::from_str::<Value>(&sample[..cut]) {
-                judge(&value);
+                check(&value);
             }
         }
-        judge(&serde_json::from_str(sample).unwrap());
+        check(&serde_json::from_str(sample).unwrap());
     }
 }

@@ -1,68 +1,70 @@
 //! FHIR R4 in: US Core Patient resources (alone, or in a Bundle with RelatedPerson
-//! caregivers) mapped onto the canonical record ([`patient`]) and answered with an
-//! `OperationOutcome` ([`outcome`]).
+//! caregivers) mapped onto the canonical record ([`patient`]), validated, and answered with
+//! an `OperationOutcome` ([`operation_outcome`]). What is checked here is stored by the
+//! ingest pipeline (`crate::ingest::fhir`); this module knows nothing of storage.
 
 pub mod bundle;
 pub mod lenient;
 pub mod model;
-pub mod outcome;
+pub mod operation_outcome;
 pub mod patient;
 
 #[cfg(test)]
 mod fuzz_tests;
 
-use crate::pipeline;
+use crate::pipeline::{self, Validated};
 use crate::record::Rejection;
 use crate::rules::Context;
-use crate::store::ingest::PreparedRecord;
 pub use bundle::{EntryKind, ParsedBundle};
 use model::Resource;
 use patient::{Envelope, FhirSettings};
 
-/// A Patient judged: its HTTP status, OperationOutcome and (when stored) rows.
+/// A Patient checked: its HTTP status, its OperationOutcome and, when it is a record, the
+/// validated record.
 #[derive(Debug)]
-pub struct Judged {
-    /// 200 when it validated (the store may make it 201), 422 when it is not a record.
+pub struct CheckedPatient {
+    /// 200 when it validated (storing may make it 201), 422 when it is not a record.
     pub status: u16,
     /// The OperationOutcome's JSON text.
-    pub outcome: String,
-    /// The rows to store (absent when not a record, or when only validating); without
-    /// `result_tail`, which FHIR does not answer with.
-    pub prepared: Option<PreparedRecord>,
+    pub operation_outcome: String,
+    /// The validated record (absent when not a record).
+    pub validated: Option<Validated>,
 }
 
-/// Validates one Patient (with its caregivers); `store` prepares rows too.
-pub fn judge_patient(
+impl CheckedPatient {
+    fn not_a_record(operation_outcome: String) -> Self {
+        CheckedPatient {
+            status: 422,
+            operation_outcome,
+            validated: None,
+        }
+    }
+}
+
+/// Checks one Patient (with its caregivers): maps it onto the canonical record and
+/// validates that.
+pub fn check_patient(
     resource: &Resource,
     related: &[&Resource],
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
-    profile_id: &str,
-    store: bool,
-) -> Judged {
+) -> CheckedPatient {
     let mapped = match patient::to_record(resource, related, settings, envelope) {
         Ok(mapped) => mapped,
         Err(patient::NotAPatient(why)) => {
-            return Judged {
-                status: 422,
-                outcome: outcome::error("invalid", &why, None),
-                prepared: None,
-            }
+            return CheckedPatient::not_a_record(operation_outcome::error("invalid", &why, None))
         }
     };
     let patient::MappedPatient { record, provenance } = mapped;
     match pipeline::validate_wire(record, ctx) {
-        Ok(validated) => Judged {
+        Ok(validated) => CheckedPatient {
             status: 200,
-            outcome: outcome::from_findings(&validated.outcome.findings, &provenance),
-            prepared: store.then(|| {
-                // FHIR answers with the OperationOutcome, never with the result: its text
-                // is not kept (a Bundle may hold thousands of these at once).
-                let mut prepared = pipeline::prepare(&validated, profile_id);
-                prepared.result_tail = String::new();
-                prepared
-            }),
+            operation_outcome: operation_outcome::from_findings(
+                &validated.verdict.findings,
+                &provenance,
+            ),
+            validated: Some(validated),
         },
         Err(Rejection::Invalid(fields)) => {
             let issues: Vec<(String, &'static str, String)> = fields
@@ -75,21 +77,15 @@ pub fn judge_patient(
                         } else {
                             "invalid"
                         },
-                        outcome::expression(&f.path, &provenance),
+                        operation_outcome::expression(&f.path, &provenance),
                     )
                 })
                 .collect();
-            Judged {
-                status: 422,
-                outcome: outcome::from_fields(&issues),
-                prepared: None,
-            }
+            CheckedPatient::not_a_record(operation_outcome::from_fields(&issues))
         }
-        Err(Rejection::Malformed(field)) => Judged {
-            status: 422,
-            outcome: outcome::error("invalid", &field.message, None),
-            prepared: None,
-        },
+        Err(Rejection::Malformed(field)) => {
+            CheckedPatient::not_a_record(operation_outcome::error("invalid", &field.message, None))
+        }
     }
 }
 
@@ -99,8 +95,8 @@ pub const BUNDLE_TYPES: [&str; 4] = ["batch", "transaction", "collection", "sear
 /// What one Bundle entry is.
 #[derive(Debug)]
 pub enum Entry {
-    /// A Patient, judged.
-    Patient(Box<Judged>),
+    /// A Patient, checked.
+    Patient(Box<CheckedPatient>),
     /// A RelatedPerson attached to the Patient entry at this index.
     Caregiver(usize),
     /// A RelatedPerson whose patient is not in the Bundle.
@@ -109,17 +105,14 @@ pub enum Entry {
     Ignored(String),
 }
 
-/// Judges the entries `range` of a parsed Bundle: each Patient with its RelatedPerson
-/// caregivers, each resource read from the body only now. `store` prepares the rows of each
-/// Patient that is a record.
-pub fn judge_entries<B: AsRef<[u8]>>(
+/// Checks the entries `range` of a parsed Bundle: each Patient with its RelatedPerson
+/// caregivers, each resource read from the body only now.
+pub fn check_entries<B: AsRef<[u8]>>(
     bundle: &ParsedBundle<B>,
     range: std::ops::Range<usize>,
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
-    profile_id: &str,
-    store: bool,
 ) -> Vec<Entry> {
     range
         .filter(|i| *i < bundle.len())
@@ -131,14 +124,12 @@ pub fn judge_entries<B: AsRef<[u8]>>(
                     .map(|rs| rs.iter().map(|k| bundle.entry(*k).resource).collect())
                     .unwrap_or_default();
                 let related: Vec<&Resource> = related.iter().collect();
-                Entry::Patient(Box::new(judge_patient(
+                Entry::Patient(Box::new(check_patient(
                     &bundle.entry(i).resource,
                     &related,
                     settings,
                     envelope,
                     ctx,
-                    profile_id,
-                    store,
                 )))
             }
             EntryKind::RelatedPerson => match bundle.owner.get(&i) {
@@ -150,22 +141,19 @@ pub fn judge_entries<B: AsRef<[u8]>>(
         .collect()
 }
 
-/// Judges every entry of a Bundle given as JSON text, preparing the rows of its records.
-pub fn judge_bundle(
+/// Checks every entry of a Bundle given as JSON text.
+pub fn check_bundle(
     body: &[u8],
     settings: &FhirSettings,
     envelope: &Envelope,
     ctx: &Context<'_>,
-    profile_id: &str,
 ) -> Result<Vec<Entry>, bundle::BundleError> {
     let bundle = ParsedBundle::parse(body)?;
-    Ok(judge_entries(
+    Ok(check_entries(
         &bundle,
         0..bundle.len(),
         settings,
         envelope,
         ctx,
-        profile_id,
-        true,
     ))
 }

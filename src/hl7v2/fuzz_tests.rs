@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{judge_all, map::MapSettings, parse::Message};
+use super::{check_body, map::MapSettings, parse::Message};
 use crate::codesets::CodeSets;
 use crate::profile::Profile;
 use crate::rules::Context;
@@ -15,22 +15,22 @@ const SAMPLES: [&[u8]; 4] = [
     include_bytes!("../../tests/fixtures/hl7v2/IZ_1_1.1_Admin_Child_Max_Message.hl7"),
 ];
 
-fn judge_text(text: &str) -> usize {
+fn check_text(text: &str) -> usize {
     let profile = Profile::phec_real();
     let ctx = Context {
         codes: CodeSets::get(),
         profile: &profile,
         now: chrono::Utc::now(),
     };
-    let judged = judge_all(text, &MapSettings::default(), &ctx, "phec-real@1");
-    for j in &judged {
-        let ack = j.ack(ctx.now);
+    let checked = check_body(text, &MapSettings::default(), &ctx);
+    for message in &checked {
+        let ack = message.ack(ctx.now);
         assert!(
             Message::parse(&ack).is_ok(),
             "an ACK is itself a message: {ack:?}"
         );
     }
-    judged.len()
+    checked.len()
 }
 
 /// Text made of the characters HL7 parsing cares about.
@@ -62,7 +62,7 @@ proptest! {
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let text = String::from_utf8_lossy(&bytes);
         let _ = Message::parse(&text);
-        prop_assert!(judge_text(&text) >= 1);
+        prop_assert!(check_text(&text) >= 1);
     }
 
     #[test]
@@ -76,17 +76,17 @@ proptest! {
                 }
             }
         }
-        prop_assert!(judge_text(&text) >= 1);
+        prop_assert!(check_text(&text) >= 1);
     }
 }
 
 #[test]
-fn every_truncation_of_a_real_message_is_judged_without_panicking() {
+fn every_truncation_of_a_real_message_is_checked_without_panicking() {
     for sample in SAMPLES {
         let text = String::from_utf8_lossy(sample);
         let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(3).collect();
         for cut in cuts {
-            assert!(judge_text(&text[..cut]) >= 1);
+            assert!(check_text(&text[..cut]) >= 1);
         }
     }
 }

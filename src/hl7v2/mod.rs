@@ -1,6 +1,7 @@
 //! HL7 v2 ADT in, ACK out: the parser ([`parse`]), the mapping onto the canonical record
-//! ([`map`]) and the ACK ([`ack`]). [`prepare`] takes a body of one or more messages to
-//! what the store writes and what each ACK says; HTTP (`POST /hl7v2`) and MLLP share it.
+//! ([`map`]) and the ACK ([`ack`]). [`check_message`] takes one message to its validated
+//! record and what its ACK says; storing it is the ingest pipeline's work
+//! (`crate::ingest::hl7`, shared by `POST /hl7v2` and MLLP).
 
 pub mod ack;
 pub mod map;
@@ -12,34 +13,33 @@ mod fuzz_tests;
 use chrono::{DateTime, Utc};
 
 use crate::engine::RecordStatus;
-use crate::pipeline;
+use crate::pipeline::{self, Validated};
 use crate::record::Rejection;
 use crate::rules::{Context, Severity};
-use crate::store::ingest::PreparedRecord;
 use ack::{AckCode, AckError};
 use parse::Message;
 
-/// One message of a body, judged: its ACK before storing, and the rows to store.
+/// One message, checked: what its ACK says before storing, and its validated record.
 #[derive(Debug)]
-pub struct Judged {
+pub struct CheckedMessage {
     /// The parsed message (absent when it could not be parsed).
     pub message: Option<Message>,
     /// AA / AE / AR.
     pub code: AckCode,
     /// ERR segments.
     pub errors: Vec<AckError>,
-    /// The record to store (absent for AR).
-    pub prepared: Option<PreparedRecord>,
+    /// The validated record to store (absent for AR).
+    pub validated: Option<Validated>,
 }
 
-impl Judged {
+impl CheckedMessage {
     /// The ACK text.
     pub fn ack(&self, now: DateTime<Utc>) -> String {
         ack::build(self.message.as_ref(), self.code, &self.errors, now)
     }
 
     fn rejected(message: Option<Message>, location: &str, code: &str, text: String) -> Self {
-        Judged {
+        CheckedMessage {
             message,
             code: AckCode::Rejected,
             errors: vec![AckError {
@@ -48,48 +48,76 @@ impl Judged {
                 code: code.into(),
                 message: text,
             }],
-            prepared: None,
+            validated: None,
         }
     }
-}
 
-/// Judges every message of a body.
-pub fn judge_all(
-    body: &str,
-    settings: &map::MapSettings,
-    ctx: &Context<'_>,
-    profile_id: &str,
-) -> Vec<Judged> {
-    let messages = parse::split_messages(body);
-    if messages.is_empty() {
-        return vec![Judged::rejected(
+    /// The answer to a message that holds no HL7 message at all.
+    pub fn no_message() -> Self {
+        Self::rejected(
             None,
             "MSH^1",
             "NO_MESSAGE",
             "the body holds no HL7 message".into(),
-        )];
+        )
+    }
+
+    /// Answers AR with `code`: the record is refused, not stored (its unit is outside the
+    /// sender's units).
+    pub fn refuse(&mut self, code: &str, text: &str) {
+        self.code = AckCode::Rejected;
+        self.errors = vec![AckError {
+            location: "PV1^1^3".into(),
+            severity: Severity::Error,
+            code: code.into(),
+            message: text.into(),
+        }];
+    }
+
+    /// Answers AE with `code` in front of the findings: the record was valid but could not
+    /// be stored.
+    pub fn not_stored(&mut self, code: &str, text: &str) {
+        self.code = AckCode::Error;
+        self.errors.insert(
+            0,
+            AckError {
+                location: "MSH^1".into(),
+                severity: Severity::Error,
+                code: code.into(),
+                message: text.into(),
+            },
+        );
+    }
+}
+
+/// Checks every message of a body (a body without any is answered `NO_MESSAGE`).
+pub fn check_body(
+    body: &str,
+    settings: &map::MapSettings,
+    ctx: &Context<'_>,
+) -> Vec<CheckedMessage> {
+    let messages = parse::split_messages(body);
+    if messages.is_empty() {
+        return vec![CheckedMessage::no_message()];
     }
     messages
         .into_iter()
-        .map(|text| judge(text, settings, ctx, profile_id))
+        .map(|text| check_message(text, settings, ctx))
         .collect()
 }
 
-/// Judges one message.
-pub fn judge(
-    text: &str,
-    settings: &map::MapSettings,
-    ctx: &Context<'_>,
-    profile_id: &str,
-) -> Judged {
+/// Checks one message: parses it, maps it onto the canonical record and validates that.
+pub fn check_message(text: &str, settings: &map::MapSettings, ctx: &Context<'_>) -> CheckedMessage {
     let message = match Message::parse(text) {
         Ok(message) => message,
-        Err(error) => return Judged::rejected(None, "MSH^1", "UNPARSEABLE", error.to_string()),
+        Err(error) => {
+            return CheckedMessage::rejected(None, "MSH^1", "UNPARSEABLE", error.to_string())
+        }
     };
     let wire = match map::to_record(&message, settings) {
         Ok(wire) => wire,
         Err(map::Unsupported(why)) => {
-            return Judged::rejected(Some(message), "MSH^1^9", "UNSUPPORTED", why)
+            return CheckedMessage::rejected(Some(message), "MSH^1^9", "UNSUPPORTED", why)
         }
     };
     let validated = match pipeline::validate_wire(wire, ctx) {
@@ -104,19 +132,19 @@ pub fn judge(
                     message: format!("{}: {}", f.path, f.message),
                 })
                 .collect();
-            return Judged {
+            return CheckedMessage {
                 message: Some(message),
                 code: AckCode::Rejected,
                 errors,
-                prepared: None,
+                validated: None,
             };
         }
         Err(Rejection::Malformed(field)) => {
-            return Judged::rejected(Some(message), "PID^1", "UNPARSEABLE", field.message)
+            return CheckedMessage::rejected(Some(message), "PID^1", "UNPARSEABLE", field.message)
         }
     };
     let errors = validated
-        .outcome
+        .verdict
         .findings
         .iter()
         .map(|f| AckError {
@@ -126,15 +154,15 @@ pub fn judge(
             message: f.message.clone(),
         })
         .collect();
-    let code = if validated.outcome.status == RecordStatus::Invalid {
+    let code = if validated.verdict.status == RecordStatus::Invalid {
         AckCode::Error
     } else {
         AckCode::Accepted
     };
-    Judged {
+    CheckedMessage {
         message: Some(message),
         code,
         errors,
-        prepared: Some(pipeline::prepare(&validated, profile_id)),
+        validated: Some(validated),
     }
 }

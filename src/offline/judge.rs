@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{self, Outcome};
+use crate::engine::{self, Verdict};
 use crate::record::{Record, RecordWire, Rejection};
 use crate::rules::catalog::{self, Rule};
 use crate::rules::{Context, Domain, DomainStatus};
@@ -83,8 +83,8 @@ const REAL_COMPLETE_BIT: u32 = 1 << 31;
 const NO_STATUS: u32 = 7;
 
 impl Statuses {
-    /// The statuses of an engine outcome.
-    pub fn of(outcome: &Outcome) -> Statuses {
+    /// The statuses of an engine verdict.
+    pub fn of(verdict: &Verdict) -> Statuses {
         let index = |status: DomainStatus| {
             DomainStatus::ALL
                 .iter()
@@ -94,14 +94,14 @@ impl Statuses {
         let mut bits = 0;
         for (slot, domain) in Domain::STATUS_DOMAINS.into_iter().enumerate() {
             // A core domain without a status is stored as `missing` (pipeline::prepare).
-            let status = outcome.domains.get(domain).unwrap_or(DomainStatus::Missing);
+            let status = verdict.domains.get(domain).unwrap_or(DomainStatus::Missing);
             bits |= index(status) << (3 * slot);
         }
         for (slot, domain) in Domain::OPTIONAL_DOMAINS.into_iter().enumerate() {
-            let status = outcome.domains.get(domain).map_or(NO_STATUS, index);
+            let status = verdict.domains.get(domain).map_or(NO_STATUS, index);
             bits |= status << (3 * (Domain::STATUS_DOMAINS.len() + slot));
         }
-        if outcome.real_complete {
+        if verdict.real_complete {
             bits |= REAL_COMPLETE_BIT;
         }
         Statuses(bits)
@@ -180,10 +180,10 @@ fn rule_bit(rule: &Rule) -> u32 {
 }
 
 impl RuleSet {
-    /// The distinct rules an outcome fired.
-    pub fn of(outcome: &Outcome) -> RuleSet {
+    /// The distinct rules a verdict fired.
+    pub fn of(verdict: &Verdict) -> RuleSet {
         RuleSet(
-            outcome
+            verdict
                 .findings
                 .iter()
                 .fold(0, |set, finding| set | 1 << rule_bit(finding.rule)),
@@ -265,7 +265,7 @@ impl Judge<'_> {
             if self.unit.is_some_and(|unit| unit != record.unit) {
                 continue;
             }
-            let outcome = engine::validate(&record, self.ctx);
+            let verdict = engine::validate(&record, self.ctx);
             let next = units.len() as u32;
             let unit = match units.get(record.unit.as_str()) {
                 Some(&index) => index,
@@ -274,8 +274,8 @@ impl Judge<'_> {
             result.judged.push(Judged {
                 identity: identity(&record.source, &record.patient_id, &record.unit),
                 recorded_at: micros(record.recorded_at),
-                statuses: Statuses::of(&outcome),
-                rules: RuleSet::of(&outcome),
+                statuses: Statuses::of(&verdict),
+                rules: RuleSet::of(&verdict),
                 unit,
             });
         }

@@ -371,3 +371,32 @@ async fn long_lines_and_blank_runs_in_the_middle_of_a_batch_sink_nothing_after_t
     );
     assert_eq!(app.report("").await["total"]["patients"], 5);
 }
+
+both!(
+    a_line_whose_write_fails_gets_its_own_error_and_the_others_are_stored,
+    |app| async move {
+        // The database refuses one patient's row: the chunk's transaction fails, and its
+        // lines are stored one by one, so only that line is lost.
+        crate::stages::refuse_writes_of(&app, "POISON");
+        let answers = app
+            .batch(&ndjson(&[
+                complete_record("W-1", "ED"),
+                complete_record("POISON", "ED"),
+                complete_record("W-3", "ED"),
+            ]))
+            .await;
+        assert_eq!(
+            answered(&answers),
+            expected(&[(1, "W-1"), (2, "internal"), (3, "W-3")])
+        );
+        assert!(
+            !answers[1].to_string().contains("POISON"),
+            "no patient id in the error: {}",
+            answers[1]
+        );
+        assert_eq!(app.report("").await["total"]["patients"], 2);
+        crate::stages::allow_writes(&app);
+        let again = app.batch(&ndjson(&[complete_record("POISON", "ED")])).await;
+        assert_eq!(again[0]["result"]["outcome"], "created", "{}", again[0]);
+    }
+);

@@ -1304,3 +1304,48 @@ both!(
         assert_eq!(latest["patient_id"], "MRN-L0");
     }
 );
+
+both!(
+    a_batch_entry_whose_write_fails_gets_its_own_error_and_a_transaction_stores_nothing,
+    |app| async move {
+        // The database refuses one patient's row. In a batch Bundle the chunk's
+        // transaction fails, its Patients are stored one by one, and only that entry says
+        // so; a transaction Bundle is all or nothing, and stores none of its Patients.
+        crate::stages::refuse_writes_of(&app, "MRN-POISON");
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": patient("w1", "MRN-W1")},
+            {"resource": patient("w2", "MRN-POISON")},
+            {"resource": patient("w3", "MRN-W3")}
+        ]});
+        let answer = post(&app, "/fhir", &batch).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            statuses(&answer.body),
+            ["201 Created", "500 Internal Server Error", "201 Created"]
+        );
+        let failed = &answer.body["entry"][1]["response"]["outcome"];
+        assert_eq!(failed["resourceType"], "OperationOutcome");
+        assert_eq!(failed["issue"][0]["code"], "exception", "{failed}");
+        assert!(!failed.to_string().contains("MRN-POISON"), "{failed}");
+        assert_eq!(app.report("").await["total"]["patients"], 2);
+
+        let transaction = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": patient("t4", "MRN-T4")},
+            {"resource": patient("t5", "MRN-POISON")}
+        ]});
+        let answer = post(&app, "/fhir", &transaction).await;
+        assert_eq!(answer.status, 500, "{}", answer.body);
+        assert_eq!(answer.body["resourceType"], "OperationOutcome");
+        assert_eq!(
+            app.report("").await["total"]["patients"],
+            2,
+            "nothing of the transaction is stored"
+        );
+
+        crate::stages::allow_writes(&app);
+        let answer = post(&app, "/fhir", &transaction).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(statuses(&answer.body), ["201 Created", "201 Created"]);
+        assert_eq!(app.report("").await["total"]["patients"], 4);
+    }
+);

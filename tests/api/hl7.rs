@@ -1221,3 +1221,71 @@ async fn an_evn_2_of_day_precision_does_not_reject_the_message(app: TestApp) {
     }
     assert_eq!(all_records(&app).await.len(), 1);
 }
+
+/// A minimal ADT^A04 of `mrn` in unit ISO, with control ID `control`.
+fn adt_of(control: &str, mrn: &str) -> String {
+    format!(
+        "MSH|^~\\&|EPIC|HOSP|RDQ|RDQ|20261120140300||ADT^A04^ADT_A01|{control}|P|2.5.1\r\
+         PID|1||{mrn}^^^HOSP^MR||||20190402|F||2106-3^White^CDCREC|||||es|||||||N^Not Hispanic^HL70189\r\
+         PV1|1|O|ISO\r"
+    )
+}
+
+both!(
+    a_message_whose_write_fails_gets_its_own_ae_and_the_others_are_stored,
+    |app| async move {
+        // The database refuses one patient's row: the chunk's transaction fails, and its
+        // messages are stored one by one, so only that message is lost.
+        crate::stages::refuse_writes_of(&app, "POISON");
+        let body: String = [
+            ("W1", "W-1"),
+            ("W2", "W-2"),
+            ("W3", "POISON"),
+            ("W4", "W-4"),
+            ("W5", "W-5"),
+        ]
+        .iter()
+        .map(|(control, mrn)| adt_of(control, mrn))
+        .collect();
+        let acks = post_hl7(&app, body).await;
+        let answered: Vec<(String, String)> =
+            acks.iter().map(|a| (a.code(), a.control_id())).collect();
+        let expected: Vec<(String, String)> = [
+            ("AA", "W1"),
+            ("AA", "W2"),
+            ("AE", "W3"),
+            ("AA", "W4"),
+            ("AA", "W5"),
+        ]
+        .iter()
+        .map(|(code, control)| (code.to_string(), control.to_string()))
+        .collect();
+        assert_eq!(answered, expected);
+        assert!(
+            acks[2].rules().contains("NOT_STORED"),
+            "{:?}",
+            acks[2].errs()
+        );
+        assert!(acks
+            .iter()
+            .enumerate()
+            .all(|(i, ack)| i == 2 || !ack.rules().contains("NOT_STORED")));
+        let stored: BTreeSet<String> = records_of_unit(&app, "ISO")
+            .await
+            .iter()
+            .map(|r| r["patient_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            stored,
+            ["W-1", "W-2", "W-4", "W-5"]
+                .into_iter()
+                .map(String::from)
+                .collect()
+        );
+        // Sent again once the database takes it, the message is stored.
+        crate::stages::allow_writes(&app);
+        let acks = post_hl7(&app, adt_of("W3", "POISON")).await;
+        assert_eq!(acks[0].code(), "AA", "{:?}", acks[0].errs());
+        assert_eq!(app.report("?unit=ISO").await["total"]["patients"], 5);
+    }
+);

@@ -1,9 +1,94 @@
-//! Bodies larger than one chunk (`api::stages::CHUNK`): judged and stored in overlapping
-//! stages, answered in order, every item stored once, links across chunks kept.
+//! Bodies larger than one chunk (`REALDQ_BATCH_CHUNK`): checked and stored in overlapping
+//! stages by the ingest pipeline, answered in order, every item stored once, links across
+//! chunks kept.
 
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::helpers::TestApp;
+
+/// Items per chunk by default.
+const CHUNK: usize = real_dq::config::DEFAULT_BATCH_CHUNK as usize;
+
+/// Runs a test body on both backends under adjusted settings:
+/// `both_with!(name, |settings| ..., |app| async move { ... })`.
+#[macro_export]
+macro_rules! both_with {
+    ($name:ident, $adjust:expr, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app =
+                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Sqlite, $adjust)
+                        .await
+                        .expect("SQLite is always there");
+                $body.await;
+            }
+
+            #[actix_web::test]
+            #[cfg_attr(
+                not(realdq_postgres),
+                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
+            )]
+            async fn postgres() {
+                let Some($app) =
+                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Postgres, $adjust)
+                        .await
+                else {
+                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+                    return;
+                };
+                $body.await;
+            }
+        }
+    };
+}
+
+/// Makes the database itself refuse to write any record of `patient_id` (a trigger on the
+/// history table), so that one record's write fails while the others of its chunk succeed.
+pub fn refuse_writes_of(app: &TestApp, patient_id: &str) {
+    let statements = if app.database_url.starts_with("postgres") {
+        vec![
+            format!(
+                "CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.patient_id = '{patient_id}' THEN \
+                 RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_write BEFORE INSERT ON records \
+             FOR EACH ROW EXECUTE FUNCTION refuse_write()"
+                .to_string(),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER refuse_write BEFORE INSERT ON records \
+             WHEN NEW.patient_id = '{patient_id}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )]
+    };
+    let mut conn = real_dq::store::connection::Manager::new(&app.database_url)
+        .connect()
+        .expect("the test connects");
+    for statement in statements {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .expect("the trigger is created");
+    }
+}
+
+/// Lets the database write every record again.
+pub fn allow_writes(app: &TestApp) {
+    let mut conn = real_dq::store::connection::Manager::new(&app.database_url)
+        .connect()
+        .expect("the test connects");
+    diesel::sql_query("DROP TRIGGER refuse_write ON records")
+        .execute(&mut conn)
+        .or_else(|_| diesel::sql_query("DROP TRIGGER refuse_write").execute(&mut conn))
+        .expect("the trigger is dropped");
+}
 
 fn adt(index: usize) -> String {
     format!(
@@ -16,7 +101,7 @@ fn adt(index: usize) -> String {
 both!(
     an_hl7_body_of_several_chunks_is_answered_in_order,
     |app| async move {
-        let count = 3 * real_dq::api::stages::CHUNK + 17;
+        let count = 3 * CHUNK + 17;
         let mut body: String = (0..count).map(adt).collect();
         // One broken message in the middle chunk, one duplicate in the last.
         body.push_str("PID|no header\r");
@@ -43,7 +128,7 @@ both!(
 both!(
     a_fhir_bundle_of_several_chunks_links_across_chunks,
     |app| async move {
-        let count = 2 * real_dq::api::stages::CHUNK + 3;
+        let count = 2 * CHUNK + 3;
         let mut entries: Vec<Value> = (0..count)
         .map(|i| {
             json!({"fullUrl": format!("urn:uuid:p{i}"), "resource": {
@@ -154,8 +239,8 @@ both!(
     |app| async move {
         // Ten chunks and a half of Patients, with odd entries on either side of chunk
         // boundaries: each must be answered in its place.
-        let count = 10 * real_dq::api::stages::CHUNK + 1_000;
-        let chunk = real_dq::api::stages::CHUNK;
+        let count = 10 * CHUNK + 1_000;
+        let chunk = CHUNK;
         let mut entries: Vec<String> = (0..count).map(minimal).collect();
         entries[chunk - 1] = r#"{"resource":{"resourceType":"Patient"}}"#.into();
         entries[chunk] = r#"{"resource":{"resourceType":"Observation"}}"#.into();
@@ -206,7 +291,7 @@ both!(
 both!(
     a_large_transaction_of_minimal_patients_is_stored_and_answered_whole,
     |app| async move {
-        let count = 3 * real_dq::api::stages::CHUNK + 7;
+        let count = 3 * CHUNK + 7;
         let entries: Vec<String> = (0..count).map(minimal).collect();
         let (status, text) = post_bundle(&app, bundle_of("transaction", &entries)).await;
         assert_eq!(status, 200, "{}", &text[..text.len().min(500)]);
@@ -309,3 +394,107 @@ async fn a_patient_with_more_related_persons_than_a_record_holds_is_413_naming_t
         "{result}"
     );
 }
+
+both_with!(
+    hl7_messages_are_stored_in_chunks_of_batch_chunk_messages,
+    |s: &mut real_dq::config::Settings| s.batch_chunk = 2,
+    |app| async move {
+        // Five messages in chunks of two: three chunks, the last one short.
+        let body: String = (0..5).map(adt).collect();
+        let response = app
+            .post_raw("/hl7v2", "x-application/hl7-v2+er7", body)
+            .await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let answered: Vec<(&str, &str)> = text
+            .split('\r')
+            .filter(|s| s.starts_with("MSA|"))
+            .map(|s| {
+                let fields: Vec<&str> = s.split('|').collect();
+                (fields[1], fields[2])
+            })
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                ("AA", "S0"),
+                ("AA", "S1"),
+                ("AA", "S2"),
+                ("AA", "S3"),
+                ("AA", "S4")
+            ],
+            "{text}"
+        );
+        assert_eq!(app.report("?unit=BIG").await["total"]["patients"], 5);
+        // One audit row per chunk stored, each naming its records.
+        let audit = app.get_json("/v1/audit?action=create&limit=100", 200).await;
+        let counts: Vec<u64> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["route"] == "POST /hl7v2")
+            .map(|row| row["records"].as_u64().unwrap())
+            .collect();
+        assert_eq!(counts.iter().sum::<u64>(), 5, "{audit}");
+        assert_eq!(counts.len(), 3, "{audit}");
+    }
+);
+
+both_with!(
+    fhir_entries_are_stored_in_chunks_of_batch_chunk_resources,
+    |s: &mut real_dq::config::Settings| s.batch_chunk = 2,
+    |app| async move {
+        // Five Patients, then the first one's mother: four chunks (the first Patient reads
+        // two resources, its mother included), the link kept across them.
+        let mut entries: Vec<String> = (0..5).map(minimal).collect();
+        entries[0] = r#"{"fullUrl":"urn:uuid:first","resource":{"resourceType":"Patient",
+            "identifier":[{"value":"M-0"}]}}"#
+            .into();
+        entries.push(
+            r#"{"resource":{"resourceType":"RelatedPerson","patient":{"reference":"urn:uuid:first"},
+            "relationship":[{"coding":[{"code":"MTH"}]}]}}"#
+                .into(),
+        );
+        let (status, text) = post_bundle(&app, bundle_of("batch", &entries)).await;
+        assert_eq!(status, 200, "{text}");
+        let answer: Answered = serde_json::from_str(&text).expect("a whole Bundle");
+        let statuses: Vec<&str> = answer
+            .entry
+            .iter()
+            .map(|e| e.response.status.as_str())
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                "201 Created",
+                "201 Created",
+                "201 Created",
+                "201 Created",
+                "201 Created",
+                "200 OK"
+            ]
+        );
+        assert_eq!(app.report("").await["total"]["patients"], 5);
+        let first = answer.entry[0].response.location.as_deref().unwrap();
+        let result = app.get_json(first, 200).await;
+        assert!(
+            !result["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "CAREGIVER_MISSING"),
+            "the mother in the last chunk is the first Patient's caregiver: {result}"
+        );
+        // A transaction is chunked the same way, and still stored whole.
+        let entries: Vec<String> = (5..10).map(minimal).collect();
+        let (status, text) = post_bundle(&app, bundle_of("transaction", &entries)).await;
+        assert_eq!(status, 200, "{text}");
+        let answer: Answered = serde_json::from_str(&text).expect("a whole Bundle");
+        assert_eq!(answer.kind, "transaction-response");
+        assert!(answer
+            .entry
+            .iter()
+            .all(|e| e.response.status == "201 Created"));
+        assert_eq!(app.report("").await["total"]["patients"], 10);
+    }
+);

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::codesets::CodeSets;
-use crate::engine::{validate, Outcome, RecordStatus};
+use crate::engine::{validate, RecordStatus, Verdict};
 use crate::profile::Profile;
 use crate::record::Record;
 use crate::rules::{catalog, Context, Domain, DomainStatus, Finding, Severity};
@@ -113,7 +113,7 @@ pub(super) fn remove(json: &mut Value, pointer: &str) {
 }
 
 /// Validates under a profile at the fixed `now`.
-pub(super) fn outcome_under(record: &Record, profile: &Profile) -> Outcome {
+pub(super) fn outcome_under(record: &Record, profile: &Profile) -> Verdict {
     let ctx = Context {
         codes: CodeSets::get(),
         profile,
@@ -123,7 +123,7 @@ pub(super) fn outcome_under(record: &Record, profile: &Profile) -> Outcome {
 }
 
 /// Validates under the default `phec-real` profile at the fixed `now`.
-pub(super) fn outcome(record: &Record) -> Outcome {
+pub(super) fn outcome(record: &Record) -> Verdict {
     outcome_under(record, &Profile::phec_real())
 }
 
@@ -151,7 +151,7 @@ pub(super) fn findings_of(record: &Record, rule: &str) -> Vec<Finding> {
 }
 
 /// Every finding as `RULE@path (domain, severity)`, for failure messages.
-pub(super) fn describe(outcome: &Outcome) -> Vec<String> {
+pub(super) fn describe(outcome: &Verdict) -> Vec<String> {
     outcome
         .findings
         .iter()

@@ -401,12 +401,12 @@ pub(super) const CASES: &[Case] = &[
 // ---------------------------------------------------------------------------------------
 
 /// The domains an outcome reports a status for, in order.
-fn reported(outcome: &Outcome) -> Vec<Domain> {
+fn reported(outcome: &Verdict) -> Vec<Domain> {
     outcome.domains.0.iter().map(|(d, _)| *d).collect()
 }
 
 /// The rule IDs of an outcome that belong to the optional domains' rules.
-fn optional_rules(outcome: &Outcome) -> Vec<&'static str> {
+fn optional_rules(outcome: &Verdict) -> Vec<&'static str> {
     let ids: BTreeSet<&str> = CASES.iter().map(|c| c.rule).collect();
     outcome
         .findings

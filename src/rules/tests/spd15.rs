@@ -41,7 +41,7 @@ pub(super) const CASES: &[Case] = &[Case {
 }];
 
 /// The rule IDs of an outcome, as a set.
-fn rule_set(outcome: &Outcome) -> BTreeSet<&'static str> {
+fn rule_set(outcome: &Verdict) -> BTreeSet<&'static str> {
     outcome.findings.iter().map(|f| f.rule.id).collect()
 }
 

@@ -1,7 +1,8 @@
 //! HL7 v2 over MLLP (`real-dq serve --mllp ADDR`): frames `0x0B message 0x1C 0x0D` in,
-//! framed ACKs out, one task per connection, many connections at once. A frame that is not
-//! one, or a message that cannot be read, is answered AR; a connection's error closes that
-//! connection only, never the listener.
+//! framed ACKs out, one task per connection, many connections at once. Each frame's
+//! messages go through the ingest pipeline as an HTTP body's do ([`super::hl7::process`]).
+//! A frame that is not one, or a message that cannot be read, is answered AR; a
+//! connection's error closes that connection only, never the listener.
 //!
 //! MLLP carries no credentials, so a connection is admitted by its peer address
 //! (`REALDQ_MLLP_ALLOW`, loopback only by default) and, when `REALDQ_TLS_CERT` and
@@ -16,10 +17,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::auth::Caller;
 use super::hl7::process;
-use super::AppState;
 use crate::access::{Principal, Role, Units};
+use crate::api::auth::Caller;
+use crate::api::AppState;
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
 use crate::rules::Severity;
@@ -223,7 +224,7 @@ async fn connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let caller = mllp_caller(peer);
+    let sender = mllp_caller(peer).sender();
     let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -238,7 +239,7 @@ where
                 Frame::Message(bytes) => {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     let original = Message::parse(&text).ok();
-                    match process(state, text, &caller, state.hl7.clone()).await {
+                    match process(state, text, &sender, state.hl7.clone()).await {
                         Ok(acks) => acks,
                         // The database is down: AE, so that the sender retries.
                         Err(_) => reject(

@@ -1,0 +1,240 @@
+//! The one ingest path every wire format feeds: NDJSON batches ([`ndjson`]), HL7 v2 bodies
+//! over HTTP and MLLP ([`hl7`], [`mllp`]) and FHIR Bundles ([`fhir`]).
+//!
+//! A format is a [`Source`] of items read a chunk at a time (`REALDQ_BATCH_CHUNK` items),
+//! a [`Format`] that checks each item (the adapter reads, maps and validates it into a
+//! [`Validated`] record and its format's answer data) and a [`Render`] that writes the
+//! answers. [`run`] does the rest, the same for every format:
+//!
+//! ```text
+//!   read chunk N+1, check it and prepare its rows    while    store chunk N, render its
+//!   (blocking pool)                                           answers, hand them on
+//! ```
+//!
+//! so validation and the database work at once. At most two chunks are held (one being
+//! checked, one being stored and answered), and a chunk's answers are handed to the caller
+//! (a spool, a channel, a string of ACKs) as soon as it is stored, so memory is bounded
+//! whatever the size of the input. A record whose unit is outside the sender's units is
+//! refused, not stored, and audited. A chunk is stored in one transaction; if that fails for
+//! a reason other than the database being unreachable, its records are stored one by one,
+//! so one bad write fails only its own record ([`store`]). Once the database is found
+//! unreachable, later chunks are not tried: their records are answered unavailable.
+//!
+//! The pipeline takes no HTTP types: handlers in `src/api/` and the MLLP listener read the
+//! bodies, call it and send what it renders.
+
+pub mod fhir;
+pub mod hl7;
+pub mod lines;
+pub mod mllp;
+pub mod ndjson;
+mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::Utc;
+use futures_util::future::join;
+
+use crate::access::Principal;
+use crate::api::{ApiError, AppState};
+use crate::pipeline::Validated;
+use crate::rules::Context;
+use crate::store::audit::AuditEntry;
+use crate::store::ingest::Stored;
+
+/// Who sends the records: the key's units bound what is stored, and every write is audited
+/// under its entry (a refusal under the same entry with status 403).
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// The key (or the MLLP peer) sending.
+    pub principal: Principal,
+    /// The audit entry of the writes (`Action::Create`, status 200).
+    pub audit: AuditEntry,
+}
+
+/// One item of a chunk, checked: the format's answer data, and the record to store when it
+/// is one.
+#[derive(Debug)]
+pub struct Checked<A> {
+    /// What the format answers with (a line number, an ACK's content, an entry).
+    pub answer: A,
+    /// The validated record (absent when the item is not a record).
+    pub record: Option<Validated>,
+}
+
+impl<A> Checked<A> {
+    /// An item that is not a record: answered by its check alone.
+    pub fn answer_only(answer: A) -> Self {
+        Checked {
+            answer,
+            record: None,
+        }
+    }
+}
+
+/// What became of one checked item.
+#[derive(Debug)]
+pub enum Fate {
+    /// Not a record: its check says why (nothing to store).
+    NotARecord,
+    /// A record of a unit outside the sender's units: refused, not stored.
+    Refused,
+    /// A record, stored.
+    Stored {
+        /// What storing did.
+        stored: Stored,
+        /// The result JSON without identity (`result::with_identity`), for formats that
+        /// answer with it ([`Format::ANSWERS_WITH_RESULT`]); empty otherwise.
+        result: String,
+    },
+    /// A record that could not be stored: `Unavailable` when the database could not be
+    /// reached, another error when its own write failed.
+    NotStored(ApiError),
+}
+
+/// A checked item and what became of it, handed to the renderer.
+#[derive(Debug)]
+pub struct Answered<A> {
+    /// The format's answer data.
+    pub answer: A,
+    /// What storing did.
+    pub fate: Fate,
+}
+
+/// Where a format's items come from.
+pub trait Source {
+    /// A chunk of items, as the format checks it.
+    type Chunk: Send + 'static;
+    /// The next chunk of at most `items` items; `None` once the input is exhausted (and
+    /// never before: a chunk may hold only answers, but is never empty).
+    fn next_chunk(&mut self, items: usize) -> impl Future<Output = Option<Self::Chunk>>;
+}
+
+/// How a format's items are checked (on the blocking pool, a chunk at a time).
+pub trait Format: Send + Sync + 'static {
+    /// A chunk of items, as the source reads it.
+    type Chunk: Send + 'static;
+    /// What each item is answered with, besides what storing it did.
+    type Answer: Send + 'static;
+    /// Whether the answers carry the result JSON (NDJSON's do; ACKs and OperationOutcomes
+    /// are built when checked, and the result's text is then not kept).
+    const ANSWERS_WITH_RESULT: bool;
+    /// Checks every item of a chunk, in order, one [`Checked`] per item.
+    fn check(&self, chunk: Self::Chunk, ctx: &Context<'_>) -> Vec<Checked<Self::Answer>>;
+}
+
+/// Writes the answers of stored chunks, in order (on the blocking pool). It is cloned for
+/// each chunk and the clone kept once its answers are handed on, so after a failure the
+/// caller holds the state of the last chunk it was handed.
+pub trait Render: Clone + Send + 'static {
+    /// What each item is answered with.
+    type Answer: Send + 'static;
+    /// The answer text of a chunk; `Err` stops the ingest there (nothing after this chunk
+    /// is stored), with the error to answer the request with.
+    fn render(&mut self, chunk: Vec<Answered<Self::Answer>>) -> Result<String, ApiError>;
+}
+
+/// A checked chunk with its rows prepared, waiting to be stored.
+struct PreparedChunk<A> {
+    items: Vec<(A, store::Slot)>,
+    records: Vec<crate::store::ingest::PreparedRecord>,
+    refused: usize,
+}
+
+/// Runs `f` on the blocking pool within the current tracing span.
+async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        f()
+    })
+    .await
+    .map_err(|_| {
+        tracing::error!("an ingest task on the blocking pool was cancelled");
+        ApiError::Internal
+    })
+}
+
+/// Reads, checks, stores and answers everything `source` holds, as the module comment
+/// says, handing each chunk's answer text to `emit` once it is stored. Stops at the first
+/// error that rendering or `emit` returns, or when checking fails. Returns the renderer as
+/// it was after the last chunk handed on, and how it ended.
+pub async fn run<S, F, R, E, Fut>(
+    state: &AppState,
+    sender: &Sender,
+    mut source: S,
+    format: Arc<F>,
+    renderer: R,
+    mut emit: E,
+) -> (R, Result<(), ApiError>)
+where
+    S: Source<Chunk = F::Chunk>,
+    F: Format,
+    R: Render<Answer = F::Answer>,
+    E: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    let items = state.limits.batch_chunk.max(1);
+    let mut renderer = renderer;
+    let mut pending: Option<PreparedChunk<F::Answer>> = None;
+    let mut unavailable = false;
+    loop {
+        let previous = pending.take();
+        let check = async {
+            let chunk = source.next_chunk(items).await?;
+            let (state, format, principal) =
+                (state.clone(), format.clone(), sender.principal.clone());
+            Some(
+                blocking(move || {
+                    let ctx = state.context(Utc::now());
+                    let checked = format.check(chunk, &ctx);
+                    store::prepare(
+                        checked,
+                        &state.profile_id,
+                        &principal,
+                        F::ANSWERS_WITH_RESULT,
+                    )
+                })
+                .await,
+            )
+        };
+        let answer = async {
+            let Some(chunk) = previous else {
+                return Ok(None);
+            };
+            let (state, audit, mut next) = (state.clone(), sender.audit.clone(), renderer.clone());
+            let (text, reached) = blocking(move || {
+                let writes = store::store_chunk(&state, &chunk, &audit, unavailable);
+                let reached = writes.reached;
+                (
+                    next.render(store::answered(chunk, writes))
+                        .map(|t| (t, next)),
+                    reached,
+                )
+            })
+            .await?;
+            let (text, next) = text?;
+            emit(text).await?;
+            Ok(Some((next, reached)))
+        };
+        let (checked, answered) = join(check, answer).await;
+        match answered {
+            Ok(Some((next, reached))) => {
+                renderer = next;
+                unavailable |= !reached;
+            }
+            Ok(None) => {}
+            Err(error) => return (renderer, Err(error)),
+        }
+        match checked {
+            Some(Ok(chunk)) => pending = Some(chunk),
+            Some(Err(error)) => return (renderer, Err(error)),
+            None => return (renderer, Ok(())),
+        }
+    }
+}
