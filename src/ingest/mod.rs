@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::future::join;
+use futures_util::StreamExt;
 
 use crate::access::Principal;
 use crate::api::{ApiError, AppState};
@@ -160,10 +161,23 @@ where
     })
 }
 
+/// How many chunks are checked at once: one per core (at least two, so that checking
+/// overlaps storing even on one core), while one more is stored. Checking is most of
+/// ingest's CPU (parsing, 70 rules, the rows' JSON, their compression); storing is one
+/// writer at a time on SQLite, and mostly the server's work on PostgreSQL.
+fn checkers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+
 /// Reads, checks, stores and answers everything `source` holds, as the module comment
 /// says, handing each chunk's answer text to `emit` once it is stored. Stops at the first
 /// error that rendering or `emit` returns, or when checking fails. Returns the renderer as
 /// it was after the last chunk handed on, and how it ended.
+///
+/// Two loops run side by side: the checker reads chunks and checks up to [`checkers`] of
+/// them at once on the blocking pool, handing them on in order; the storer stores,
+/// renders and emits them one at a time. At most `checkers() + 2` chunks are held (those
+/// being checked, one waiting, one being stored), whatever the size of the input.
 pub async fn run<S, F, R, E, Fut>(
     state: &AppState,
     sender: &Sender,
@@ -180,17 +194,20 @@ where
     Fut: Future<Output = Result<(), ApiError>>,
 {
     let items = state.limits.batch_chunk.max(1);
-    let mut renderer = renderer;
-    let mut pending: Option<PreparedChunk<F::Answer>> = None;
-    let mut unavailable = false;
-    loop {
-        let previous = pending.take();
-        let check = async {
-            let chunk = source.next_chunk(items).await?;
-            let (state, format, principal) =
-                (state.clone(), format.clone(), sender.principal.clone());
-            Some(
-                blocking(move || {
+    let (checked_tx, mut checked_rx) =
+        tokio::sync::mpsc::channel::<Result<PreparedChunk<F::Answer>, ApiError>>(1);
+    let checker = async move {
+        let mut in_flight = futures_util::stream::FuturesOrdered::new();
+        let mut exhausted = false;
+        loop {
+            while !exhausted && in_flight.len() < checkers() {
+                let Some(chunk) = source.next_chunk(items).await else {
+                    exhausted = true;
+                    break;
+                };
+                let (state, format, principal) =
+                    (state.clone(), format.clone(), sender.principal.clone());
+                in_flight.push_back(blocking(move || {
                     let ctx = state.context(Utc::now());
                     let checked = format.check(chunk, &ctx);
                     store::prepare(
@@ -199,42 +216,49 @@ where
                         &principal,
                         F::ANSWERS_WITH_RESULT,
                     )
-                })
-                .await,
-            )
-        };
-        let answer = async {
-            let Some(chunk) = previous else {
-                return Ok(None);
+                }));
+            }
+            let Some(checked) = in_flight.next().await else {
+                return;
+            };
+            let failed = checked.is_err();
+            // The storer has stopped: nothing more is wanted.
+            if checked_tx.send(checked).await.is_err() || failed {
+                return;
+            }
+        }
+    };
+    // Owns the receiver: once it ends, a checker waiting to hand on a chunk stops.
+    let storer = async move {
+        let mut renderer = renderer;
+        let mut unavailable = false;
+        while let Some(chunk) = checked_rx.recv().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(error) => return (renderer, Err(error)),
             };
             let (state, audit, mut next) = (state.clone(), sender.audit.clone(), renderer.clone());
-            let (text, reached) = blocking(move || {
+            let answered = blocking(move || {
                 let writes = store::store_chunk(&state, &chunk, &audit, unavailable);
                 let reached = writes.reached;
-                (
-                    next.render(store::answered(chunk, writes))
-                        .map(|t| (t, next)),
-                    reached,
-                )
+                let text = next.render(store::answered(chunk, writes));
+                (text.map(|text| (text, next)), reached)
             })
-            .await?;
-            let (text, next) = text?;
-            emit(text).await?;
-            Ok(Some((next, reached)))
-        };
-        let (checked, answered) = join(check, answer).await;
-        match answered {
-            Ok(Some((next, reached))) => {
-                renderer = next;
-                unavailable |= !reached;
+            .await;
+            let (text, next) = match answered {
+                Ok((Ok(rendered), reached)) => {
+                    unavailable |= !reached;
+                    rendered
+                }
+                Ok((Err(error), _)) | Err(error) => return (renderer, Err(error)),
+            };
+            if let Err(error) = emit(text).await {
+                return (renderer, Err(error));
             }
-            Ok(None) => {}
-            Err(error) => return (renderer, Err(error)),
+            renderer = next;
         }
-        match checked {
-            Some(Ok(chunk)) => pending = Some(chunk),
-            Some(Err(error)) => return (renderer, Err(error)),
-            None => return (renderer, Ok(())),
-        }
-    }
+        (renderer, Ok(()))
+    };
+    let ((), ended) = join(checker, storer).await;
+    ended
 }
