@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod codemap;
 pub mod codesets;

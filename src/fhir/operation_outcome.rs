@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::patient::Provenance;
-use crate::rules::{Finding, Severity};
+use crate::catalog::Severity;
+use crate::rules::Finding;
 
 /// The code system of real-dq's rule IDs in `details.coding`.
 pub const RULE_SYSTEM: &str = "urn:real-dq:rule";

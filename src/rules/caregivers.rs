@@ -7,7 +7,8 @@ use crate::record::wire::CaregiverWire;
 use super::catalog;
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
-use super::{combined, ethnicity, race, Context, Domain, DomainStatus, Finding};
+use super::{combined, ethnicity, race, Context, Finding};
+use crate::catalog::{Domain, DomainStatus};
 use crate::profile::QuestionFormat;
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.

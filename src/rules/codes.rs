@@ -6,7 +6,8 @@ use crate::codesets::cdcrec::{Cdcrec, CodeProblem, Concept};
 use crate::record::wire::{CodedAnswer, NullFlavor};
 
 use super::catalog::{self, Rule};
-use super::{Domain, Finding};
+use super::Finding;
+use crate::catalog::Domain;
 
 /// The rules one question uses for the checks they share.
 pub struct AnswerRules {

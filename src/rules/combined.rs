@@ -13,7 +13,8 @@ use crate::record::wire::{CodedAnswer, NullFlavor};
 
 use super::catalog;
 use super::codes::{self, Place, Resolved};
-use super::{ethnicity, race, Context, DomainStatus, Finding};
+use super::{ethnicity, race, Context, Finding};
+use crate::catalog::DomainStatus;
 
 /// What the combined answer holds.
 pub struct Combined<'c> {

@@ -4,7 +4,8 @@
 use crate::record::wire::{DisabilityWire, LanguageWire, NullFlavor};
 
 use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::{Context, Finding};
+use crate::catalog::DomainStatus;
 
 /// Checks the patient's disability answers; `required` is whether the profile requires
 /// the domain for this patient.

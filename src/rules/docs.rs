@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{catalog, Domain};
+use super::catalog;
+use crate::catalog::Domain;
 
 /// The rule catalog as Markdown.
 pub fn markdown() -> String {

@@ -5,7 +5,8 @@ use chrono::{Months, NaiveDate};
 use crate::record::wire::{NullFlavor, SdohWire};
 
 use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::{Context, Finding};
+use crate::catalog::DomainStatus;
 
 /// Checks the screening against the date the record was collected; `required` is whether
 /// the profile requires the domain for this patient.

@@ -5,7 +5,8 @@ use crate::codesets::sogi::{is_sctid, NULL_FLAVOR, SNOMED};
 use crate::record::wire::{CodedAnswer, NullFlavor, ReportedBy, SogiWire};
 
 use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::{Context, Finding};
+use crate::catalog::DomainStatus;
 
 /// Which question a SOGI answer belongs to.
 #[derive(Clone, Copy)]

@@ -1,7 +1,7 @@
 //! Caregiver rules (domain `caregivers`).
 
 use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// A minor with no caregiver recorded.
 pub static CAREGIVER_MISSING: Rule = Rule {

@@ -1,7 +1,7 @@
 //! Reporter, age and re-collection rules (domain `collection`).
 
 use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// Who reported race/ethnicity is not recorded.
 pub static REPORTER_MISSING: Rule = Rule {

@@ -2,7 +2,7 @@
 //! interpreter mismatch).
 
 use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// Disability required and not recorded.
 pub static DISABILITY_MISSING: Rule = Rule {

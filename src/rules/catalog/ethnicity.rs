@@ -1,7 +1,7 @@
 //! Ethnicity rules (domain `ethnicity`) and the IOM granular-ethnicity rule.
 
 use super::{Rule, BOTH, OMB1997_ONLY};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// No ethnicity codes and no null value.
 pub static ETHNICITY_MISSING: Rule = Rule {

@@ -1,7 +1,7 @@
 //! Code-map rules: a local code the profile mapped to a standard one.
 
 use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// A local code mapped to a standard one by the profile's code maps.
 pub static CODE_MAPPED: Rule = Rule {

@@ -5,7 +5,7 @@
 //! single source of truth for what a rule means. Rule IDs are a public contract that EHR
 //! integrations and dashboards key on: add rules freely, never rename or remove one.
 
-use super::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 use crate::profile::QuestionFormat;
 
 /// One catalogued rule.

@@ -1,7 +1,7 @@
 //! Social-needs screening rules (domain `sdoh`, optional).
 
 use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use crate::catalog::{Domain, Severity};
 
 /// SDOH required and no screening recorded.
 pub static SDOH_MISSING: Rule = Rule {
