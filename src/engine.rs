@@ -1,9 +1,8 @@
 //! The validation engine: record + profile + code sets + `now` → verdict. Pure: no I/O,
 //! no clock, no database; the CLI, HTTP and (later) FHIR and HL7 paths all call it.
 
-use crate::catalog::{Domain, DomainStatus, Severity};
+use crate::catalog::{Domain, DomainStatus, QuestionFormat, Severity};
 use crate::codesets::cdcrec::Spd15Category;
-use crate::profile::QuestionFormat;
 use crate::record::Record;
 use crate::rules::codes::Place;
 use crate::rules::language::LanguagePlace;

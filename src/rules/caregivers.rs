@@ -8,8 +8,7 @@ use super::catalog;
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
 use super::{combined, ethnicity, race, Context, Finding};
-use crate::catalog::{Domain, DomainStatus};
-use crate::profile::QuestionFormat;
+use crate::catalog::{Domain, DomainStatus, QuestionFormat};
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

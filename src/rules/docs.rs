@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::catalog;
-use crate::catalog::Domain;
+use crate::catalog::{Domain, QuestionFormat};
 
 /// The rule catalog as Markdown.
 pub fn markdown() -> String {
@@ -49,7 +49,7 @@ pub fn markdown() -> String {
 fn formats(rule: &catalog::Rule) -> &'static str {
     match rule.formats {
         [_, _] => "both (omb1997, spd15)",
-        [crate::profile::QuestionFormat::Omb1997] => "omb1997 only (off under SPD-15)",
+        [QuestionFormat::Omb1997] => "omb1997 only (off under SPD-15)",
         _ => "spd15 only",
     }
 }

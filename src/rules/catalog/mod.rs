@@ -5,8 +5,7 @@
 //! single source of truth for what a rule means. Rule IDs are a public contract that EHR
 //! integrations and dashboards key on: add rules freely, never rename or remove one.
 
-use crate::catalog::{Domain, Severity};
-use crate::profile::QuestionFormat;
+use crate::catalog::{Domain, QuestionFormat, Severity};
 
 /// One catalogued rule.
 #[derive(Debug, PartialEq, Eq, serde::Serialize)]

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::*;
+use crate::catalog::QuestionFormat;
 use crate::codesets::cdcrec::Spd15Category;
-use crate::profile::{Profile, QuestionFormat};
+use crate::profile::Profile;
 use crate::rules::catalog::Rule;
 
 fn spd15_profile() -> Profile {
