@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Domain, QuestionFormat, Severity};
+use crate::catalog::{self, Domain, QuestionFormat, Severity};
 use crate::codemap::{CodeMaps, MapField, MapIndex};
 use crate::codesets::CodeSets;
-use crate::rules::catalog;
 
 /// The default profile document.
 const PHEC_REAL_JSON: &str = include_str!("../schemas/profiles/phec-real.json");

@@ -6,10 +6,9 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{Domain, DomainStatus};
+use crate::catalog::{self, Domain, DomainStatus, Rule};
 use crate::engine::{self, Verdict};
 use crate::record::{Record, RecordWire, Rejection};
-use crate::rules::catalog::{self, Rule};
 use crate::rules::Context;
 use crate::store::micros;
 

@@ -4,11 +4,10 @@
 use crate::codesets::cdcrec::Concept;
 use crate::record::wire::CaregiverWire;
 
-use super::catalog;
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
 use super::{combined, ethnicity, race, Context, Finding};
-use crate::catalog::{Domain, DomainStatus, QuestionFormat};
+use crate::catalog::{self, Domain, DomainStatus, QuestionFormat};
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

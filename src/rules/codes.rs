@@ -5,9 +5,8 @@
 use crate::codesets::cdcrec::{Cdcrec, CodeProblem, Concept};
 use crate::record::wire::{CodedAnswer, NullFlavor};
 
-use super::catalog::{self, Rule};
 use super::Finding;
-use crate::catalog::Domain;
+use crate::catalog::{self, Domain, Rule};
 
 /// The rules one question uses for the checks they share.
 pub struct AnswerRules {

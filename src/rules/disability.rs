@@ -3,9 +3,8 @@
 
 use crate::record::wire::{DisabilityWire, LanguageWire, NullFlavor};
 
-use super::catalog::{self, Rule};
 use super::{Context, Finding};
-use crate::catalog::DomainStatus;
+use crate::catalog::{self, DomainStatus, Rule};
 
 /// Checks the patient's disability answers; `required` is whether the profile requires
 /// the domain for this patient.

@@ -5,9 +5,8 @@
 use crate::codesets::language::{CheckedTag, Scope, TagProblem};
 use crate::record::wire::{EnglishProficiency, LanguageWire, NullFlavor};
 
-use super::catalog::{self, Rule};
 use super::{Context, Finding};
-use crate::catalog::{Domain, DomainStatus};
+use crate::catalog::{self, Domain, DomainStatus, Rule};
 
 /// Where a language answer sits and which domains its findings count against.
 pub struct LanguagePlace<'p> {

@@ -1,16 +1,14 @@
 //! The REaL rules: one small function per check, grouped by PHEC domain.
 //!
-//! Every rule is declared once in [`catalog`] (ID, default severity, domain, description,
-//! staff hint); the functions in the domain modules only decide *whether* it fires and
-//! *where*, and push a [`Finding`].
+//! Every rule is declared once in the [`catalog`](crate::catalog) (ID, default severity,
+//! domain, description, staff hint); the functions in the domain modules only decide
+//! *whether* it fires and *where*, and push a [`Finding`].
 
 pub mod caregivers;
-pub mod catalog;
 pub mod codes;
 pub mod collection;
 pub mod combined;
 pub mod disability;
-pub mod docs;
 pub mod ethnicity;
 pub mod language;
 pub mod mapping;
@@ -21,11 +19,9 @@ pub mod sogi;
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{Domain, Severity};
+use crate::catalog::{Domain, Rule, Severity};
 use crate::codesets::CodeSets;
 use crate::profile::Profile;
-
-pub use catalog::Rule;
 
 /// One rule that fired on one record, at one place.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,9 @@
 //! Race rules (domain `race`): OMB 1997 two-question format unless the profile says SPD-15.
 
-use crate::catalog::QuestionFormat;
+use crate::catalog::{self, QuestionFormat};
 use crate::codesets::cdcrec::{Concept, Kind, Level, Spd15Category, MENA, OTHER_RACE};
 use crate::record::wire::CodedAnswer;
 
-use super::catalog;
 use super::codes::{self, Place};
 use super::{Context, Finding};
 

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use super::*;
 use crate::catalog::QuestionFormat;
+use crate::catalog::Rule;
 use crate::codesets::cdcrec::Spd15Category;
 use crate::profile::Profile;
-use crate::rules::catalog::Rule;
 
 fn spd15_profile() -> Profile {
     Profile {
