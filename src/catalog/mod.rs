@@ -2,7 +2,7 @@
 //! staff hint in one place (RULES.md §4), and the vocabulary that rules, profiles, the engine
 //! and reports share to speak about them.
 //!
-//! The vocabulary is what a finding is made of, [`Severity`] and [`Domain`], the
+//! The vocabulary is what a [`Finding`] is made of, [`Severity`] and [`Domain`], the
 //! [`DomainStatus`] a domain ends up with, and the [`QuestionFormat`] a profile asks race and
 //! ethnicity in. The rules are declared one file per domain and listed in [`ALL`].
 //!
@@ -15,6 +15,7 @@
 
 pub mod docs;
 mod domain;
+mod finding;
 mod question;
 mod rule;
 mod severity;
@@ -30,6 +31,7 @@ mod sdoh;
 mod sogi;
 
 pub use domain::{Domain, DomainStatus};
+pub use finding::Finding;
 pub use question::QuestionFormat;
 pub use rule::{Rule, BOTH, OMB1997_ONLY, SPD15_ONLY};
 pub use severity::Severity;

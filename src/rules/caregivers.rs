@@ -6,8 +6,8 @@ use crate::record::wire::CaregiverWire;
 
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
-use super::{combined, ethnicity, race, Context, Finding};
-use crate::catalog::{self, Domain, DomainStatus, QuestionFormat};
+use super::{combined, ethnicity, race, Context};
+use crate::catalog::{self, Domain, DomainStatus, Finding, QuestionFormat};
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use crate::codesets::cdcrec::{Concept, Kind, Level, HISPANIC, NOT_HISPANIC};
 use crate::record::wire::CodedAnswer;
 
 use super::codes::{self, Place};
-use super::{Context, Finding};
-use crate::catalog;
+use super::Context;
+use crate::catalog::{self, Finding};
 
 /// Checks an ethnicity answer and returns the ethnicity concepts it validly holds.
 pub fn check<'c>(
