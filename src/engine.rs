@@ -1,15 +1,15 @@
 //! The validation engine: record + profile + code sets + `now` → verdict. Pure: no I/O,
 //! no clock, no database; the CLI, HTTP and (later) FHIR and HL7 paths all call it.
 
+use crate::catalog::{self, Domain, DomainStatus, Finding, QuestionFormat, Severity};
 use crate::codesets::cdcrec::Spd15Category;
-use crate::profile::QuestionFormat;
 use crate::record::Record;
 use crate::rules::codes::Place;
 use crate::rules::language::LanguagePlace;
 use crate::rules::rollup::{self, Omb1997};
 use crate::rules::{
-    caregivers, catalog, collection, combined, disability, ethnicity, language, mapping, race,
-    sdoh, sogi, Context, Domain, DomainStatus, Finding, Severity,
+    caregivers, collection, combined, disability, ethnicity, language, mapping, race, sdoh, sogi,
+    Context,
 };
 
 /// Whether a record is usable for equity measurement.

@@ -3,10 +3,12 @@
 //! Data flows one way: the API parses records ([`record`]), the pure [`engine`] validates
 //! them against the [`rules`] and [`codesets`] under a [`profile`], the [`store`] persists
 //! results and keeps the current state per patient and unit, and [`report`] aggregates
-//! completeness by unit.
+//! completeness by unit. The [`catalog`] names every rule and holds the vocabulary the
+//! others share.
 
 pub mod access;
 pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod codemap;
 pub mod codesets;

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::catalog::{Domain, DomainStatus};
 use crate::engine::{self, Verdict};
 use crate::record::{Record, RecordWire, Rejection};
 use crate::result::{timestamp, ValidationResult};
 use crate::rules::Context;
-use crate::rules::{Domain, DomainStatus};
 use crate::store::ingest::{DomainColumns, PreparedRecord};
 use crate::store::{codec, micros};
 

@@ -7,22 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{self, Domain, QuestionFormat, Severity};
 use crate::codemap::{CodeMaps, MapField, MapIndex};
 use crate::codesets::CodeSets;
-use crate::rules::{catalog, Domain, Severity};
 
 /// The default profile document.
 const PHEC_REAL_JSON: &str = include_str!("../schemas/profiles/phec-real.json");
-
-/// The race/ethnicity question format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum QuestionFormat {
-    /// OMB 1997: two questions, ethnicity then race.
-    Omb1997,
-    /// OMB SPD-15 (2024): one combined question.
-    Spd15,
-}
 
 /// Completeness thresholds: a rate below `warn_below` warns, below `fail_below` fails.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -4,11 +4,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::catalog::{Domain, Finding, Severity};
 use crate::codesets::cdcrec::Spd15Category;
 use crate::engine::{DomainStatuses, RecordStatus, Verdict};
 use crate::record::Record;
 use crate::rules::rollup::Omb1997;
-use crate::rules::{Domain, Finding, Severity};
 
 pub use crate::store::StoreOutcome;
 

@@ -150,7 +150,7 @@ pub async fn list(
         }
     }
     if let Some(rule) = &query.rule {
-        if crate::rules::catalog::by_id(rule).is_none() {
+        if crate::catalog::by_id(rule).is_none() {
             return Err(ApiError::field("rule", "is not a rule ID of the catalog"));
         }
     }

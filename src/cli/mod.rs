@@ -251,14 +251,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         } => {
             let profile = profile.load()?;
             if markdown {
-                print!("{}", crate::rules::docs::markdown());
+                print!("{}", crate::catalog::docs::markdown());
             } else if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&crate::api::framework::document(&profile))?
                 );
             } else {
-                for rule in crate::rules::catalog::ALL {
+                for rule in crate::catalog::ALL {
                     println!(
                         "{:<36} {:<8} {:<18} {}",
                         rule.id,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::patient::Provenance;
-use crate::rules::{Finding, Severity};
+use crate::catalog::{Finding, Severity};
 
 /// The code system of real-dq's rule IDs in `details.coding`.
 pub const RULE_SYSTEM: &str = "urn:real-dq:rule";

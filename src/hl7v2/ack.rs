@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::parse::{Delimiters, Message};
-use crate::rules::Severity;
+use crate::catalog::Severity;
 
 /// MSA-1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,10 +12,11 @@ mod fuzz_tests;
 
 use chrono::{DateTime, Utc};
 
+use crate::catalog::Severity;
 use crate::engine::RecordStatus;
 use crate::pipeline::{self, Validated};
 use crate::record::Rejection;
-use crate::rules::{Context, Severity};
+use crate::rules::Context;
 use ack::{AckCode, AckError};
 use parse::Message;
 

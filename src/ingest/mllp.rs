@@ -21,9 +21,9 @@ use super::hl7::process;
 use crate::access::{Principal, Role, Units};
 use crate::api::auth::Caller;
 use crate::api::AppState;
+use crate::catalog::Severity;
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
-use crate::rules::Severity;
 use crate::store::audit::{Action, AuditEntry};
 
 /// Start of block.

@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+use crate::catalog::{self, Domain, DomainStatus, Rule};
 use crate::engine::{self, Verdict};
 use crate::record::{Record, RecordWire, Rejection};
-use crate::rules::catalog::{self, Rule};
-use crate::rules::{Context, Domain, DomainStatus};
+use crate::rules::Context;
 use crate::store::micros;
 
 /// Whole lines of the input, as the reader cut them.

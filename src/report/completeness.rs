@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::catalog::{Domain, DomainStatus};
 use crate::profile::{Profile, Thresholds};
-use crate::rules::{Domain, DomainStatus};
 use crate::store::aggregates::Counts;
 
 /// How many top rules each unit lists.

@@ -1,7 +1,7 @@
 //! The completeness report as CSV: one row per unit and domain.
 
 use super::CompletenessReport;
-use crate::rules::{Domain, DomainStatus};
+use crate::catalog::{Domain, DomainStatus};
 
 /// The CSV header (API.md).
 pub const HEADER: [&str; 11] = [

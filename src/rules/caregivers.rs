@@ -4,11 +4,10 @@
 use crate::codesets::cdcrec::Concept;
 use crate::record::wire::CaregiverWire;
 
-use super::catalog;
 use super::codes::Place;
 use super::language::{self, LanguagePlace};
-use super::{combined, ethnicity, race, Context, Domain, DomainStatus, Finding};
-use crate::profile::QuestionFormat;
+use super::{combined, ethnicity, race, Context};
+use crate::catalog::{self, Domain, DomainStatus, Finding, QuestionFormat};
 
 /// The statuses the caregivers support, before error findings turn them `invalid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,7 @@
 use crate::codesets::cdcrec::{Cdcrec, CodeProblem, Concept};
 use crate::record::wire::{CodedAnswer, NullFlavor};
 
-use super::catalog::{self, Rule};
-use super::{Domain, Finding};
+use crate::catalog::{self, Domain, Finding, Rule};
 
 /// The rules one question uses for the checks they share.
 pub struct AnswerRules {

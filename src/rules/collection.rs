@@ -6,8 +6,8 @@ use chrono::{Datelike, Months, NaiveDate, TimeDelta};
 use crate::record::wire::{CodedAnswer, NullFlavor, ReportedBy};
 use crate::record::{BirthDate, Record};
 
-use super::catalog;
-use super::{Context, Finding};
+use super::Context;
+use crate::catalog::{self, Finding};
 
 /// Whole years between `birth` and `on` (negative if `on` is before `birth`).
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {

@@ -11,9 +11,9 @@
 use crate::codesets::cdcrec::{Concept, Kind, Level, NOT_HISPANIC, OTHER_RACE};
 use crate::record::wire::{CodedAnswer, NullFlavor};
 
-use super::catalog;
 use super::codes::{self, Place, Resolved};
-use super::{ethnicity, race, Context, DomainStatus, Finding};
+use super::{ethnicity, race, Context};
+use crate::catalog::{self, DomainStatus, Finding};
 
 /// What the combined answer holds.
 pub struct Combined<'c> {

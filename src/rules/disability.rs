@@ -3,8 +3,8 @@
 
 use crate::record::wire::{DisabilityWire, LanguageWire, NullFlavor};
 
-use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::Context;
+use crate::catalog::{self, DomainStatus, Finding, Rule};
 
 /// Checks the patient's disability answers; `required` is whether the profile requires
 /// the domain for this patient.

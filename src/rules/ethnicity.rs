@@ -3,9 +3,9 @@
 use crate::codesets::cdcrec::{Concept, Kind, Level, HISPANIC, NOT_HISPANIC};
 use crate::record::wire::CodedAnswer;
 
-use super::catalog;
 use super::codes::{self, Place};
-use super::{Context, Finding};
+use super::Context;
+use crate::catalog::{self, Finding};
 
 /// Checks an ethnicity answer and returns the ethnicity concepts it validly holds.
 pub fn check<'c>(

@@ -5,8 +5,8 @@
 use crate::codesets::language::{CheckedTag, Scope, TagProblem};
 use crate::record::wire::{EnglishProficiency, LanguageWire, NullFlavor};
 
-use super::catalog::{self, Rule};
-use super::{Context, Domain, DomainStatus, Finding};
+use super::Context;
+use crate::catalog::{self, Domain, DomainStatus, Finding, Rule};
 
 /// Where a language answer sits and which domains its findings count against.
 pub struct LanguagePlace<'p> {

@@ -6,7 +6,8 @@ use crate::codemap::{MapField, MapIndex};
 use crate::record::wire::{CodedAnswer, LanguageWire};
 use crate::record::Record;
 
-use super::{catalog, Context, Domain, Finding};
+use super::Context;
+use crate::catalog::{self, Domain, Finding};
 
 /// The record with its mapped codes replaced (`None` when nothing was mapped).
 pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Option<Record> {

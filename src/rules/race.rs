@@ -1,12 +1,11 @@
 //! Race rules (domain `race`): OMB 1997 two-question format unless the profile says SPD-15.
 
+use crate::catalog::{self, Finding, QuestionFormat};
 use crate::codesets::cdcrec::{Concept, Kind, Level, Spd15Category, MENA, OTHER_RACE};
-use crate::profile::QuestionFormat;
 use crate::record::wire::CodedAnswer;
 
-use super::catalog;
 use super::codes::{self, Place};
-use super::{Context, Finding};
+use super::Context;
 
 /// Checks a race answer and returns the race concepts it validly holds, in order.
 pub fn check<'c>(

@@ -4,8 +4,8 @@ use chrono::{Months, NaiveDate};
 
 use crate::record::wire::{NullFlavor, SdohWire};
 
-use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::Context;
+use crate::catalog::{self, DomainStatus, Finding, Rule};
 
 /// Checks the screening against the date the record was collected; `required` is whether
 /// the profile requires the domain for this patient.

@@ -4,8 +4,8 @@
 use crate::codesets::sogi::{is_sctid, NULL_FLAVOR, SNOMED};
 use crate::record::wire::{CodedAnswer, NullFlavor, ReportedBy, SogiWire};
 
-use super::catalog::{self, Rule};
-use super::{Context, DomainStatus, Finding};
+use super::Context;
+use crate::catalog::{self, DomainStatus, Finding, Rule};
 
 /// Which question a SOGI answer belongs to.
 #[derive(Clone, Copy)]

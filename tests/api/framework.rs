@@ -47,7 +47,7 @@ fn every_rule_of_rules_md_is_in_the_catalog() {
     if std::path::Path::new(&shared).exists() {
         specs.push(shared);
     }
-    let catalog: BTreeSet<String> = real_dq::rules::catalog::ALL
+    let catalog: BTreeSet<String> = real_dq::catalog::ALL
         .iter()
         .map(|r| r.id.to_string())
         .collect();
@@ -70,7 +70,7 @@ both!(
         assert_eq!(framework["profile"]["self_report_age"], 12);
         assert_eq!(framework["profile"]["question_format"], "omb1997");
         let rules = framework["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), real_dq::rules::catalog::ALL.len());
+        assert_eq!(rules.len(), real_dq::catalog::ALL.len());
         let race_missing = rules.iter().find(|r| r["id"] == "RACE_MISSING").unwrap();
         assert_eq!(race_missing["severity"], "warning");
         assert_eq!(race_missing["domain"], "race");

@@ -24,11 +24,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use crate::catalog::{self, Domain, DomainStatus, Finding, Severity};
 use crate::codesets::CodeSets;
 use crate::engine::{validate, RecordStatus, Verdict};
 use crate::profile::Profile;
 use crate::record::Record;
-use crate::rules::{catalog, Context, Domain, DomainStatus, Finding, Severity};
+use crate::rules::Context;
 
 /// The fixed time of validation: the day after the base record was collected.
 pub(super) const NOW: &str = "2026-11-21T00:00:00Z";

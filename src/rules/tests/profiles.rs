@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use super::*;
+use crate::catalog::{DomainStatus, Severity};
 use crate::engine::RecordStatus;
 use crate::profile::{Profile, RequiredDomains, SeverityOverride};
-use crate::rules::{DomainStatus, Severity};
 
 #[test]
 fn a_severity_override_changes_the_status_it_leads_to() {

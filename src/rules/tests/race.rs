@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::*;
+use crate::catalog::QuestionFormat;
 use crate::profile::Profile;
-use crate::profile::QuestionFormat;
 
 fn race_codes(codes: Value) -> Record {
     edited(|r| r["race"]["codes"] = codes)

@@ -1,8 +1,8 @@
 //! OMB 1997 and SPD-15 (2024) roll-ups returned on every record.
 
 use super::*;
+use crate::catalog::QuestionFormat;
 use crate::codesets::cdcrec::Spd15Category::{self, *};
-use crate::profile::QuestionFormat;
 
 fn with_codes(race: Value, ethnicity: Value) -> Record {
     edited(|r| {

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::*;
+use crate::catalog::QuestionFormat;
+use crate::catalog::Rule;
 use crate::codesets::cdcrec::Spd15Category;
-use crate::profile::{Profile, QuestionFormat};
-use crate::rules::catalog::Rule;
+use crate::profile::Profile;
 
 fn spd15_profile() -> Profile {
     Profile {

@@ -3,14 +3,14 @@
 
 use std::fmt::Write;
 
-use super::{catalog, Domain};
+use super::{Domain, QuestionFormat, Rule, ALL};
 
 /// The rule catalog as Markdown.
 pub fn markdown() -> String {
     let mut out = String::new();
     out.push_str("# Rule catalog\n\n");
     out.push_str(
-        "Generated from `src/rules/catalog/` by `real-dq rules --markdown > docs/rules.md`; \
+        "Generated from `src/catalog/` by `real-dq rules --markdown > docs/rules.md`; \
          do not edit by hand (a test compares this file with the code).\n\n\
          Rule IDs are a stable public contract. Severities are the defaults; a profile may \
          override them or turn a rule off.\n",
@@ -20,10 +20,7 @@ pub fn markdown() -> String {
         .chain(&Domain::OPTIONAL_DOMAINS)
         .chain([&Domain::Collection]);
     for domain in domains {
-        let rules: Vec<_> = catalog::ALL
-            .iter()
-            .filter(|r| r.domain == *domain)
-            .collect();
+        let rules: Vec<_> = ALL.iter().filter(|r| r.domain == *domain).collect();
         if rules.is_empty() {
             continue;
         }
@@ -45,10 +42,10 @@ pub fn markdown() -> String {
     out
 }
 
-fn formats(rule: &catalog::Rule) -> &'static str {
+fn formats(rule: &Rule) -> &'static str {
     match rule.formats {
         [_, _] => "both (omb1997, spd15)",
-        [crate::profile::QuestionFormat::Omb1997] => "omb1997 only (off under SPD-15)",
+        [QuestionFormat::Omb1997] => "omb1997 only (off under SPD-15)",
         _ => "spd15 only",
     }
 }
@@ -68,7 +65,7 @@ mod tests {
     #[test]
     fn every_catalogued_rule_has_its_section_once() {
         let markdown = super::markdown();
-        for rule in super::catalog::ALL {
+        for rule in super::ALL {
             let heading = format!("\n### {}\n", rule.id);
             assert_eq!(markdown.matches(&heading).count(), 1, "{}", rule.id);
         }

@@ -1,7 +1,6 @@
 //! Sexual orientation and gender identity rules (domain `sogi`, optional).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// SOGI required and not recorded for an adolescent.
 pub static SOGI_MISSING: Rule = Rule {

@@ -1,7 +1,6 @@
 //! Social-needs screening rules (domain `sdoh`, optional).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// SDOH required and no screening recorded.
 pub static SDOH_MISSING: Rule = Rule {

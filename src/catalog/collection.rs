@@ -1,7 +1,6 @@
 //! Reporter, age and re-collection rules (domain `collection`).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// Who reported race/ethnicity is not recorded.
 pub static REPORTER_MISSING: Rule = Rule {

@@ -1,7 +1,6 @@
 //! Language-need rules (domains `language` and `interpreter`; `caregiver_language` when found on a caregiver).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// Preferred spoken language absent.
 pub static LANGUAGE_MISSING: Rule = Rule {

@@ -1,8 +1,7 @@
 //! Disability rules (domain `disability`, optional; `caregiver_language` for a caregiver's
 //! interpreter mismatch).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// Disability required and not recorded.
 pub static DISABILITY_MISSING: Rule = Rule {

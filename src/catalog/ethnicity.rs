@@ -1,7 +1,6 @@
 //! Ethnicity rules (domain `ethnicity`) and the IOM granular-ethnicity rule.
 
-use super::{Rule, BOTH, OMB1997_ONLY};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH, OMB1997_ONLY};
 
 /// No ethnicity codes and no null value.
 pub static ETHNICITY_MISSING: Rule = Rule {

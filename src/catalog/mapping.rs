@@ -1,7 +1,6 @@
 //! Code-map rules: a local code the profile mapped to a standard one.
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// A local code mapped to a standard one by the profile's code maps.
 pub static CODE_MAPPED: Rule = Rule {

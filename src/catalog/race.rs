@@ -1,7 +1,6 @@
 //! Race rules (domain `race`).
 
-use super::{Rule, BOTH, OMB1997_ONLY, SPD15_ONLY};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH, OMB1997_ONLY, SPD15_ONLY};
 
 /// No race codes and no null value.
 pub static RACE_MISSING: Rule = Rule {

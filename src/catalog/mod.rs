@@ -1,48 +1,24 @@
-//! The rule catalog: every rule's stable ID, default severity, domain, description, source
-//! and staff hint, in one place (RULES.md §4).
+//! The catalog: every rule's stable ID, default severity, domain, description, source and
+//! staff hint in one place (RULES.md §4), and the vocabulary that rules, profiles, the engine
+//! and reports share to speak about them.
 //!
-//! `GET /v1/framework` and `docs/rules.md` are generated from [`ALL`], so this file is the
-//! single source of truth for what a rule means. Rule IDs are a public contract that EHR
-//! integrations and dashboards key on: add rules freely, never rename or remove one.
+//! The vocabulary is what a [`Finding`] is made of, [`Severity`] and [`Domain`], the
+//! [`DomainStatus`] a domain ends up with, and the [`QuestionFormat`] a profile asks race and
+//! ethnicity in. The rules are declared one file per domain and listed in [`ALL`].
+//!
+//! `GET /v1/framework` and `docs/rules.md` ([`docs`]) are generated from [`ALL`], so this
+//! module is the single source of truth for what a rule means. Rule IDs are a public contract
+//! that EHR integrations and dashboards key on: add rules freely, never rename or remove one.
+//!
+//! The catalog imports neither the rules that decide when a finding fires nor the profile
+//! that tunes them, so both can depend on it.
 
-use super::{Domain, Severity};
-use crate::profile::QuestionFormat;
-
-/// One catalogued rule.
-#[derive(Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Rule {
-    /// Stable public ID in `SCREAMING_SNAKE_CASE`, e.g. `RACE_MISSING`; never renamed.
-    pub id: &'static str,
-    /// Default severity; a profile may override it.
-    pub severity: Severity,
-    /// Default domain; language rules found on a caregiver are re-homed to
-    /// `caregiver_language` at run time.
-    pub domain: Domain,
-    /// The question formats (profile `question_format`) the rule applies in.
-    pub formats: &'static [QuestionFormat],
-    /// When the rule fires, for integrators: one sentence starting "Fires when".
-    pub description: &'static str,
-    /// Why it matters for measuring health equity, in one or two sentences.
-    pub why: &'static str,
-    /// The standard behind the rule, e.g. "OMB 1997", "CDCREC", "US Core us-core-23".
-    pub source: &'static str,
-    /// Plain language for registration staff at the desk: what to ask or fix.
-    pub hint: &'static str,
-}
-
-/// A rule of both question formats.
-pub const BOTH: &[QuestionFormat] = &[QuestionFormat::Omb1997, QuestionFormat::Spd15];
-/// A rule of the OMB 1997 two-question format only: SPD-15 asks one combined question.
-pub const OMB1997_ONLY: &[QuestionFormat] = &[QuestionFormat::Omb1997];
-/// A rule of the SPD-15 combined question only.
-pub const SPD15_ONLY: &[QuestionFormat] = &[QuestionFormat::Spd15];
-
-impl Rule {
-    /// Whether the rule applies under a question format.
-    pub fn applies_in(&self, format: QuestionFormat) -> bool {
-        self.formats.contains(&format)
-    }
-}
+pub mod docs;
+mod domain;
+mod finding;
+mod question;
+mod rule;
+mod severity;
 
 mod caregivers;
 mod collection;
@@ -53,6 +29,12 @@ mod mapping;
 mod race;
 mod sdoh;
 mod sogi;
+
+pub use domain::{Domain, DomainStatus};
+pub use finding::Finding;
+pub use question::QuestionFormat;
+pub use rule::{Rule, BOTH, OMB1997_ONLY, SPD15_ONLY};
+pub use severity::Severity;
 
 pub use caregivers::*;
 pub use collection::*;

@@ -1,7 +1,6 @@
 //! Caregiver rules (domain `caregivers`).
 
-use super::{Rule, BOTH};
-use crate::rules::{Domain, Severity};
+use super::{Domain, Rule, Severity, BOTH};
 
 /// A minor with no caregiver recorded.
 pub static CAREGIVER_MISSING: Rule = Rule {
