@@ -1080,7 +1080,7 @@ both!(responses_carry_security_headers, |app| async move {
 
 #[actix_web::test]
 async fn cors_is_off_unless_origins_are_named() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::builder(Db::Sqlite).start().await;
     let preflight = |app: &TestApp, origin: &str| {
         app.client_for(None)
             .request(reqwest::Method::OPTIONS, app.url("/v1/records"))
@@ -1109,11 +1109,12 @@ async fn cors_is_off_unless_origins_are_named() {
         .get("access-control-allow-origin")
         .is_none());
 
-    let app = TestApp::spawn_with(Db::Sqlite, |s| {
-        s.access.cors_origins = vec!["https://quality.example.org".into()];
-    })
-    .await
-    .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| {
+            s.access.cors_origins = vec!["https://quality.example.org".into()];
+        })
+        .start()
+        .await;
     let response = preflight(&app, "https://quality.example.org")
         .await
         .unwrap();
@@ -1323,10 +1324,8 @@ fn the_first_start_prints_an_admin_key_once() {
 
 #[actix_web::test]
 async fn mllp_connections_are_audited() {
-    let app = TestApp::spawn_with(Db::Sqlite, |s| s.hl7.mllp = Some("127.0.0.1:0".into()))
-        .await
-        .unwrap();
-    let address = app.mllp.unwrap();
+    let app = TestApp::builder(Db::Sqlite).mllp().start().await;
+    let address = app.mllp_address();
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
     use tokio::io::AsyncWriteExt;
     stream

@@ -125,9 +125,10 @@ both!(
 
 #[actix_web::test]
 async fn an_oversized_line_is_rejected_alone() {
-    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = 2_000)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| s.max_record_bytes = 2_000)
+        .start()
+        .await;
     let mut big = complete_record("BIG", "ED");
     big["race"]["text"] = json!("x".repeat(10_000));
     let answers = app
@@ -147,12 +148,13 @@ async fn an_oversized_line_is_rejected_alone() {
 #[actix_web::test]
 async fn a_batch_that_outgrows_its_cap_while_streaming_ends_with_413_after_committing_what_came_before(
 ) {
-    let app = TestApp::spawn_with(Db::Sqlite, |s| {
-        s.max_batch_bytes = 20_000;
-        s.batch_chunk = 2
-    })
-    .await
-    .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| {
+            s.max_batch_bytes = 20_000;
+            s.batch_chunk = 2
+        })
+        .start()
+        .await;
     let records: Vec<Value> = (0..100)
         .map(|i| complete_record(&format!("P{i}"), "ED"))
         .collect();
@@ -168,9 +170,10 @@ async fn a_batch_that_outgrows_its_cap_while_streaming_ends_with_413_after_commi
 
 #[actix_web::test]
 async fn lines_that_fit_under_the_cap_are_kept_when_one_read_crosses_it() {
-    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_batch_bytes = 4_000)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| s.max_batch_bytes = 4_000)
+        .start()
+        .await;
     let records: Vec<Value> = (0..20)
         .map(|i| complete_record(&format!("P{i}"), "ED"))
         .collect();
@@ -192,9 +195,10 @@ async fn lines_that_fit_under_the_cap_are_kept_when_one_read_crosses_it() {
 async fn a_crlf_line_of_exactly_the_record_limit_is_accepted() {
     let record = complete_record("EXACT", "ED").to_string();
     let limit = record.len();
-    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = limit)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| s.max_record_bytes = limit)
+        .start()
+        .await;
     let answers = app.batch(&format!("{record}\r\n")).await;
     assert_eq!(answers[0]["result"]["outcome"], "created", "{}", answers[0]);
 }
@@ -259,7 +263,7 @@ fn expected(pairs: &[(u64, &str)]) -> Vec<(u64, String)> {
 #[actix_web::test]
 async fn a_17_mib_line_first_gets_its_413_and_the_lines_after_it_are_stored() {
     // The shape reported: default limits, one line of 17 MiB, then records.
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::builder(Db::Sqlite).start().await;
     let body = format!(
         "{}\n{}",
         "x".repeat(PAST_A_CHUNK),
@@ -290,9 +294,10 @@ async fn a_17_mib_line_first_gets_its_413_and_the_lines_after_it_are_stored() {
 async fn an_oversized_line_first_never_ends_a_streamed_batch() {
     // The same with a small record limit, the body sent in pieces of 64 KiB without a
     // Content-Length, and the long line ending in CRLF.
-    let app = TestApp::spawn_with(Db::Sqlite, |s| s.max_record_bytes = 4_000)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| s.max_record_bytes = 4_000)
+        .start()
+        .await;
     let mut body = format!("{{\"pad\":\"{}\"}}\r\n", "y".repeat(PAST_A_CHUNK));
     body.push_str(&ndjson(&[
         complete_record("S-1", "ED"),
@@ -313,7 +318,7 @@ async fn an_oversized_line_first_never_ends_a_streamed_batch() {
 
 #[actix_web::test]
 async fn sixteen_mib_of_blank_lines_are_skipped_and_never_end_the_batch() {
-    let app = TestApp::spawn(Db::Sqlite).await;
+    let app = TestApp::builder(Db::Sqlite).start().await;
     let blank = PAST_A_CHUNK;
     let body = format!("{}{}", "\n".repeat(blank), complete_record("LATE", "ED"));
     let answers = app.batch(&body).await;
@@ -339,12 +344,13 @@ async fn sixteen_mib_of_blank_lines_are_skipped_and_never_end_the_batch() {
 async fn long_lines_and_blank_runs_in_the_middle_of_a_batch_sink_nothing_after_them() {
     // Chunks of two lines: the long line and the blank run each start a chunk, where a
     // chunk once ended without a line to answer and was taken for the end of the body.
-    let app = TestApp::spawn_with(Db::Sqlite, |s| {
-        s.max_record_bytes = 4_000;
-        s.batch_chunk = 2
-    })
-    .await
-    .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|s| {
+            s.max_record_bytes = 4_000;
+            s.batch_chunk = 2
+        })
+        .start()
+        .await;
     let blank = PAST_A_CHUNK;
     let body = format!(
         "{}{}\n{}{}{}{}",

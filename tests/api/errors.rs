@@ -126,9 +126,10 @@ both!(a_non_json_content_type_is_415, |app| async move {
 
 #[actix_web::test]
 async fn a_batch_over_its_cap_is_413_before_reading() {
-    let small = TestApp::spawn_with(crate::helpers::Db::Sqlite, |s| s.max_batch_bytes = 1000)
-        .await
-        .unwrap();
+    let small = TestApp::builder(crate::helpers::Db::Sqlite)
+        .settings(|s| s.max_batch_bytes = 1000)
+        .start()
+        .await;
     let body = format!("{}\n", complete_record("MRN-1", "ED")).repeat(5);
     let response = small
         .post_raw("/v1/records/batch", "application/x-ndjson", body)

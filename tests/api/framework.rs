@@ -115,9 +115,7 @@ async fn an_spd15_profile_turns_the_two_question_rules_off_in_the_framework() {
         p["question_format"] = json!("spd15");
         p["severity"] = json!({"CODE_MAPPED": "off"});
     });
-    let app = TestApp::spawn_with_profile(Db::Sqlite, profile)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite).profile(profile).start().await;
     let framework = app.get_json("/v1/framework", 200).await;
     let rules = framework["rules"].as_array().unwrap();
     let severity = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap()["severity"].clone();

@@ -38,15 +38,12 @@ fn race_and_ethnicity(report: &Value) -> (Value, Value, Value) {
 }
 
 async fn each_format_is_accepted_and_stores_the_same_race_and_ethnicity(db: Db) {
-    let Some(json) = TestApp::spawn_if(db).await else {
-        eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-        return;
-    };
+    let json = TestApp::builder(db).start().await;
     let lines = json.batch(&generate("ndjson")).await;
     assert_eq!(lines.len(), RECORDS);
     assert!(lines.iter().all(|l| l["result"]["id"].is_string()));
 
-    let hl7 = TestApp::spawn(db).await;
+    let hl7 = TestApp::builder(db).start().await;
     let response = hl7
         .post_raw("/hl7v2", "x-application/hl7-v2+er7", generate("hl7v2"))
         .await;
@@ -63,7 +60,7 @@ async fn each_format_is_accepted_and_stores_the_same_race_and_ethnicity(db: Db) 
         assert_eq!(fields[2], format!("M{index}"));
     }
 
-    let fhir = TestApp::spawn(db).await;
+    let fhir = TestApp::builder(db).start().await;
     let response = fhir
         .post_raw("/fhir", "application/fhir+json", generate("fhir"))
         .await;

@@ -1,11 +1,16 @@
 //! The test harness: the real server on port 0 over a fresh database per test, SQLite
 //! always and PostgreSQL when `REALDQ_TEST_POSTGRES_URL` is set (a database is created per
-//! test and dropped afterwards).
+//! test and dropped afterwards). Without the variable at build time the PostgreSQL tests
+//! are compiled as ignored (`cfg(realdq_postgres)`, see `build.rs`), so they never count
+//! as passed; `.ci/run` sets it.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Datelike;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use real_dq::api::mllp::AllowList;
 use real_dq::config::Settings;
 use real_dq::profile::Profile;
 use real_dq::startup::Application;
@@ -31,7 +36,9 @@ macro_rules! both {
 
             #[actix_web::test]
             async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Db::Sqlite).await;
+                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Sqlite)
+                    .start()
+                    .await;
                 $body.await;
             }
 
@@ -41,12 +48,9 @@ macro_rules! both {
                 ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
             )]
             async fn postgres() {
-                let Some($app) =
-                    $crate::helpers::TestApp::spawn_if($crate::helpers::Db::Postgres).await
-                else {
-                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
+                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Postgres)
+                    .start()
+                    .await;
                 $body.await;
             }
         }
@@ -57,8 +61,8 @@ macro_rules! both {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
-    /// The MLLP listener, when the settings turned it on.
-    pub mllp: Option<std::net::SocketAddr>,
+    /// The MLLP listener, when the builder turned it on (see [`TestApp::mllp_address`]).
+    mllp: Option<SocketAddr>,
     /// An HTTP client that sends the admin key.
     pub client: reqwest::Client,
     /// The admin key the server was started with (`REALDQ_ADMIN_KEY`).
@@ -86,25 +90,31 @@ impl Drop for DbGuard {
     }
 }
 
-/// The PostgreSQL URL for tests, if set.
-pub fn postgres_url() -> Option<String> {
+/// The PostgreSQL server for tests (`REALDQ_TEST_POSTGRES_URL`). Only PostgreSQL tests ask,
+/// and they are ignored unless the variable was set at build time: its absence now means
+/// the test binary runs in another environment than it was built in, a failure.
+pub fn postgres_url() -> String {
     std::env::var("REALDQ_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
+        .expect(
+            "REALDQ_TEST_POSTGRES_URL is unset, but the tests were built with it: \
+             set it when running them too",
+        )
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh database: `(url, guard)`.
-fn fresh_database(db: Db) -> Option<(String, DbGuard)> {
+fn fresh_database(db: Db) -> (String, DbGuard) {
     match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = dir.path().join("real-dq.db").display().to_string();
-            Some((url, DbGuard::Sqlite(dir)))
+            (url, DbGuard::Sqlite(dir))
         }
         Db::Postgres => {
-            let admin_url = postgres_url()?;
+            let admin_url = postgres_url();
             let name = format!(
                 "realdq_test_{}_{}_{}",
                 std::process::id(),
@@ -117,7 +127,7 @@ fn fresh_database(db: Db) -> Option<(String, DbGuard)> {
                 .execute(&mut conn)
                 .expect("create test database");
             let url = with_database(&admin_url, &name);
-            Some((url, DbGuard::Postgres { admin_url, name }))
+            (url, DbGuard::Postgres { admin_url, name })
         }
     }
 }
@@ -139,76 +149,124 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-impl TestApp {
-    /// Spawns the app on `db`; panics if PostgreSQL is asked for but not configured.
-    pub async fn spawn(db: Db) -> TestApp {
-        Self::spawn_if(db).await.expect("database configured")
+/// Starts a [`TestApp`]: `TestApp::builder(db).settings(|s| ...).mllp().start().await`.
+#[must_use = "the server starts only with `start`"]
+pub struct TestAppBuilder<'a> {
+    db: Db,
+    url: Option<String>,
+    profile: Profile,
+    adjustments: Vec<Adjustment<'a>>,
+}
+
+/// A change to the settings a [`TestAppBuilder`] starts the server with.
+type Adjustment<'a> = Box<dyn FnOnce(&mut Settings) + 'a>;
+
+impl<'a> TestAppBuilder<'a> {
+    /// Adjusts the settings (after the database and admin key are set; in call order).
+    pub fn settings(mut self, adjust: impl FnOnce(&mut Settings) + 'a) -> Self {
+        self.adjustments.push(Box::new(adjust));
+        self
     }
 
-    /// Spawns the app on `db`, or `None` when PostgreSQL is not configured.
-    pub async fn spawn_if(db: Db) -> Option<TestApp> {
-        Self::spawn_with(db, |_| {}).await
+    /// Judges records under `profile` instead of the shipped one.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
     }
 
-    /// Spawns the app with adjusted settings.
-    pub async fn spawn_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
-        Self::spawn_full(db, adjust, Profile::phec_real()).await
+    /// Serves an existing database that the caller owns, on the builder's backend, instead
+    /// of a fresh one; the admin key is derived from the database name, so every start over
+    /// one database has the same.
+    pub fn url(mut self, url: &str) -> Self {
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        assert_eq!(
+            postgres,
+            self.db == Db::Postgres,
+            "a {:?} URL, not {url}",
+            self.db
+        );
+        self.url = Some(url.to_string());
+        self
     }
 
-    /// Spawns the app under a profile.
-    pub async fn spawn_with_profile(db: Db, profile: Profile) -> Option<TestApp> {
-        Self::spawn_full(db, |_| {}, profile).await
+    /// Turns the MLLP listener on, on port 0, with the default peer allow-list.
+    pub fn mllp(self) -> Self {
+        self.settings(|s| s.hl7.mllp = Some("127.0.0.1:0".into()))
     }
 
-    async fn spawn_full(
-        db: Db,
-        adjust: impl FnOnce(&mut Settings),
-        profile: Profile,
-    ) -> Option<TestApp> {
-        let (url, guard) = fresh_database(db)?;
+    /// Turns the MLLP listener on, admitting only the peers of `allow`
+    /// (`REALDQ_MLLP_ALLOW` syntax).
+    pub fn mllp_allowing(self, allow: &str) -> Self {
+        let allow = AllowList::parse(allow).expect("a valid allow-list");
+        self.mllp().settings(|s| s.hl7.mllp_allow = allow)
+    }
+
+    /// Serves HTTPS (and MLLP over TLS) with the certificate and key in these PEM files.
+    pub fn tls(self, cert: &Path, key: &Path) -> Self {
+        let (cert, key) = (cert.to_path_buf(), key.to_path_buf());
+        self.settings(|s| {
+            s.tls.tls_cert = Some(cert);
+            s.tls.tls_key = Some(key);
+        })
+    }
+
+    /// Starts the server. A PostgreSQL test runs only when `REALDQ_TEST_POSTGRES_URL` was
+    /// set at build time (else it is ignored), so an unset variable here is a failure, not
+    /// a skip.
+    pub async fn start(self) -> TestApp {
+        let (url, admin_key, guard) = match self.url {
+            Some(url) => {
+                let admin_key = stable_admin_key(&url);
+                (url, admin_key, DbGuard::None)
+            }
+            None => {
+                let (url, guard) = fresh_database(self.db);
+                (url, real_dq::access::key::generate(), guard)
+            }
+        };
         let mut settings = Settings::for_database(&url);
-        let admin_key = real_dq::access::key::generate();
         settings.access.admin_key = Some(admin_key.clone());
-        adjust(&mut settings);
-        let app = Application::build(&settings, profile).expect("app builds");
+        for adjust in self.adjustments {
+            adjust(&mut settings);
+        }
+        let app = Application::build(&settings, self.profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let mllp = app.mllp_address();
         actix_web::rt::spawn(app.run());
-        Some(TestApp {
+        TestApp {
             address,
             mllp,
             client: keyed_client(&admin_key),
             admin_key,
             database_url: url,
             _guard: guard,
-        })
-    }
-
-    /// Spawns the app on an existing database URL (the caller owns the database).
-    pub async fn spawn_with_url(url: &str) -> TestApp {
-        Self::spawn_on_url(url, Profile::phec_real()).await
-    }
-
-    /// Spawns the app on an existing database URL under a profile.
-    pub async fn spawn_on_url(url: &str, profile: Profile) -> TestApp {
-        let mut settings = Settings::for_database(url);
-        // The same admin key on every start over one database, whatever the route to it
-        // (`REALDQ_ADMIN_KEY` creates it the first time only).
-        let database = url.rsplit('/').next().unwrap_or(url);
-        let database = database.split('?').next().unwrap_or(database);
-        let admin_key = format!("rdq_{}", real_dq::access::key::hash(database));
-        settings.access.admin_key = Some(admin_key.clone());
-        let app = Application::build(&settings, profile).expect("app builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        actix_web::rt::spawn(app.run());
-        TestApp {
-            address,
-            mllp: None,
-            client: keyed_client(&admin_key),
-            admin_key,
-            database_url: url.to_string(),
-            _guard: DbGuard::None,
         }
+    }
+}
+
+/// The same admin key on every start over one database, whatever the route to it
+/// (`REALDQ_ADMIN_KEY` creates it the first time only).
+fn stable_admin_key(url: &str) -> String {
+    let database = url.rsplit('/').next().unwrap_or(url);
+    let database = database.split('?').next().unwrap_or(database);
+    format!("rdq_{}", real_dq::access::key::hash(database))
+}
+
+impl TestApp {
+    /// How to start a server on `db`: a fresh database, the shipped profile and default
+    /// settings unless the builder says otherwise.
+    pub fn builder<'a>(db: Db) -> TestAppBuilder<'a> {
+        TestAppBuilder {
+            db,
+            url: None,
+            profile: Profile::phec_real(),
+            adjustments: Vec::new(),
+        }
+    }
+
+    /// The MLLP listener's address; panics when the builder did not turn it on.
+    pub fn mllp_address(&self) -> SocketAddr {
+        self.mllp.expect("the MLLP listener is on")
     }
 
     /// A client sending `key` (`None`: no Authorization header at all).

@@ -1170,7 +1170,7 @@ macro_rules! known_divergent {
 
             #[actix_web::test]
             async fn sqlite() {
-                $body(TestApp::spawn(Db::Sqlite).await).await;
+                $body(TestApp::builder(Db::Sqlite).start().await).await;
             }
 
             #[actix_web::test]
@@ -1179,11 +1179,7 @@ macro_rules! known_divergent {
                 ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
             )]
             async fn postgres() {
-                let Some(app) = TestApp::spawn_if(Db::Postgres).await else {
-                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
-                $body(app).await;
+                $body(TestApp::builder(Db::Postgres).start().await).await;
             }
         }
     };

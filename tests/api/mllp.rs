@@ -18,10 +18,15 @@ macro_rules! both_mllp {
             #[allow(unused_imports)]
             use super::*;
 
+            async fn run(db: Db) {
+                let $app = TestApp::builder(db).mllp().start().await;
+                let $address = $app.mllp_address();
+                $body.await;
+            }
+
             #[actix_web::test]
             async fn sqlite() {
-                let ($app, $address) = spawn(Db::Sqlite).await.unwrap();
-                $body.await;
+                run(Db::Sqlite).await;
             }
 
             #[actix_web::test]
@@ -30,11 +35,7 @@ macro_rules! both_mllp {
                 ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
             )]
             async fn postgres() {
-                let Some(($app, $address)) = spawn(Db::Postgres).await else {
-                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
-                $body.await;
+                run(Db::Postgres).await;
             }
         }
     };
@@ -84,12 +85,6 @@ pub fn msa(ack: &str) -> (String, String) {
         fields[1].to_string(),
         fields.get(2).unwrap_or(&"").to_string(),
     )
-}
-
-async fn spawn(db: Db) -> Option<(TestApp, SocketAddr)> {
-    let app = TestApp::spawn_with(db, |s| s.hl7.mllp = Some("127.0.0.1:0".into())).await?;
-    let address = app.mllp.expect("the MLLP listener is on");
-    Some((app, address))
 }
 
 both_mllp!(
@@ -156,18 +151,6 @@ both_mllp!(
     }
 );
 
-/// Spawns an MLLP listener that admits only `allow`.
-async fn spawn_allowing(db: Db, allow: &str) -> Option<(TestApp, SocketAddr)> {
-    let allow = AllowList::parse(allow).unwrap();
-    let app = TestApp::spawn_with(db, |s| {
-        s.hl7.mllp = Some("127.0.0.1:0".into());
-        s.hl7.mllp_allow = allow;
-    })
-    .await?;
-    let address = app.mllp.expect("the MLLP listener is on");
-    Some((app, address))
-}
-
 /// Sends one message and reads what comes back: `Ok(0)` or an error when the server closed
 /// the connection unanswered.
 async fn send_and_read(address: SocketAddr, message: &str) -> std::io::Result<usize> {
@@ -184,10 +167,11 @@ mod a_peer_outside_the_allow_list_is_closed_unanswered {
     use super::*;
 
     async fn run(db: Db) {
-        let Some((app, address)) = spawn_allowing(db, "10.0.0.0/8,fd00::/8").await else {
-            eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-            return;
-        };
+        let app = TestApp::builder(db)
+            .mllp_allowing("10.0.0.0/8,fd00::/8")
+            .start()
+            .await;
+        let address = app.mllp_address();
         match send_and_read(address, &adt("R1", "MLLP-REFUSED")).await {
             Ok(read) => assert_eq!(read, 0, "a refused peer got bytes back"),
             Err(error) => assert!(
@@ -225,16 +209,19 @@ async fn the_default_allow_list_admits_loopback_and_a_plain_address_is_one_host(
             .mllp_allow,
         AllowList::parse("127.0.0.0/8,::1/128").unwrap()
     );
-    let (_app, address) = spawn(Db::Sqlite).await.unwrap();
+    let app = TestApp::builder(Db::Sqlite).mllp().start().await;
+    let address = app.mllp_address();
     let mut stream = TcpStream::connect(address).await.unwrap();
     stream
         .write_all(&framed(&adt("D1", "MLLP-D1")))
         .await
         .unwrap();
     assert_eq!(msa(&read_frame(&mut stream).await).0, "AA");
-    let (_app, address) = spawn_allowing(Db::Sqlite, "10.0.0.0/8, 127.0.0.1")
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .mllp_allowing("10.0.0.0/8, 127.0.0.1")
+        .start()
+        .await;
+    let address = app.mllp_address();
     let mut stream = TcpStream::connect(address).await.unwrap();
     stream
         .write_all(&framed(&adt("D2", "MLLP-D2")))

@@ -163,9 +163,10 @@ async fn the_command_line_report_equals_the_services(app: TestApp) {
 #[actix_web::test]
 async fn the_command_line_report_equals_the_services_on_sqlite() {
     // Small chunks, so that patients recorded again span several transactions.
-    let app = TestApp::spawn_with(Db::Sqlite, |settings| settings.batch_chunk = 300)
-        .await
-        .unwrap();
+    let app = TestApp::builder(Db::Sqlite)
+        .settings(|settings| settings.batch_chunk = 300)
+        .start()
+        .await;
     the_command_line_report_equals_the_services(app).await;
 }
 
@@ -175,10 +176,9 @@ async fn the_command_line_report_equals_the_services_on_sqlite() {
     ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
 )]
 async fn the_command_line_report_equals_the_services_on_postgres() {
-    let Some(app) = TestApp::spawn_with(Db::Postgres, |settings| settings.batch_chunk = 300).await
-    else {
-        eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-        return;
-    };
+    let app = TestApp::builder(Db::Postgres)
+        .settings(|settings| settings.batch_chunk = 300)
+        .start()
+        .await;
     the_command_line_report_equals_the_services(app).await;
 }

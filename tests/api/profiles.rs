@@ -17,9 +17,7 @@ macro_rules! both_under {
 
             #[actix_web::test]
             async fn sqlite() {
-                let $app = TestApp::spawn_with_profile(Db::Sqlite, $profile)
-                    .await
-                    .unwrap();
+                let $app = TestApp::builder(Db::Sqlite).profile($profile).start().await;
                 $body.await;
             }
 
@@ -29,10 +27,10 @@ macro_rules! both_under {
                 ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
             )]
             async fn postgres() {
-                let Some($app) = TestApp::spawn_with_profile(Db::Postgres, $profile).await else {
-                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
+                let $app = TestApp::builder(Db::Postgres)
+                    .profile($profile)
+                    .start()
+                    .await;
                 $body.await;
             }
         }

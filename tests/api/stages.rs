@@ -319,11 +319,10 @@ both!(
 
 #[actix_web::test]
 async fn a_transaction_over_its_entry_limit_is_413_naming_the_limit_and_stores_nothing() {
-    let app = crate::helpers::TestApp::spawn_with(crate::helpers::Db::Sqlite, |s| {
-        s.fhir.fhir_max_transaction_entries = 50
-    })
-    .await
-    .unwrap();
+    let app = crate::helpers::TestApp::builder(crate::helpers::Db::Sqlite)
+        .settings(|s| s.fhir.fhir_max_transaction_entries = 50)
+        .start()
+        .await;
     let entries: Vec<String> = (0..51).map(minimal).collect();
     let (status, text) = post_bundle(&app, bundle_of("transaction", &entries)).await;
     assert_eq!(status, 413, "{text}");
@@ -348,7 +347,9 @@ async fn a_transaction_over_its_entry_limit_is_413_naming_the_limit_and_stores_n
 
 #[actix_web::test]
 async fn a_patient_with_more_related_persons_than_a_record_holds_is_413_naming_the_limit() {
-    let app = crate::helpers::TestApp::spawn(crate::helpers::Db::Sqlite).await;
+    let app = crate::helpers::TestApp::builder(crate::helpers::Db::Sqlite)
+        .start()
+        .await;
     let most = real_dq::api::fhir_bundle::MAX_RELATED;
     let bundle = |related: usize| {
         let mut entries = vec![
