@@ -134,10 +134,12 @@ impl Manager {
                 // fastest of 4-32 KiB). WAL: readers never block the writer. NORMAL: durable
                 // at checkpoints, the documented WAL setting. A 64 MiB page cache keeps a
                 // batch chunk's pages in memory. Checkpoints run on a thread of their own
-                // (`spawn_checkpointer`); the automatic one is only a safety net.
+                // (`spawn_checkpointer`); the automatic one is only a safety net. The busy
+                // timeout comes first: switching a new file to WAL takes a lock, and two
+                // connections opening it at once must wait for each other, not fail.
                 conn.batch_execute(
-                    "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+                    "PRAGMA busy_timeout = 15000; PRAGMA page_size = 16384; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
                      PRAGMA wal_autocheckpoint = 20000;",
                 )

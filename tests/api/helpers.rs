@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Datelike;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use real_dq::api::mllp::AllowList;
 use real_dq::config::Settings;
+use real_dq::ingest::mllp::AllowList;
 use real_dq::profile::Profile;
 use real_dq::startup::Application;
 use serde_json::{json, Value};

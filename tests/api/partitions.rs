@@ -55,7 +55,7 @@ fn at(record: &mut serde_json::Value, instant: &str) {
     ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
 )]
 async fn months_get_partitions_as_records_arrive_and_a_purge_drops_them() {
-    let app = TestApp::spawn(Db::Postgres).await;
+    let app = TestApp::builder(Db::Postgres).start().await;
     // P-1: replaced in June, so its March record is purgeable. P-2: only March, kept.
     // P-3: a January 2022 record, and an older one of December 2021 late.
     let mut old = bare_record("P-1", "ED");

@@ -22,10 +22,10 @@ macro_rules! both_with {
 
             #[actix_web::test]
             async fn sqlite() {
-                let $app =
-                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Sqlite, $adjust)
-                        .await
-                        .expect("SQLite is always there");
+                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Sqlite)
+                    .settings($adjust)
+                    .start()
+                    .await;
                 $body.await;
             }
 
@@ -35,13 +35,10 @@ macro_rules! both_with {
                 ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
             )]
             async fn postgres() {
-                let Some($app) =
-                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Postgres, $adjust)
-                        .await
-                else {
-                    eprintln!("REALDQ_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
+                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Postgres)
+                    .settings($adjust)
+                    .start()
+                    .await;
                 $body.await;
             }
         }
