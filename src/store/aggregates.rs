@@ -6,7 +6,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{current_findings, current_state, report_counts, rule_counts};
+use super::schema::{current_state, report_counts, rule_counts};
 use super::StoreError;
 
 /// The population: current records whose `recorded_at` is in `[from, to)`.
@@ -154,25 +154,26 @@ fn scanned_counts(
         .group_by(columns)
         .select((columns, count_star()))
         .into_boxed();
-    let mut rules = current_findings::table
-        .group_by((current_findings::rule, current_findings::unit))
-        .select((current_findings::unit, current_findings::rule, count_star()))
+    // The rules fired are a space-separated list on each state: counted here.
+    let mut rules = current_state::table
+        .select((current_state::unit, current_state::rules))
+        .filter(current_state::rules.ne(""))
         .into_boxed();
     if let Some(from) = window.from {
         groups = groups.filter(current_state::recorded_at.ge(from));
-        rules = rules.filter(current_findings::recorded_at.ge(from));
+        rules = rules.filter(current_state::recorded_at.ge(from));
     }
     if let Some(to) = window.to {
         groups = groups.filter(current_state::recorded_at.lt(to));
-        rules = rules.filter(current_findings::recorded_at.lt(to));
+        rules = rules.filter(current_state::recorded_at.lt(to));
     }
     if let Some(unit) = unit {
         groups = groups.filter(current_state::unit.eq(unit.to_string()));
-        rules = rules.filter(current_findings::unit.eq(unit.to_string()));
+        rules = rules.filter(current_state::unit.eq(unit.to_string()));
     }
     if let Some(scope) = scope {
         groups = groups.filter(current_state::unit.eq_any(scope.to_vec()));
-        rules = rules.filter(current_findings::unit.eq_any(scope.to_vec()));
+        rules = rules.filter(current_state::unit.eq_any(scope.to_vec()));
     }
     type Row = (
         (
@@ -224,8 +225,17 @@ fn scanned_counts(
             },
         )
         .collect();
+    let mut by_rule: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for (unit, fired) in rules.load::<(String, String)>(conn)? {
+        for rule in fired.split_whitespace() {
+            *by_rule.entry((unit.clone(), rule.to_string())).or_default() += 1;
+        }
+    }
     Ok(Counts {
         groups,
-        rules: rules.load(conn)?,
+        rules: by_rule
+            .into_iter()
+            .map(|((unit, rule), patients)| (unit, rule, patients))
+            .collect(),
     })
 }

@@ -180,8 +180,19 @@ fn apply_pg(
     Ok(())
 }
 
-/// Recounts everything from the current states and their findings.
+/// Recounts everything from the current states (the rules fired are a space-separated
+/// list on each, counted here, the same way on both backends).
 pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
+    use super::schema::current_state;
+    let mut rules: HashMap<(String, String), i64> = HashMap::new();
+    let states: Vec<(String, String)> = current_state::table
+        .select((current_state::unit, current_state::rules))
+        .load(conn)?;
+    for (unit, fired) in &states {
+        for rule in fired.split_whitespace() {
+            *rules.entry((unit.clone(), rule.to_string())).or_default() += 1;
+        }
+    }
     conn.batch_execute(
         "DELETE FROM report_counts;
          INSERT INTO report_counts
@@ -190,8 +201,24 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
              FROM current_state
              GROUP BY unit, real_complete, race, ethnicity, language, interpreter, caregivers,
                       caregiver_language, optional_domains, profile;
-         DELETE FROM rule_counts;
-         INSERT INTO rule_counts
-             SELECT unit, rule, count(*) FROM current_findings GROUP BY unit, rule;",
-    )
+         DELETE FROM rule_counts;",
+    )?;
+    let mut rules: Vec<_> = rules.into_iter().collect();
+    rules.sort_unstable();
+    let rows: Vec<_> = rules
+        .iter()
+        .map(|((unit, rule), patients)| {
+            (
+                rule_counts::unit.eq(unit),
+                rule_counts::rule.eq(rule),
+                rule_counts::patients.eq(patients),
+            )
+        })
+        .collect();
+    for row in rows.chunks(500) {
+        crate::on_backend!(conn, |c| diesel::insert_into(rule_counts::table)
+            .values(row)
+            .execute(c))?;
+    }
+    Ok(())
 }

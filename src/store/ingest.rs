@@ -21,7 +21,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::audit::{AuditEntry, NewAuditRow};
 use super::connection::{Conn, DbConnection};
 use super::counts::{Deltas, Group};
-use super::models::{NewCurrentFinding, NewCurrentState, NewRecord};
+use super::models::{NewCurrentState, NewRecord};
 use super::schema::current_state;
 use super::write::{self, ContentKey};
 use super::{StoreError, StoreOutcome};
@@ -192,7 +192,6 @@ pub(super) struct StateRow {
     pub source: String,
     pub patient_id: String,
     pub unit: String,
-    pub record_id: String,
     pub recorded_at: i64,
     pub real_complete: bool,
     pub race: String,
@@ -213,7 +212,6 @@ macro_rules! state_columns {
             current_state::source,
             current_state::patient_id,
             current_state::unit,
-            current_state::record_id,
             current_state::recorded_at,
             current_state::real_complete,
             current_state::race,
@@ -265,11 +263,34 @@ struct Slot<'s> {
     recorded_at: i64,
 }
 
-/// Reads the current states of the pass's keys (locked until commit on PostgreSQL).
+/// Reads the current states of the pass's keys (locked until commit on PostgreSQL): on
+/// SQLite a primary-key look-up per key through one cached statement (in process, about as
+/// cheap as a row; a statement naming a thousand patients was parsed anew for every pass),
+/// on PostgreSQL one statement per thousand patients.
 fn current_states(
     conn: &mut Conn<'_>,
     prepared: &[PreparedRecord],
 ) -> Result<Vec<StateRow>, DieselError> {
+    if let Conn::Sqlite(c) = conn.reborrow() {
+        let mut keys: Vec<Key<'_>> = prepared
+            .iter()
+            .map(|r| (r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut rows = Vec::new();
+        for (source, patient_id, unit) in keys {
+            let found: Option<StateRow> = current_state::table
+                .filter(current_state::source.eq(source))
+                .filter(current_state::patient_id.eq(patient_id))
+                .filter(current_state::unit.eq(unit))
+                .select(state_columns!())
+                .first(c)
+                .optional()?;
+            rows.extend(found);
+        }
+        return Ok(rows);
+    }
     let mut patients: Vec<&str> = prepared.iter().map(|r| r.patient_id.as_str()).collect();
     patients.sort_unstable();
     patients.dedup();
@@ -277,21 +298,17 @@ fn current_states(
     let mut sources: Vec<&str> = prepared.iter().map(|r| r.source.as_str()).collect();
     sources.sort_unstable();
     sources.dedup();
-    macro_rules! states {
-        ($patients:expr) => {
-            current_state::table
-                .filter(current_state::source.eq_any(&sources))
-                .filter(current_state::patient_id.eq_any($patients))
-                .select(state_columns!())
-        };
-    }
     let mut rows = Vec::new();
     for group in patients.chunks(1000) {
-        let found: Vec<StateRow> = match conn.reborrow() {
-            Conn::Pg(c) => states!(group).for_update().load(c)?,
-            Conn::Sqlite(c) => states!(group).load(c)?,
-        };
-        rows.extend(found);
+        if let Conn::Pg(c) = conn.reborrow() {
+            let found: Vec<StateRow> = current_state::table
+                .filter(current_state::source.eq_any(&sources))
+                .filter(current_state::patient_id.eq_any(group))
+                .select(state_columns!())
+                .for_update()
+                .load(c)?;
+            rows.extend(found);
+        }
     }
     Ok(rows)
 }
@@ -388,7 +405,7 @@ fn store_pass(
     }
     // 3. Resolve the pass in memory.
     let (stored, new_records) = plan(prepared, known, &mut slots);
-    // 4. Write: history, then current states, their findings, and the counts.
+    // 4. Write: history, then current states (with the rules fired), and the counts.
     let history: Vec<NewRecord<'_>> = new_records
         .iter()
         .map(|i| new_record(&prepared[*i], received_at))
@@ -396,8 +413,6 @@ fn store_pass(
     write::insert_history(conn, &history)?;
     let mut replaced = Vec::new();
     let mut inserted = Vec::new();
-    let mut stale_findings = Vec::new();
-    let mut current = Vec::new();
     let mut deltas = Deltas::default();
     // In key order, so that concurrent writers (PostgreSQL) take row locks in the same
     // order and cannot deadlock each other.
@@ -411,28 +426,12 @@ fn store_pass(
             None => inserted.push(state),
             Some(stale) => {
                 replaced.push(state);
-                stale_findings.extend(stale.rules.split_whitespace().map(|rule| {
-                    NewCurrentFinding {
-                        rule,
-                        unit: &stale.unit,
-                        recorded_at: stale.recorded_at,
-                        record_id: &stale.record_id,
-                    }
-                }));
                 deltas.add(stale.group(), stale.rules.split_whitespace(), -1);
             }
         }
         deltas.add(record.group(), record.rules.iter().copied(), 1);
-        current.push(index);
     }
     write::write_states(conn, &replaced, &inserted)?;
-    write::delete_findings(conn, &stale_findings)?;
-    current.sort_unstable();
-    let findings: Vec<NewCurrentFinding<'_>> = current
-        .iter()
-        .flat_map(|i| new_findings(&prepared[*i]))
-        .collect();
-    write::insert_findings(conn, &findings)?;
     deltas.apply(conn)?;
     Ok(stored)
 }
@@ -473,13 +472,4 @@ fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
         profile: &record.profile,
         optional_domains: &domains.optional,
     }
-}
-
-fn new_findings(record: &PreparedRecord) -> impl Iterator<Item = NewCurrentFinding<'_>> {
-    record.rules.iter().map(|rule| NewCurrentFinding {
-        rule,
-        unit: &record.unit,
-        recorded_at: record.recorded_at,
-        record_id: &record.id,
-    })
 }

@@ -6,7 +6,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{current_findings, current_state, records};
+use super::schema::{current_state, records};
 
 /// A new history row.
 #[derive(Debug, Clone, Insertable)]
@@ -72,18 +72,4 @@ pub struct NewCurrentState<'a> {
     pub profile: &'a str,
     /// Optional domains' statuses, `domain:status` space-separated.
     pub optional_domains: &'a str,
-}
-
-/// One rule fired on a current record.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = current_findings, treat_none_as_default_value = false)]
-pub struct NewCurrentFinding<'a> {
-    /// Rule ID.
-    pub rule: &'a str,
-    /// Unit.
-    pub unit: &'a str,
-    /// recorded_at.
-    pub recorded_at: i64,
-    /// The record.
-    pub record_id: &'a str,
 }

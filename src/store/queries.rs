@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::codec;
 use super::connection::DbConnection;
-use super::schema::{current_findings, current_state, records};
+use super::schema::{current_state, records};
 use super::StoreError;
 
 /// The stored result JSON of a record, and its unit.
@@ -62,10 +62,21 @@ macro_rules! matching {
             query = query.filter(current_state::record_id.gt(after.clone()));
         }
         if let Some(rule) = &filter.rule {
-            let with_rule = current_findings::table
-                .filter(current_findings::rule.eq(rule.clone()))
-                .select(current_findings::record_id);
-            query = query.filter(current_state::record_id.eq_any(with_rule));
+            // `rules` is the space-separated list of the rules fired; `_` is LIKE's
+            // one-character wildcard, and rule IDs are full of it.
+            let pattern = format!(
+                "% {} %",
+                rule.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(' ' || current_state.rules || ' ') LIKE ",
+                )
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\'"),
+            );
         }
         query
     }};

@@ -8,7 +8,7 @@ use super::codec;
 use super::connection::DbConnection;
 use super::counts::Deltas;
 use super::ingest::{PreparedRecord, StateRow};
-use super::schema::{current_findings, current_state, records};
+use super::schema::{current_state, records};
 use super::StoreError;
 
 /// One stored record to re-run: its ID and canonical body.
@@ -65,7 +65,6 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
             let Some(old) = StateRow::of_record(conn, &record.id)? else {
                 continue;
             };
-            let (unit, recorded_at) = (old.unit.clone(), old.recorded_at);
             let domains = &record.domains;
             diesel::update(current_state::table.filter(current_state::record_id.eq(&record.id)))
                 .set((
@@ -82,28 +81,6 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     current_state::profile.eq(&record.profile),
                 ))
                 .execute(conn)?;
-            for rule in old.rules.split_whitespace() {
-                diesel::delete(
-                    current_findings::table
-                        .filter(current_findings::rule.eq(rule))
-                        .filter(current_findings::unit.eq(&unit))
-                        .filter(current_findings::recorded_at.eq(recorded_at))
-                        .filter(current_findings::record_id.eq(&record.id)),
-                )
-                .execute(conn)?;
-            }
-            // One row per statement: `MultiConnection` has no batch insert, and a re-run
-            // is not the hot path.
-            for rule in &record.rules {
-                diesel::insert_into(current_findings::table)
-                    .values((
-                        current_findings::rule.eq(*rule),
-                        current_findings::unit.eq(&unit),
-                        current_findings::recorded_at.eq(recorded_at),
-                        current_findings::record_id.eq(&record.id),
-                    ))
-                    .execute(conn)?;
-            }
             replaced.push((record, old));
         }
         // The report's counts follow the states.

@@ -43,16 +43,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Rules fired on the current records, once per record and rule.
-    current_findings (rule, unit, recorded_at, record_id) {
-        record_id -> Text,
-        rule -> Text,
-        unit -> Text,
-        recorded_at -> BigInt,
-    }
-}
-
-diesel::table! {
     /// Current patients by unit and combination of statuses (the completeness report).
     report_counts (unit, real_complete, race, ethnicity, language, interpreter, caregivers, caregiver_language, optional_domains, profile) {
         unit -> Text,
@@ -82,7 +72,6 @@ diesel::joinable!(current_state -> records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(
     records,
     current_state,
-    current_findings,
     report_counts,
     rule_counts,
     api_keys,

@@ -11,8 +11,8 @@ use diesel::sql_types::{Array, BigInt, Binary, Text};
 use diesel::sqlite::Sqlite;
 
 use super::connection::Conn;
-use super::models::{NewCurrentFinding, NewCurrentState, NewRecord};
-use super::schema::{current_findings, current_state, records};
+use super::models::{NewCurrentState, NewRecord};
+use super::schema::{current_state, records};
 
 /// Rows per multi-row statement on SQLite: at 16 columns, 1,024 bound values.
 const ROWS_PER_STATEMENT: usize = 64;
@@ -251,76 +251,5 @@ fn delete_states_pg(c: &mut PgConnection, states: &[NewCurrentState<'_>]) -> Que
     .bind::<Array<Text>, _>(&patients)
     .bind::<Array<Text>, _>(&units)
     .execute(c)?;
-    Ok(())
-}
-
-/// Deletes findings rows by their full key.
-pub fn delete_findings(
-    conn: &mut Conn<'_>,
-    rows: &[NewCurrentFinding<'_>],
-) -> Result<(), DieselError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn.reborrow() {
-        Conn::Pg(c) => {
-            let rules: Vec<&str> = rows.iter().map(|r| r.rule).collect();
-            let units: Vec<&str> = rows.iter().map(|r| r.unit).collect();
-            let times: Vec<i64> = rows.iter().map(|r| r.recorded_at).collect();
-            let ids: Vec<&str> = rows.iter().map(|r| r.record_id).collect();
-            diesel::sql_query(
-                "DELETE FROM current_findings f \
-                 USING unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) \
-                     AS k(rule, unit, recorded_at, record_id) \
-                 WHERE f.rule = k.rule AND f.unit = k.unit AND f.recorded_at = k.recorded_at \
-                     AND f.record_id = k.record_id",
-            )
-            .bind::<Array<Text>, _>(&rules)
-            .bind::<Array<Text>, _>(&units)
-            .bind::<Array<BigInt>, _>(&times)
-            .bind::<Array<Text>, _>(&ids)
-            .execute(c)?;
-        }
-        Conn::Sqlite(c) => {
-            for row in rows {
-                diesel::delete(
-                    current_findings::table
-                        .filter(current_findings::rule.eq(row.rule))
-                        .filter(current_findings::unit.eq(row.unit))
-                        .filter(current_findings::recorded_at.eq(row.recorded_at))
-                        .filter(current_findings::record_id.eq(row.record_id)),
-                )
-                .execute(c)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Inserts findings rows.
-pub fn insert_findings(
-    conn: &mut Conn<'_>,
-    rows: &[NewCurrentFinding<'_>],
-) -> Result<(), DieselError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn.reborrow() {
-        Conn::Pg(c) => {
-            diesel::copy_from(current_findings::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-        Conn::Sqlite(c) => {
-            sqlite_insert!(c, current_findings::table, rows, |r| {
-                (
-                    current_findings::rule.eq(r.rule.to_owned()),
-                    current_findings::unit.eq(r.unit.to_owned()),
-                    current_findings::recorded_at.eq(r.recorded_at),
-                    current_findings::record_id.eq(r.record_id.to_owned()),
-                )
-            });
-        }
-    }
     Ok(())
 }
