@@ -138,7 +138,7 @@ impl Manager {
                 // timeout comes first: switching a new file to WAL takes a lock, and two
                 // connections opening it at once must wait for each other, not fail.
                 conn.batch_execute(
-                    "PRAGMA busy_timeout = 15000; PRAGMA page_size = 16384; \
+                    "PRAGMA busy_timeout = 15000; PRAGMA page_size = 4096; \
                      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
                      PRAGMA wal_autocheckpoint = 20000;",

@@ -281,9 +281,9 @@ fn current_states(
         let mut rows = Vec::new();
         for (source, patient_id, unit) in keys {
             let found: Option<StateRow> = current_state::table
-                .filter(current_state::source.eq(source))
-                .filter(current_state::patient_id.eq(patient_id))
-                .filter(current_state::unit.eq(unit))
+                .filter(current_state::source.eq(source.to_owned()))
+                .filter(current_state::patient_id.eq(patient_id.to_owned()))
+                .filter(current_state::unit.eq(unit.to_owned()))
                 .select(state_columns!())
                 .first(c)
                 .optional()?;
