@@ -5,6 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::ingest::lines::LineError;
+use crate::ingest::IngestError;
 use crate::record::{FieldError, Rejection};
 use crate::store::StoreError;
 
@@ -177,6 +179,27 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %error, "database error");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+/// The ingest pipeline's errors (their causes were logged where they were met).
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Unavailable => ApiError::Unavailable,
+            IngestError::Internal => ApiError::Internal,
+        }
+    }
+}
+
+/// Why a batch line is not a record.
+impl From<LineError> for ApiError {
+    fn from(error: LineError) -> Self {
+        match error {
+            LineError::Rejected(rejection) => rejection.into(),
+            LineError::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            LineError::Unreadable => ApiError::InvalidJson(Vec::new()),
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 
-use super::{Answered, Checked, Fate, PreparedChunk};
+use super::{Answered, Checked, Fate, IngestError, PreparedChunk};
 use crate::access::Principal;
-use crate::api::{ApiError, AppState};
 use crate::pipeline;
+use crate::service::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::ingest::{store_all, PreparedRecord, Stored};
 use crate::store::StoreError;
@@ -60,7 +60,7 @@ pub(super) fn prepare<A>(
 /// What storing a chunk did.
 pub(super) struct Writes {
     /// For each of the chunk's rows, in order, what storing it did.
-    pub results: Vec<Result<Stored, ApiError>>,
+    pub results: Vec<Result<Stored, IngestError>>,
     /// Whether the database could be reached (false: nothing of the chunk was stored).
     pub reached: bool,
 }
@@ -77,7 +77,10 @@ pub(super) fn store_chunk<A>(
     unavailable: bool,
 ) -> Writes {
     let unreached = |records: &[PreparedRecord]| Writes {
-        results: records.iter().map(|_| Err(ApiError::Unavailable)).collect(),
+        results: records
+            .iter()
+            .map(|_| Err(IngestError::Unavailable))
+            .collect(),
         reached: false,
     };
     if unavailable {
@@ -141,7 +144,7 @@ pub(super) fn store_chunk<A>(
                         Some(entry),
                     )
                     .map(|mut stored| stored.remove(0))
-                    .map_err(ApiError::from)
+                    .map_err(IngestError::from)
                 })
                 .collect()
         }
@@ -169,7 +172,7 @@ pub(super) fn answered<A>(chunk: PreparedChunk<A>, writes: Writes) -> Vec<Answer
                     },
                     Some((_, Err(error))) => Fate::NotStored(error),
                     // Every record has its result: never answer one as stored without it.
-                    None => Fate::NotStored(ApiError::Internal),
+                    None => Fate::NotStored(IngestError::Internal),
                 },
             };
             Answered { answer, fate }
