@@ -318,13 +318,9 @@ async fn audit_refusal(
         peer: peer(req.request()),
         target: None,
     };
-    let at = Utc::now().timestamp_micros();
-    if let Err(error) = state
-        .with_db(move |conn| crate::store::audit::record(conn, &entry, at))
-        .await
-    {
-        tracing::warn!(status, error = %error, "refusal could not be audited");
-    }
+    state
+        .audit_best_effort(entry, "refusal could not be audited")
+        .await;
 }
 
 /// `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on every
@@ -367,9 +363,9 @@ pub async fn audit_refused(state: &AppState, caller: &Caller, action: Action, co
         record_count: count,
         ..caller.audit(action, 403)
     };
-    if let Err(error) = state.audit(entry).await {
-        tracing::warn!(error = %error, "refused records could not be audited");
-    }
+    state
+        .audit_best_effort(entry, "refused records could not be audited")
+        .await;
 }
 
 /// The 403 of a record in a unit the key does not reach.

@@ -33,6 +33,26 @@ impl AppState {
             .await
     }
 
+    /// Writes one audit row on its own, best effort (refusals that are answered whatever
+    /// happens to their row): a row the store cannot take is logged under `failure`, once,
+    /// with its cause.
+    pub async fn audit_best_effort(&self, entry: AuditEntry, failure: &'static str) {
+        let (pool, status) = (self.pool.clone(), entry.status);
+        let at = chrono::Utc::now().timestamp_micros();
+        let span = tracing::Span::current();
+        let written = web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            crate::store::audit::record(&mut conn, &entry, at)
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(status, error = %error.causes(), "{failure}"),
+            Err(_) => tracing::error!("blocking task was cancelled"),
+        }
+    }
+
     /// Runs blocking database work off the async workers, keeping the tracing span.
     pub async fn with_db<T, F>(&self, work: F) -> Result<T, ApiError>
     where

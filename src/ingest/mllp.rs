@@ -107,7 +107,7 @@ fn audit_connection(state: &AppState, peer: SocketAddr, status: u16) {
         .await;
         // A cancelled task was logged as it was met.
         if let Ok(Err(error)) = audited {
-            tracing::warn!(error = %error, "mllp connection could not be audited");
+            tracing::warn!(error = %error.causes(), "mllp connection could not be audited");
         }
     });
 }

@@ -53,23 +53,23 @@ pub enum IngestError {
     /// The database cannot be reached (or concurrent writers kept colliding): retry later.
     #[error("database unavailable")]
     Unavailable,
-    /// Anything else: its cause was logged where it was met.
+    /// Anything else: its cause was logged where it happened, once.
     #[error("internal error")]
     Internal,
 }
 
-/// A store error met by the pipeline: logged here.
+/// Where a store error met by the pipeline loses its cause: the cause is logged here, once.
 impl From<StoreError> for IngestError {
     fn from(error: StoreError) -> Self {
         match error {
             // Concurrent writers kept colliding after retries: transient, retry later.
-            StoreError::Conflict => IngestError::Unavailable,
-            StoreError::Unavailable(_) | StoreError::Connect(_) => {
-                tracing::warn!(error = %error, "database unavailable");
+            StoreError::Conflict(_) => IngestError::Unavailable,
+            error if error.is_unavailable() => {
+                tracing::warn!(error = %error.causes(), "database unavailable for a record");
                 IngestError::Unavailable
             }
-            _ => {
-                tracing::error!(error = %error, "database error");
+            error => {
+                tracing::error!(error = %error.causes(), "a record could not be stored");
                 IngestError::Internal
             }
         }

@@ -105,7 +105,7 @@ pub(super) fn store_chunk<A>(
             .map_err(StoreError::from)
             .and_then(|mut conn| audit::record(&mut conn, &refusal, received_at));
         if let Err(error) = audited {
-            tracing::warn!(error = %error, "refused records could not be audited");
+            tracing::warn!(error = %error.causes(), "refused records could not be audited");
         }
     }
     let records = &chunk.records;
@@ -118,19 +118,20 @@ pub(super) fn store_chunk<A>(
     let mut conn = match state.pool.get() {
         Ok(conn) => conn,
         Err(error) => {
-            tracing::warn!(error = %error, "database unavailable for an ingest chunk");
+            let error = StoreError::from(error);
+            tracing::warn!(error = %error.causes(), "database unavailable for an ingest chunk");
             return unreached(records);
         }
     };
     let results = match store_all(&mut conn, records, received_at, Some(entry)) {
         Ok(stored) => stored.into_iter().map(Ok).collect(),
-        Err(StoreError::Unavailable(error)) => {
-            tracing::warn!(error = %error, "database unavailable for an ingest chunk");
+        Err(error) if error.is_unavailable() => {
+            tracing::warn!(error = %error.causes(), "database unavailable for an ingest chunk");
             return unreached(records);
         }
         Err(error) => {
             tracing::warn!(
-                error = %error,
+                error = %error.causes(),
                 records = records.len(),
                 "an ingest chunk could not be stored whole: storing its records one by one"
             );
