@@ -14,16 +14,16 @@ use chrono::Utc;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use futures_util::future::join;
 use real_dq::access::{Principal, Role, Units};
-use real_dq::api::auth::Caller;
-use real_dq::api::{AppState, Limits};
+use real_dq::api::batch::AnswerLines;
 use real_dq::config::{Settings, DEFAULT_BATCH_CHUNK};
 use real_dq::fhir::patient::Envelope;
 use real_dq::fhir::ParsedBundle;
 use real_dq::ingest::lines::LineReader;
-use real_dq::ingest::ndjson::{AnswerLines, Ndjson};
+use real_dq::ingest::ndjson::Ndjson;
 use real_dq::ingest::{self, Sender};
 use real_dq::profile::Profile;
 use real_dq::record::RecordWire;
+use real_dq::service::{AppState, Caller, Limits};
 use real_dq::synthetic::{render, Generator};
 use tokio::sync::mpsc;
 
@@ -53,14 +53,13 @@ fn fresh_state() -> (AppState, tempfile::TempDir) {
         },
         hl7: Arc::new(settings.hl7.map_settings()),
         fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
-        keys: Arc::default(),
     };
     (state, dir)
 }
 
 /// The sender an admin key would be.
 fn sender() -> Sender {
-    Caller {
+    Sender::of(&Caller {
         principal: Principal {
             name: "bench".into(),
             role: Role::Admin,
@@ -68,8 +67,7 @@ fn sender() -> Sender {
         },
         route: "POST /bench".into(),
         peer: None,
-    }
-    .sender()
+    })
 }
 
 fn formats(c: &mut Criterion) {

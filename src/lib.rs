@@ -24,6 +24,7 @@ pub mod record;
 pub mod report;
 pub mod result;
 pub mod rules;
+pub mod service;
 pub mod startup;
 pub mod store;
 pub mod synthetic;

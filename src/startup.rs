@@ -8,10 +8,11 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
-use crate::api::{self, AppState, Limits};
+use crate::api::{self, auth::KeyCache};
 use crate::config::Settings;
 use crate::ingest::mllp::Admission;
 use crate::profile::Profile;
+use crate::service::{AppState, Limits};
 use crate::store::{self, DbPool};
 use crate::telemetry::PhiSafeRootSpan;
 
@@ -50,7 +51,6 @@ impl Application {
             },
             hl7: Arc::new(settings.hl7.map_settings()),
             fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
-            keys: Arc::default(),
         };
         let mllp = match &settings.hl7.mllp {
             Some(address) => {
@@ -68,13 +68,14 @@ impl Application {
             None => None,
         };
         let data = web::Data::new(state);
+        let keys = web::Data::new(KeyCache::default());
         let origins = settings.access.cors_origins.clone();
         let https = tls.is_some();
         // The same application with or without CORS: without origins there is no CORS layer
         // at all, not a disabled one.
         macro_rules! run {
             ($($cors:expr)?) => {{
-                let data = data.clone();
+                let (data, keys) = (data.clone(), keys.clone());
                 let _origins = origins.clone();
                 let server = HttpServer::new(move || {
                     App::new()
@@ -82,6 +83,7 @@ impl Application {
                         $(.wrap($cors(&_origins)))?
                         .wrap(TracingLogger::<PhiSafeRootSpan>::new())
                         .app_data(data.clone())
+                        .app_data(keys.clone())
                         .configure(api::configure)
                         .default_service(web::to(api::not_found))
                 });

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::reports::wants_csv;
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::result::timestamp;
+use crate::service::AppState;
 use crate::store::audit::{self, Action, AuditFilter, AuditRow};
 
 /// Query of `GET /v1/audit`.

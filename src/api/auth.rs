@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -15,8 +15,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use chrono::Utc;
 
 use super::access::{self, Decision};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::access::{key, Principal, Role, Units};
+use crate::service::{AppState, Caller};
 use crate::store::audit::{Action, AuditEntry};
 use crate::store::keys::KeyRow;
 
@@ -45,7 +46,8 @@ impl CachedKey {
 type KeyDigest = [u8; 32];
 
 /// Keys looked up recently, by the SHA-256 of the key (unknown keys too, so that a client
-/// repeating a bad key does not reach the store each time).
+/// repeating a bad key does not reach the store each time). The application registers one
+/// as its own app data (`web::Data<KeyCache>`), beside the service's state.
 #[derive(Debug, Default)]
 pub struct KeyCache {
     entries: Mutex<HashMap<KeyDigest, (Instant, Option<CachedKey>)>>,
@@ -95,12 +97,16 @@ enum Refusal {
 }
 
 /// The key's principal, if the key is valid now.
-async fn principal_for(state: &AppState, token: &str) -> Result<Option<Principal>, ApiError> {
+async fn principal_for(
+    state: &AppState,
+    keys: &KeyCache,
+    token: &str,
+) -> Result<Option<Principal>, ApiError> {
     if key::check_form(token).is_err() {
         return Ok(None);
     }
     let hash = key::digest(token);
-    let cached = match state.keys.fresh(&hash) {
+    let cached = match keys.fresh(&hash) {
         Some(cached) => cached,
         None => {
             let lookup = key::to_hex(&hash);
@@ -115,7 +121,7 @@ async fn principal_for(state: &AppState, token: &str) -> Result<Option<Principal
                     revoked: row.revoked_at.is_some(),
                 })
             });
-            state.keys.put(hash, cached.clone());
+            keys.put(hash, cached.clone());
             cached
         }
     };
@@ -222,8 +228,8 @@ where
 fn cached_principal(req: &ServiceRequest, decision: Decision) -> Option<Principal> {
     let token = bearer(req)?;
     key::check_form(token).ok()?;
-    let state = req.app_data::<web::Data<AppState>>()?;
-    let cached = state.keys.fresh(&key::digest(token))??;
+    let keys = req.app_data::<web::Data<KeyCache>>()?;
+    let cached = keys.fresh(&key::digest(token))??;
     let now = Utc::now().timestamp_micros();
     let active = cached.is_active(now);
     let allowed = match decision {
@@ -244,9 +250,13 @@ where
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("the application state is registered");
+    let keys = req
+        .app_data::<web::Data<KeyCache>>()
+        .cloned()
+        .expect("the key cache is registered");
     let principal = match bearer(&req) {
         None => Ok(None),
-        Some(token) => principal_for(&state, token).await,
+        Some(token) => principal_for(&state, &keys, token).await,
     };
     let refusal = match principal {
         Err(error) => return Ok(refuse(req, &error)),
@@ -308,13 +318,9 @@ async fn audit_refusal(
         peer: peer(req.request()),
         target: None,
     };
-    let at = Utc::now().timestamp_micros();
-    if let Err(error) = state
-        .with_db(move |conn| crate::store::audit::record(conn, &entry, at))
-        .await
-    {
-        tracing::warn!(status, error = %error, "refusal could not be audited");
-    }
+    state
+        .audit_best_effort(entry, "refusal could not be audited")
+        .await;
 }
 
 /// `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on every
@@ -330,42 +336,8 @@ fn common_headers<B>(response: &mut ServiceResponse<B>, keyed: bool) {
     }
 }
 
-/// What a handler needs to audit what it does: who, from where, on which route.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The key's holder.
-    pub principal: Principal,
-    /// `METHOD /pattern`.
-    pub route: String,
-    /// The client's address.
-    pub peer: Option<String>,
-}
-
+/// The HTTP layer's check of a caller's units, answered as an [`ApiError`].
 impl Caller {
-    /// An audit entry of this caller, with nothing touched yet.
-    pub fn audit(&self, action: Action, status: u16) -> AuditEntry {
-        AuditEntry {
-            key_name: Some(self.principal.name.to_string()),
-            role: Some(self.principal.role.as_str()),
-            action,
-            route: self.route.clone(),
-            status,
-            units: Vec::new(),
-            record_count: 0,
-            record_ids: Vec::new(),
-            peer: self.peer.clone(),
-            target: None,
-        }
-    }
-
-    /// This caller as the sender of records to ingest: its units, its audit entry.
-    pub fn sender(&self) -> crate::ingest::Sender {
-        crate::ingest::Sender {
-            principal: self.principal.clone(),
-            audit: self.audit(Action::Create, 200),
-        }
-    }
-
     /// Refuses (403, audited) a request naming a unit outside the key's units.
     pub async fn check_unit(
         &self,
@@ -391,9 +363,9 @@ pub async fn audit_refused(state: &AppState, caller: &Caller, action: Action, co
         record_count: count,
         ..caller.audit(action, 403)
     };
-    if let Err(error) = state.audit(entry).await {
-        tracing::warn!(error = %error, "refused records could not be audited");
-    }
+    state
+        .audit_best_effort(entry, "refused records could not be audited")
+        .await;
 }
 
 /// The 403 of a record in a unit the key does not reach.
@@ -418,6 +390,3 @@ impl FromRequest for Caller {
         )
     }
 }
-
-/// Shared by handlers: the cache as part of the state.
-pub type Keys = Arc<KeyCache>;

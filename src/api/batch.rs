@@ -11,16 +11,21 @@
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream;
 use tracing::Instrument;
 
-use super::auth::Caller;
+use super::auth::unit_forbidden;
 use super::body::{content_length, require_content_type};
+use super::error::ErrorBody;
 use super::spool::{Next, Spool};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::ingest::lines::LineReader;
-use crate::ingest::ndjson::{AnswerLines, Ndjson};
+use crate::ingest::ndjson::{LineAnswer, Ndjson};
+use crate::ingest::{Answered, Fate, IngestError, Render, Sender};
+use crate::result::with_identity;
+use crate::service::{AppState, Caller};
 
 const NDJSON_TYPES: &[&str] = &[
     "application/x-ndjson",
@@ -57,21 +62,26 @@ pub async fn ingest(
     let lines = LineReader::new(payload, limits.max_record_bytes, limits.max_batch_bytes);
     let spool = Spool::new();
     let writer = spool.clone();
-    let sender = caller.sender();
+    let sender = Sender::of(&caller);
     let work = async move {
         let emit = |text: String| {
             let spool = writer.clone();
             async move {
                 if spool.is_closed() {
                     // The client went away: stop reading and storing.
-                    return Err(ApiError::Internal);
+                    return Err(IngestError::Internal);
                 }
-                web::block(move || spool.push(web::Bytes::from(text)))
-                    .await?
-                    .map_err(|error| {
+                match web::block(move || spool.push(Bytes::from(text))).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => {
                         tracing::error!(error = %error, "batch answers could not be spooled");
-                        ApiError::Internal
-                    })
+                        Err(IngestError::Internal)
+                    }
+                    Err(_) => {
+                        tracing::error!("blocking task was cancelled");
+                        Err(IngestError::Internal)
+                    }
+                }
             }
         };
         let (answered, ended) = crate::ingest::run(
@@ -120,4 +130,70 @@ pub async fn ingest(
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(answers))
+}
+
+/// Writes the answer lines of stored chunks (their errors in the API's envelope); knows
+/// the last line answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnswerLines {
+    last: u64,
+}
+
+impl Render for AnswerLines {
+    type Answer = LineAnswer;
+
+    fn render(&mut self, chunk: Vec<Answered<LineAnswer>>) -> Result<String, IngestError> {
+        let size: usize = chunk
+            .iter()
+            .map(|item| match &item.fate {
+                Fate::Stored { result, .. } => result.len() + 96,
+                _ => 160,
+            })
+            .sum();
+        let mut out = String::with_capacity(size);
+        let (mut stored, mut failed) = (0usize, 0usize);
+        for Answered { answer, fate } in chunk {
+            let number = answer.number;
+            self.last = number;
+            let error = match fate {
+                Fate::Stored {
+                    stored: what,
+                    result,
+                } => {
+                    stored += 1;
+                    let result = with_identity(&result, &what.id, Some(what.outcome));
+                    out.push_str(&format!("{{\"line\":{number},\"result\":{result}}}\n"));
+                    continue;
+                }
+                Fate::NotARecord => answer.error.map_or(ApiError::Internal, ApiError::from),
+                Fate::Refused => unit_forbidden(),
+                Fate::NotStored(error) => error.into(),
+            };
+            failed += 1;
+            out.push_str(&error_line(number, &error.body()));
+        }
+        tracing::info!(stored, rejected = failed, "batch chunk processed");
+        Ok(out)
+    }
+}
+
+impl AnswerLines {
+    /// The line that ends a batch stopped after an internal failure, right after the last
+    /// line answered: that line and the ones after it were not answered (posting them
+    /// again is safe: storing is idempotent).
+    pub fn stopped_line(&self) -> Bytes {
+        let body = ErrorBody {
+            code: "internal",
+            message: "the batch stopped at this line after an internal error: this line and \
+                      the ones after it were not answered; post them again"
+                .into(),
+            details: Vec::new(),
+        };
+        Bytes::from(error_line(self.last + 1, &body))
+    }
+}
+
+fn error_line(number: u64, body: &ErrorBody) -> String {
+    let error = serde_json::to_string(body).expect("error serialises");
+    format!("{{\"line\":{number},\"error\":{error}}}\n")
 }

@@ -5,6 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::ingest::lines::LineError;
+use crate::ingest::IngestError;
 use crate::record::{FieldError, Rejection};
 use crate::store::StoreError;
 
@@ -162,21 +164,45 @@ impl From<Rejection> for ApiError {
     }
 }
 
+/// The one place a store error met by a handler loses its cause: the cause is logged here,
+/// once (a warning when the database cannot be reached, an error otherwise), and the
+/// answer says only 503 or 500.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound("record"),
             StoreError::Duplicate(what) => ApiError::Conflict(what),
             // Concurrent writers kept colliding after retries: transient, retry later.
-            StoreError::Conflict => ApiError::Unavailable,
-            StoreError::Unavailable(_) | StoreError::Connect(_) => {
-                tracing::warn!(error = %error, "database unavailable");
+            StoreError::Conflict(_) => ApiError::Unavailable,
+            error if error.is_unavailable() => {
+                tracing::warn!(error = %error.causes(), "database unavailable");
                 ApiError::Unavailable
             }
-            StoreError::Migration(_) | StoreError::Database(_) => {
-                tracing::error!(error = %error, "database error");
+            error => {
+                tracing::error!(error = %error.causes(), "database error");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+/// The ingest pipeline's errors: their causes were logged where they happened.
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Unavailable => ApiError::Unavailable,
+            IngestError::Internal => ApiError::Internal,
+        }
+    }
+}
+
+/// Why a batch line is not a record.
+impl From<LineError> for ApiError {
+    fn from(error: LineError) -> Self {
+        match error {
+            LineError::Rejected(rejection) => rejection.into(),
+            LineError::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            LineError::Unreadable => ApiError::InvalidJson(Vec::new()),
         }
     }
 }

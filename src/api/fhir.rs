@@ -7,13 +7,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
 
-use super::auth::{unit_forbidden, Caller};
+use super::auth::unit_forbidden;
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::fhir::model::{self, Resource};
 use crate::fhir::{self, operation_outcome, patient::Envelope};
 use crate::pipeline;
 use crate::result::{timestamp, StoreOutcome};
+use crate::service::{AppState, Caller};
 use crate::store::audit::Action;
 use crate::store::ingest::store_all;
 

@@ -22,13 +22,15 @@ use futures_util::{stream, StreamExt};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::auth::{audit_refused, Caller};
+use super::auth::audit_refused;
 use super::fhir::{envelope, read_body, respond, transport, FHIR_JSON};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::fhir::bundle::BundleError;
 use crate::fhir::patient::Envelope;
 use crate::fhir::{self, operation_outcome, ParsedBundle};
 use crate::ingest::fhir::{self as ingest, Bundle, TransactionChecked};
+use crate::ingest::{IngestError, Sender};
+use crate::service::{AppState, Caller};
 use crate::store::audit::Action;
 
 /// Largest Bundle body.
@@ -99,7 +101,7 @@ pub async fn bundle(
         return transaction(state, bundle, envelope, caller).await;
     }
     let (pieces, answer) = mpsc::channel(PIECES_IN_FLIGHT);
-    let sender = caller.sender();
+    let sender = Sender::of(&caller);
     let work = async move { ingest::answer_batch(&state, bundle, envelope, &sender, pieces).await };
     actix_web::rt::spawn(work.instrument(tracing::Span::current()));
     stream_answer(answer).await
@@ -108,15 +110,20 @@ pub async fn bundle(
 /// The response: its status waits for the first piece (an error before anything was
 /// stored is the whole answer); then the pieces as they come. An error after the first
 /// piece fails the transfer, so a cut answer never passes for a whole one.
-async fn stream_answer(mut answer: mpsc::Receiver<Result<web::Bytes, ApiError>>) -> HttpResponse {
+async fn stream_answer(
+    mut answer: mpsc::Receiver<Result<web::Bytes, IngestError>>,
+) -> HttpResponse {
     let first = match answer.recv().await {
         Some(Ok(first)) => first,
-        Some(Err(error)) => return transport(&error),
+        Some(Err(error)) => return transport(&error.into()),
         None => return transport(&ApiError::Internal),
     };
     let rest = stream::unfold(answer, |mut answer| async move {
         let piece = answer.recv().await?;
-        Some((piece.map_err(actix_web::Error::from), answer))
+        Some((
+            piece.map_err(|error| actix_web::Error::from(ApiError::from(error))),
+            answer,
+        ))
     });
     HttpResponse::Ok()
         .content_type(FHIR_JSON)
@@ -163,11 +170,11 @@ async fn transaction(
                 &operation_outcome::with_issues(&issues),
             );
         }
-        Err(error) => return transport(&error),
+        Err(error) => return transport(&error.into()),
     };
-    let stored = match ingest::store_transaction(&state, rows, &caller.sender()).await {
+    let stored = match ingest::store_transaction(&state, rows, &Sender::of(&caller)).await {
         Ok(stored) => stored,
-        Err(error) => return transport(&error),
+        Err(error) => return transport(&error.into()),
     };
     let (pieces, answer) = mpsc::channel(PIECES_IN_FLIGHT);
     let work = async move {

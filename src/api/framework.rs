@@ -3,10 +3,10 @@
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::AppState;
 use crate::catalog;
 use crate::codesets::CodeSets;
 use crate::profile::Profile;
+use crate::service::AppState;
 
 /// The framework document (also printed by `real-dq rules --json`).
 pub fn document(profile: &Profile) -> Value {

@@ -5,7 +5,8 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::{ApiError, AppState};
+use super::ApiError;
+use crate::service::AppState;
 use crate::store::queries;
 
 /// `GET /healthz`: the process is up.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::auth::Caller;
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::ingest;
+use crate::service::{AppState, Caller};
 
 /// The HL7 v2 media type answers carry.
 pub const HL7_MEDIA_TYPE: &str = "x-application/hl7-v2+er7";
@@ -39,7 +39,8 @@ pub async fn ingest(
     let mut settings = (*state.hl7).clone();
     settings.source_override = header_value(&req, "x-source");
     settings.default_source = Some(caller.principal.name.to_string());
-    let acks = ingest::hl7::process(&state, body, &caller.sender(), Arc::new(settings)).await?;
+    let sender = ingest::Sender::of(&caller);
+    let acks = ingest::hl7::process(&state, body, &sender, Arc::new(settings)).await?;
     Ok(HttpResponse::Ok().content_type(HL7_MEDIA_TYPE).body(acks))
 }
 

@@ -5,11 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::auth::Caller;
+use super::auth::KeyCache;
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::access::{self, key, Role};
 use crate::result::timestamp;
+use crate::service::{AppState, Caller};
 use crate::store::audit::{Action, AuditEntry};
 use crate::store::keys::{self, KeyRow, NewKey};
 
@@ -103,6 +104,7 @@ pub async fn create(
     payload: web::Payload,
     caller: Caller,
     state: web::Data<AppState>,
+    cache: web::Data<KeyCache>,
 ) -> Result<HttpResponse, ApiError> {
     require_content_type(&req, &["application/json"], "application/json")?;
     let body = read_limited(&req, payload, 64 * 1024).await?;
@@ -122,7 +124,7 @@ pub async fn create(
     let row = state
         .with_db(move |conn| keys::create(conn, &new, &audit, now))
         .await?;
-    state.keys.clear();
+    cache.clear();
     tracing::info!(role = %row.role, "api key created");
     let mut body = serde_json::to_value(KeySummary::of(&row, now)).expect("serialises");
     body["key"] = serde_json::Value::String(secret);
@@ -142,6 +144,7 @@ pub async fn revoke(
     name: web::Path<String>,
     caller: Caller,
     state: web::Data<AppState>,
+    cache: web::Data<KeyCache>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
     let audit = AuditEntry {
@@ -156,7 +159,7 @@ pub async fn revoke(
             ApiError::NotFound(_) => ApiError::NotFound("key"),
             other => other,
         })?;
-    state.keys.clear();
+    cache.clear();
     tracing::info!(role = %row.role, "api key revoked");
     Ok(HttpResponse::Ok().json(KeySummary::of(&row, now)))
 }

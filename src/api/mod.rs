@@ -17,64 +17,40 @@ pub mod records;
 pub mod reports;
 pub mod spool;
 
-use std::sync::Arc;
-
 use actix_web::web;
 
-use crate::codesets::CodeSets;
-use crate::profile::Profile;
-use crate::rules::Context;
-use crate::store::DbPool;
-
+use crate::service::AppState;
+use crate::store::audit::AuditEntry;
 pub use error::ApiError;
 
-/// Request limits.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest record (and batch line), bytes.
-    pub max_record_bytes: usize,
-    /// Largest batch body, bytes.
-    pub max_batch_bytes: u64,
-    /// Batch lines per transaction.
-    pub batch_chunk: usize,
-    /// Most entries in a FHIR `transaction` Bundle.
-    pub max_transaction_entries: usize,
-}
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// Database pool.
-    pub pool: DbPool,
-    /// The active profile.
-    pub profile: Arc<Profile>,
-    /// `name@version` of the profile.
-    pub profile_id: Arc<str>,
-    /// Request limits.
-    pub limits: Limits,
-    /// How HL7 v2 messages map onto records.
-    pub hl7: Arc<crate::hl7v2::map::MapSettings>,
-    /// How FHIR resources map onto records.
-    pub fhir: Arc<crate::fhir::patient::FhirSettings>,
-    /// Keys looked up recently.
-    pub keys: auth::Keys,
-}
-
+/// The HTTP layer's ways to the store: blocking work off the async workers, its errors
+/// answered as [`ApiError`]s.
 impl AppState {
-    /// The engine context at `now`.
-    pub fn context(&self, now: chrono::DateTime<chrono::Utc>) -> Context<'_> {
-        Context {
-            codes: CodeSets::get(),
-            profile: &self.profile,
-            now,
-        }
-    }
-
     /// Writes one audit row on its own (refusals; reads write theirs with the read).
-    pub async fn audit(&self, entry: crate::store::audit::AuditEntry) -> Result<(), ApiError> {
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), ApiError> {
         let at = chrono::Utc::now().timestamp_micros();
         self.with_db(move |conn| crate::store::audit::record(conn, &entry, at))
             .await
+    }
+
+    /// Writes one audit row on its own, best effort (refusals that are answered whatever
+    /// happens to their row): a row the store cannot take is logged under `failure`, once,
+    /// with its cause.
+    pub async fn audit_best_effort(&self, entry: AuditEntry, failure: &'static str) {
+        let (pool, status) = (self.pool.clone(), entry.status);
+        let at = chrono::Utc::now().timestamp_micros();
+        let span = tracing::Span::current();
+        let written = web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            crate::store::audit::record(&mut conn, &entry, at)
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(status, error = %error.causes(), "{failure}"),
+            Err(_) => tracing::error!("blocking task was cancelled"),
+        }
     }
 
     /// Runs blocking database work off the async workers, keeping the tracing span.

@@ -6,12 +6,12 @@ use base64::Engine as _;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::auth::Caller;
 use super::body::{read_limited, require_content_type};
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::access::Principal;
 use crate::pipeline;
 use crate::result::{with_identity, StoreOutcome};
+use crate::service::{AppState, Caller};
 use crate::store::audit::{self, Action};
 use crate::store::ingest::store_all;
 use crate::store::queries::{self, ListFilter, RedactedRow};

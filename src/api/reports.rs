@@ -5,10 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::auth::Caller;
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::report;
 use crate::result::timestamp;
+use crate::service::{AppState, Caller};
 use crate::store::aggregates::{self, Window};
 
 /// Query of the report.

@@ -92,7 +92,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
                 ..cli_entry(Action::Create, "CLI keys create", 201)
             };
             keys::create(&mut conn, &new, &audit, now)
-                .map_err(|e| anyhow::anyhow!("cannot create the key: {e}"))?;
+                .map_err(|e| anyhow::Error::new(e).context("cannot create the key"))?;
             println!("{secret}");
             eprintln!("key `{name}` ({role}) created; it is shown this once");
         }

@@ -18,20 +18,21 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use super::{blocking, Answered, Checked, Fate, Format, Render, Sender, Source};
+use super::{blocking, Answered, Checked, Fate, Format, IngestError, Render, Sender, Source};
 use crate::access::Principal;
-use crate::api::{ApiError, AppState};
 use crate::fhir::patient::{Envelope, FhirSettings};
 use crate::fhir::{self, operation_outcome, Entry, ParsedBundle};
 use crate::pipeline;
 use crate::result::StoreOutcome;
+use crate::service::AppState;
 use crate::store::ingest::{store_all, PreparedRecord, Stored};
+use crate::store::StoreError;
 
 /// A Bundle's index over its body, shared by the stages.
 pub type Bundle = Arc<ParsedBundle<Bytes>>;
 
 /// Where a Bundle's answer goes, a piece at a time: answer text, or the error that ends it.
-pub type Pieces = mpsc::Sender<Result<Bytes, ApiError>>;
+pub type Pieces = mpsc::Sender<Result<Bytes, IngestError>>;
 
 /// The answer to a Patient of a unit outside the key's units.
 pub fn forbidden_outcome() -> String {
@@ -123,11 +124,11 @@ impl ResponseEntries {
 impl Render for ResponseEntries {
     type Answer = Entry;
 
-    fn render(&mut self, chunk: Vec<Answered<Entry>>) -> Result<String, ApiError> {
+    fn render(&mut self, chunk: Vec<Answered<Entry>>) -> Result<String, IngestError> {
         if self.entries == 0 && nothing_reached(&chunk) {
             // Nothing is answered yet and the database could not be reached: the request
             // fails whole (nothing of it was stored); later, its entries say so.
-            return Err(ApiError::Unavailable);
+            return Err(IngestError::Unavailable);
         }
         let size: usize = chunk
             .iter()
@@ -166,7 +167,7 @@ impl Render for ResponseEntries {
                         stored.id, patient.operation_outcome
                     );
                 }
-                (Entry::Patient(_), Fate::NotStored(error)) => not_stored(&mut out, &error),
+                (Entry::Patient(_), Fate::NotStored(error)) => not_stored(&mut out, error),
                 (Entry::Patient(patient), Fate::NotARecord) => entry_response(
                     &mut out,
                     "422 Unprocessable Entity",
@@ -207,7 +208,7 @@ fn nothing_reached(chunk: &[Answered<Entry>]) -> bool {
         .filter(|item| matches!(item.fate, Fate::Stored { .. } | Fate::NotStored(_)))
         .peekable();
     records.peek().is_some()
-        && records.all(|item| matches!(item.fate, Fate::NotStored(ApiError::Unavailable)))
+        && records.all(|item| matches!(item.fate, Fate::NotStored(IngestError::Unavailable)))
 }
 
 /// The start of a response Bundle, up to its first entry.
@@ -222,19 +223,24 @@ fn entry_response(out: &mut String, status: &str, outcome: &str) {
     );
 }
 
-/// The answer to a valid Patient that could not be stored.
-fn not_stored(out: &mut String, error: &ApiError) {
-    let (status, code) = match error {
-        ApiError::Unavailable => ("503 Service Unavailable", "transient"),
-        _ => ("500 Internal Server Error", "exception"),
+/// The answer to a valid Patient that could not be stored. The diagnostics name the error
+/// as the API's error envelope does (its code, then its message).
+fn not_stored(out: &mut String, error: IngestError) {
+    let (status, code, diagnostics) = match error {
+        IngestError::Unavailable => (
+            "503 Service Unavailable",
+            "transient",
+            "service_unavailable: the database is unavailable; retry later",
+        ),
+        IngestError::Internal => (
+            "500 Internal Server Error",
+            "exception",
+            "internal: internal error",
+        ),
     };
-    let body = error.body();
     let outcome = operation_outcome::error(
         code,
-        &format!(
-            "{}: {}; nothing of this entry was stored",
-            body.code, body.message
-        ),
+        &format!("{diagnostics}; nothing of this entry was stored"),
         None,
     );
     entry_response(out, status, &outcome);
@@ -275,7 +281,7 @@ pub async fn answer_batch(
             pieces
                 .send(Ok(Bytes::from(text)))
                 .await
-                .map_err(|_| ApiError::Internal)
+                .map_err(|_| IngestError::Internal)
         }
     };
     let renderer = ResponseEntries::new("batch-response");
@@ -316,7 +322,7 @@ pub async fn check_transaction(
     envelope: Envelope,
     now: DateTime<Utc>,
     principal: Principal,
-) -> Result<TransactionChecked, ApiError> {
+) -> Result<TransactionChecked, IngestError> {
     let state = state.clone();
     blocking(move || {
         let ctx = state.context(now);
@@ -374,16 +380,18 @@ pub async fn store_transaction(
     state: &AppState,
     rows: TransactionRows,
     sender: &Sender,
-) -> Result<Vec<(usize, Stored)>, ApiError> {
+) -> Result<Vec<(usize, Stored)>, IngestError> {
     if rows.0.is_empty() {
         return Ok(Vec::new());
     }
     let (indexes, prepared): (Vec<usize>, Vec<PreparedRecord>) = rows.0.into_iter().unzip();
     let received_at = Utc::now().timestamp_micros();
-    let audit = sender.audit.clone();
-    let stored = state
-        .with_db(move |conn| store_all(conn, &prepared, received_at, Some(&audit)))
-        .await?;
+    let (pool, audit) = (state.pool.clone(), sender.audit.clone());
+    let stored = blocking(move || -> Result<_, StoreError> {
+        let mut conn = pool.get()?;
+        store_all(&mut conn, &prepared, received_at, Some(&audit))
+    })
+    .await??;
     Ok(indexes.into_iter().zip(stored).collect())
 }
 

@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::{Answered, Checked, Fate, Format, Render, Sender, Source};
-use crate::api::{ApiError, AppState};
+use super::{Answered, Checked, Fate, Format, IngestError, Render, Sender, Source};
 use crate::hl7v2::map::MapSettings;
 use crate::hl7v2::{self, CheckedMessage};
 use crate::rules::Context;
+use crate::service::AppState;
 
 /// Where each message of a body lies in it, handed out a chunk at a time.
 struct Messages {
@@ -71,7 +71,7 @@ struct Acks {
 impl Render for Acks {
     type Answer = CheckedMessage;
 
-    fn render(&mut self, chunk: Vec<Answered<CheckedMessage>>) -> Result<String, ApiError> {
+    fn render(&mut self, chunk: Vec<Answered<CheckedMessage>>) -> Result<String, IngestError> {
         let now = Utc::now();
         let mut out = String::with_capacity(chunk.len() * 256);
         for Answered { mut answer, fate } in chunk {
@@ -82,7 +82,7 @@ impl Render for Acks {
                     "the message's unit is outside the sender's key's units",
                 ),
                 Fate::Stored { .. } => self.stored += 1,
-                Fate::NotStored(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+                Fate::NotStored(IngestError::Unavailable) => return Err(IngestError::Unavailable),
                 Fate::NotStored(_) => answer.not_stored(
                     "NOT_STORED",
                     "the message could not be stored (an internal error); nothing of it was \
@@ -105,7 +105,7 @@ pub async fn process(
     body: String,
     sender: &Sender,
     settings: Arc<MapSettings>,
-) -> Result<String, ApiError> {
+) -> Result<String, IngestError> {
     let spans: Vec<Range<usize>> = {
         let start = body.as_ptr() as usize;
         hl7v2::parse::split_messages(&body)

@@ -8,11 +8,22 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 
 use super::Source;
-use crate::api::ApiError;
+use crate::record::Rejection;
 
 /// At most about this many bytes of lines per chunk, so that memory stays bounded even
 /// when every line is near the per-record limit.
 pub const CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why a line is answered with an error instead of a result.
+#[derive(Debug)]
+pub enum LineError {
+    /// Not a record: not JSON, or JSON that is not an acceptable record.
+    Rejected(Rejection),
+    /// Longer than a record may be, or past the batch's cap: why, with the limit.
+    TooLarge(String),
+    /// The body could not be read from this line on.
+    Unreadable,
+}
 
 /// One input line, read but not yet checked.
 #[derive(Debug)]
@@ -29,7 +40,7 @@ pub enum Line {
         /// Its 1-based line number.
         number: u64,
         /// Why.
-        error: ApiError,
+        error: LineError,
     },
 }
 
@@ -117,7 +128,7 @@ where
                     self.oversized = false;
                     lines.push(Line::Rejected {
                         number: self.line + 1,
-                        error: ApiError::PayloadTooLarge(format!(
+                        error: LineError::TooLarge(format!(
                             "the batch exceeds {} bytes; lines from here on were not read",
                             self.max_total
                         )),
@@ -149,7 +160,7 @@ where
                     self.scanned = 0;
                     lines.push(Line::Rejected {
                         number: self.line + 1,
-                        error: ApiError::InvalidJson(vec![]),
+                        error: LineError::Unreadable,
                     });
                     break;
                 }
@@ -168,7 +179,7 @@ where
         if std::mem::take(&mut self.oversized) || content > self.max_line {
             lines.push(Line::Rejected {
                 number,
-                error: ApiError::PayloadTooLarge(format!(
+                error: LineError::TooLarge(format!(
                     "a line may be at most {} bytes",
                     self.max_line
                 )),

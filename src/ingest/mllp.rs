@@ -18,13 +18,14 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::hl7::process;
+use super::Sender;
 use crate::access::{Principal, Role, Units};
-use crate::api::auth::Caller;
-use crate::api::AppState;
 use crate::catalog::Severity;
 use crate::hl7v2::ack::{self, AckCode, AckError};
 use crate::hl7v2::parse::Message;
-use crate::store::audit::{Action, AuditEntry};
+use crate::service::{AppState, Caller};
+use crate::store::audit::{self, Action, AuditEntry};
+use crate::store::StoreError;
 
 /// Start of block.
 pub const START: u8 = 0x0b;
@@ -92,14 +93,21 @@ pub struct Admission {
 /// never waits on the database; a failure to write is logged.
 fn audit_connection(state: &AppState, peer: SocketAddr, status: u16) {
     tracing::info!(%peer, status, "mllp connection");
-    let state = state.clone();
+    let pool = state.pool.clone();
     let entry = AuditEntry {
         route: "MLLP connection".into(),
         ..mllp_caller(peer).audit(Action::Execute, status)
     };
+    let at = chrono::Utc::now().timestamp_micros();
     actix_web::rt::spawn(async move {
-        if let Err(error) = state.audit(entry).await {
-            tracing::warn!(error = %error, "mllp connection could not be audited");
+        let audited = super::blocking(move || -> Result<(), StoreError> {
+            let mut conn = pool.get()?;
+            audit::record(&mut conn, &entry, at)
+        })
+        .await;
+        // A cancelled task was logged as it was met.
+        if let Ok(Err(error)) = audited {
+            tracing::warn!(error = %error.causes(), "mllp connection could not be audited");
         }
     });
 }
@@ -224,7 +232,7 @@ async fn connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let sender = mllp_caller(peer).sender();
+    let sender = Sender::of(&mllp_caller(peer));
     let mut buffer: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {

@@ -20,8 +20,10 @@
 //! so one bad write fails only its own record ([`store`]). Once the database is found
 //! unreachable, later chunks are not tried: their records are answered unavailable.
 //!
-//! The pipeline takes no HTTP types: handlers in `src/api/` and the MLLP listener read the
-//! bodies, call it and send what it renders.
+//! The pipeline takes no HTTP types and knows nothing of the HTTP layer: handlers in
+//! `src/api/` and the MLLP listener read the bodies, call it with the service's state
+//! ([`crate::service`]) and send what it renders. Its errors are its own ([`IngestError`]);
+//! the HTTP layer turns them into its answers.
 
 pub mod fhir;
 pub mod hl7;
@@ -38,11 +40,41 @@ use futures_util::future::join;
 use futures_util::StreamExt;
 
 use crate::access::Principal;
-use crate::api::{ApiError, AppState};
 use crate::pipeline::Validated;
 use crate::rules::Context;
-use crate::store::audit::AuditEntry;
+use crate::service::{AppState, Caller};
+use crate::store::audit::{Action, AuditEntry};
 use crate::store::ingest::Stored;
+use crate::store::StoreError;
+
+/// Why a record could not be stored, or why the pipeline stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    /// The database cannot be reached (or concurrent writers kept colliding): retry later.
+    #[error("database unavailable")]
+    Unavailable,
+    /// Anything else: its cause was logged where it happened, once.
+    #[error("internal error")]
+    Internal,
+}
+
+/// Where a store error met by the pipeline loses its cause: the cause is logged here, once.
+impl From<StoreError> for IngestError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // Concurrent writers kept colliding after retries: transient, retry later.
+            StoreError::Conflict(_) => IngestError::Unavailable,
+            error if error.is_unavailable() => {
+                tracing::warn!(error = %error.causes(), "database unavailable for a record");
+                IngestError::Unavailable
+            }
+            error => {
+                tracing::error!(error = %error.causes(), "a record could not be stored");
+                IngestError::Internal
+            }
+        }
+    }
+}
 
 /// Who sends the records: the key's units bound what is stored, and every write is audited
 /// under its entry (a refusal under the same entry with status 403).
@@ -52,6 +84,16 @@ pub struct Sender {
     pub principal: Principal,
     /// The audit entry of the writes (`Action::Create`, status 200).
     pub audit: AuditEntry,
+}
+
+impl Sender {
+    /// `caller` as the sender of records: its units, its audit entry.
+    pub fn of(caller: &Caller) -> Sender {
+        Sender {
+            principal: caller.principal.clone(),
+            audit: caller.audit(Action::Create, 200),
+        }
+    }
 }
 
 /// One item of a chunk, checked: the format's answer data, and the record to store when it
@@ -91,7 +133,7 @@ pub enum Fate {
     },
     /// A record that could not be stored: `Unavailable` when the database could not be
     /// reached, another error when its own write failed.
-    NotStored(ApiError),
+    NotStored(IngestError),
 }
 
 /// A checked item and what became of it, handed to the renderer.
@@ -133,7 +175,7 @@ pub trait Render: Clone + Send + 'static {
     type Answer: Send + 'static;
     /// The answer text of a chunk; `Err` stops the ingest there (nothing after this chunk
     /// is stored), with the error to answer the request with.
-    fn render(&mut self, chunk: Vec<Answered<Self::Answer>>) -> Result<String, ApiError>;
+    fn render(&mut self, chunk: Vec<Answered<Self::Answer>>) -> Result<String, IngestError>;
 }
 
 /// A checked chunk with its rows prepared, waiting to be stored.
@@ -144,7 +186,7 @@ struct PreparedChunk<A> {
 }
 
 /// Runs `f` on the blocking pool within the current tracing span.
-async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+async fn blocking<T, F>(f: F) -> Result<T, IngestError>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -157,7 +199,7 @@ where
     .await
     .map_err(|_| {
         tracing::error!("an ingest task on the blocking pool was cancelled");
-        ApiError::Internal
+        IngestError::Internal
     })
 }
 
@@ -185,17 +227,17 @@ pub async fn run<S, F, R, E, Fut>(
     format: Arc<F>,
     renderer: R,
     mut emit: E,
-) -> (R, Result<(), ApiError>)
+) -> (R, Result<(), IngestError>)
 where
     S: Source<Chunk = F::Chunk>,
     F: Format,
     R: Render<Answer = F::Answer>,
     E: FnMut(String) -> Fut,
-    Fut: Future<Output = Result<(), ApiError>>,
+    Fut: Future<Output = Result<(), IngestError>>,
 {
     let items = state.limits.batch_chunk.max(1);
     let (checked_tx, mut checked_rx) =
-        tokio::sync::mpsc::channel::<Result<PreparedChunk<F::Answer>, ApiError>>(1);
+        tokio::sync::mpsc::channel::<Result<PreparedChunk<F::Answer>, IngestError>>(1);
     let checker = async move {
         let mut in_flight = futures_util::stream::FuturesOrdered::new();
         let mut exhausted = false;

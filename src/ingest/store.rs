@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 
-use super::{Answered, Checked, Fate, PreparedChunk};
+use super::{Answered, Checked, Fate, IngestError, PreparedChunk};
 use crate::access::Principal;
-use crate::api::{ApiError, AppState};
 use crate::pipeline;
+use crate::service::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::ingest::{store_all, PreparedRecord, Stored};
 use crate::store::StoreError;
@@ -60,7 +60,7 @@ pub(super) fn prepare<A>(
 /// What storing a chunk did.
 pub(super) struct Writes {
     /// For each of the chunk's rows, in order, what storing it did.
-    pub results: Vec<Result<Stored, ApiError>>,
+    pub results: Vec<Result<Stored, IngestError>>,
     /// Whether the database could be reached (false: nothing of the chunk was stored).
     pub reached: bool,
 }
@@ -77,7 +77,10 @@ pub(super) fn store_chunk<A>(
     unavailable: bool,
 ) -> Writes {
     let unreached = |records: &[PreparedRecord]| Writes {
-        results: records.iter().map(|_| Err(ApiError::Unavailable)).collect(),
+        results: records
+            .iter()
+            .map(|_| Err(IngestError::Unavailable))
+            .collect(),
         reached: false,
     };
     if unavailable {
@@ -102,7 +105,7 @@ pub(super) fn store_chunk<A>(
             .map_err(StoreError::from)
             .and_then(|mut conn| audit::record(&mut conn, &refusal, received_at));
         if let Err(error) = audited {
-            tracing::warn!(error = %error, "refused records could not be audited");
+            tracing::warn!(error = %error.causes(), "refused records could not be audited");
         }
     }
     let records = &chunk.records;
@@ -115,19 +118,20 @@ pub(super) fn store_chunk<A>(
     let mut conn = match state.pool.get() {
         Ok(conn) => conn,
         Err(error) => {
-            tracing::warn!(error = %error, "database unavailable for an ingest chunk");
+            let error = StoreError::from(error);
+            tracing::warn!(error = %error.causes(), "database unavailable for an ingest chunk");
             return unreached(records);
         }
     };
     let results = match store_all(&mut conn, records, received_at, Some(entry)) {
         Ok(stored) => stored.into_iter().map(Ok).collect(),
-        Err(StoreError::Unavailable(error)) => {
-            tracing::warn!(error = %error, "database unavailable for an ingest chunk");
+        Err(error) if error.is_unavailable() => {
+            tracing::warn!(error = %error.causes(), "database unavailable for an ingest chunk");
             return unreached(records);
         }
         Err(error) => {
             tracing::warn!(
-                error = %error,
+                error = %error.causes(),
                 records = records.len(),
                 "an ingest chunk could not be stored whole: storing its records one by one"
             );
@@ -141,7 +145,7 @@ pub(super) fn store_chunk<A>(
                         Some(entry),
                     )
                     .map(|mut stored| stored.remove(0))
-                    .map_err(ApiError::from)
+                    .map_err(IngestError::from)
                 })
                 .collect()
         }
@@ -169,7 +173,7 @@ pub(super) fn answered<A>(chunk: PreparedChunk<A>, writes: Writes) -> Vec<Answer
                     },
                     Some((_, Err(error))) => Fate::NotStored(error),
                     // Every record has its result: never answer one as stored without it.
-                    None => Fate::NotStored(ApiError::Internal),
+                    None => Fate::NotStored(IngestError::Internal),
                 },
             };
             Answered { answer, fate }

@@ -178,7 +178,7 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, StoreError> {
             .map(|v| v.len()),
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
-    applied.map_err(|e| StoreError::Migration(e.to_string()))
+    applied.map_err(StoreError::Migration)
 }
 
 /// Copies the WAL back into the SQLite database file every second from a thread of its
@@ -212,9 +212,7 @@ fn spawn_checkpointer(manager: &Manager) {
 /// Connects, migrates and builds the pool. Fails when the database cannot be reached.
 pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
     let manager = Manager::new(url);
-    let mut conn = manager
-        .connect()
-        .map_err(|e| StoreError::Connect(e.to_string()))?;
+    let mut conn = manager.connect()?;
     migrate(&mut conn)?;
     drop(conn);
     let size = match manager.backend {
@@ -230,5 +228,5 @@ pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(true)
         .build(manager)
-        .map_err(|e| StoreError::Connect(e.to_string()))
+        .map_err(StoreError::Pool)
 }

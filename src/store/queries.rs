@@ -19,7 +19,7 @@ pub fn result_by_id(conn: &mut DbConnection, id: &str) -> Result<(String, String
 /// A stored result's JSON; a value that cannot be decoded is the store's error, not the
 /// caller's.
 fn decoded(stored: &[u8]) -> Result<String, StoreError> {
-    codec::decode(stored).map_err(|error| StoreError::Database(error.to_string()))
+    codec::decode(stored).map_err(StoreError::from)
 }
 
 /// Filters of the work list.

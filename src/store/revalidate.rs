@@ -43,8 +43,7 @@ pub fn page(
     let rows: Vec<(String, Vec<u8>, String)> = query.load(conn)?;
     rows.into_iter()
         .map(|(id, body, status)| {
-            let body =
-                codec::decode(&body).map_err(|error| StoreError::Database(error.to_string()))?;
+            let body = codec::decode(&body)?;
             Ok(StoredRecord { id, body, status })
         })
         .collect()
