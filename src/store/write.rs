@@ -26,17 +26,17 @@ const ROWS_PER_STATEMENT: usize = 64;
 /// a statement of `'static` types has a static query ID. Sent as `INSERT OR FAIL` (see
 /// [`InsertOrFail`]).
 macro_rules! sqlite_insert {
-    ($c:expr, $table:path, $rows:expr, |$r:ident| $values:expr) => {{
+    ($c:expr, $op:expr, $table:path, $rows:expr, |$r:ident| $values:expr) => {{
         let mut groups = $rows.chunks_exact(ROWS_PER_STATEMENT);
         for group in &mut groups {
             let values: [_; ROWS_PER_STATEMENT] = std::array::from_fn(|i| {
                 let $r = &group[i];
                 $values
             });
-            or_fail(diesel::insert_into($table).values(values)).execute($c)?;
+            with_operator(diesel::insert_into($table).values(values), $op).execute($c)?;
         }
         for $r in groups.remainder() {
-            or_fail(diesel::insert_into($table).values($values)).execute($c)?;
+            with_operator(diesel::insert_into($table).values($values), $op).execute($c)?;
         }
     }};
 }
@@ -56,14 +56,15 @@ impl QueryFragment<Sqlite> for InsertOrFail {
     }
 }
 
-/// The same INSERT, sent as `INSERT OR FAIL`.
-fn or_fail<T: QuerySource, U, Op, Ret>(
+/// The same INSERT with another operator (`INSERT OR FAIL`, `INSERT OR REPLACE`).
+fn with_operator<T: QuerySource, U, Op, Ret, New>(
     statement: InsertStatement<T, U, Op, Ret>,
-) -> InsertStatement<T, U, InsertOrFail, Ret> {
+    operator: New,
+) -> InsertStatement<T, U, New, Ret> {
     InsertStatement::new(
         statement.target,
         statement.records,
-        InsertOrFail,
+        operator,
         statement.returning,
     )
 }
@@ -164,7 +165,7 @@ pub fn insert_history(conn: &mut Conn<'_>, rows: &[NewRecord<'_>]) -> Result<(),
                 .execute(c)?;
         }
         Conn::Sqlite(c) => {
-            sqlite_insert!(c, records::table, rows, |r| {
+            sqlite_insert!(c, InsertOrFail, records::table, rows, |r| {
                 (
                     records::id.eq(r.id.to_owned()),
                     records::source.eq(r.source.to_owned()),
@@ -205,51 +206,35 @@ pub fn write_states(
             }
         }
         Conn::Sqlite(c) => {
-            // Owned values, so that the statement is prepared once and cached.
-            for r in replaced {
-                diesel::update(
-                    current_state::table
-                        .filter(current_state::source.eq(r.source.to_owned()))
-                        .filter(current_state::patient_id.eq(r.patient_id.to_owned()))
-                        .filter(current_state::unit.eq(r.unit.to_owned())),
-                )
-                .set((
-                    current_state::record_id.eq(r.record_id.to_owned()),
-                    current_state::recorded_at.eq(r.recorded_at),
-                    current_state::status.eq(r.status.to_owned()),
-                    current_state::real_complete.eq(r.real_complete),
-                    current_state::race.eq(r.race.to_owned()),
-                    current_state::ethnicity.eq(r.ethnicity.to_owned()),
-                    current_state::language.eq(r.language.to_owned()),
-                    current_state::interpreter.eq(r.interpreter.to_owned()),
-                    current_state::caregivers.eq(r.caregivers.to_owned()),
-                    current_state::caregiver_language.eq(r.caregiver_language.to_owned()),
-                    current_state::rules.eq(r.rules.to_owned()),
-                    current_state::profile.eq(r.profile.to_owned()),
-                    current_state::optional_domains.eq(r.optional_domains.to_owned()),
-                ))
-                .execute(c)?;
-            }
-            sqlite_insert!(c, current_state::table, inserted, |r| {
-                (
-                    current_state::source.eq(r.source.to_owned()),
-                    current_state::patient_id.eq(r.patient_id.to_owned()),
-                    current_state::unit.eq(r.unit.to_owned()),
-                    current_state::record_id.eq(r.record_id.to_owned()),
-                    current_state::recorded_at.eq(r.recorded_at),
-                    current_state::status.eq(r.status.to_owned()),
-                    current_state::real_complete.eq(r.real_complete),
-                    current_state::race.eq(r.race.to_owned()),
-                    current_state::ethnicity.eq(r.ethnicity.to_owned()),
-                    current_state::language.eq(r.language.to_owned()),
-                    current_state::interpreter.eq(r.interpreter.to_owned()),
-                    current_state::caregivers.eq(r.caregivers.to_owned()),
-                    current_state::caregiver_language.eq(r.caregiver_language.to_owned()),
-                    current_state::rules.eq(r.rules.to_owned()),
-                    current_state::profile.eq(r.profile.to_owned()),
-                    current_state::optional_domains.eq(r.optional_domains.to_owned()),
-                )
-            });
+            // One `INSERT OR REPLACE` for new and replaced states alike: diesel never
+            // caches an UPDATE (it parses one per replaced patient), but caches this.
+            let all: Vec<&NewCurrentState<'_>> = replaced.iter().chain(inserted).collect();
+            sqlite_insert!(
+                c,
+                diesel::query_builder::Replace,
+                current_state::table,
+                all,
+                |r| {
+                    (
+                        current_state::source.eq(r.source.to_owned()),
+                        current_state::patient_id.eq(r.patient_id.to_owned()),
+                        current_state::unit.eq(r.unit.to_owned()),
+                        current_state::record_id.eq(r.record_id.to_owned()),
+                        current_state::recorded_at.eq(r.recorded_at),
+                        current_state::status.eq(r.status.to_owned()),
+                        current_state::real_complete.eq(r.real_complete),
+                        current_state::race.eq(r.race.to_owned()),
+                        current_state::ethnicity.eq(r.ethnicity.to_owned()),
+                        current_state::language.eq(r.language.to_owned()),
+                        current_state::interpreter.eq(r.interpreter.to_owned()),
+                        current_state::caregivers.eq(r.caregivers.to_owned()),
+                        current_state::caregiver_language.eq(r.caregiver_language.to_owned()),
+                        current_state::rules.eq(r.rules.to_owned()),
+                        current_state::profile.eq(r.profile.to_owned()),
+                        current_state::optional_domains.eq(r.optional_domains.to_owned()),
+                    )
+                }
+            );
         }
     }
     Ok(())
