@@ -130,8 +130,10 @@ impl Manager {
             }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url)?;
-                // 16 KiB pages suit the ~1.5 KiB history rows (fewer splits; measured
-                // fastest of 4-32 KiB). WAL: readers never block the writer. NORMAL: durable
+                // 4 KiB pages: the random writes of current states (a patient's place in
+                // the key order is anyone's guess) dirty a quarter of the bytes of 16 KiB
+                // pages; at 200 units the rate was the same and the file 19% smaller
+                // (docs/performance.md). Files created with other sizes keep theirs. WAL: readers never block the writer. NORMAL: durable
                 // at checkpoints, the documented WAL setting. A 64 MiB page cache keeps a
                 // batch chunk's pages in memory. Checkpoints run on a thread of their own
                 // (`spawn_checkpointer`); the automatic one is only a safety net. The busy

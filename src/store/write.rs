@@ -108,10 +108,15 @@ pub fn known(
             }
             let times: Vec<i64> = keys.iter().map(|(at, _)| *at).collect();
             let hashes: Vec<&[u8]> = keys.iter().map(|(_, hash)| &hash[..]).collect();
+            // A lateral look-up per key: a plain join let the planner hash-join the keys
+            // against the whole history (every partition, spilling to disk) once the
+            // history was large, so each chunk read all of it.
             let found: Vec<Found> = diesel::sql_query(
-                "SELECT r.recorded_at, r.content_hash, r.id FROM records r \
-                 JOIN unnest($1::bigint[], $2::bytea[]) AS k(recorded_at, content_hash) \
-                 ON r.recorded_at = k.recorded_at AND r.content_hash = k.content_hash",
+                "SELECT k.recorded_at, k.content_hash, r.id \
+                 FROM unnest($1::bigint[], $2::bytea[]) AS k(recorded_at, content_hash) \
+                 CROSS JOIN LATERAL (SELECT id FROM records \
+                     WHERE records.recorded_at = k.recorded_at \
+                       AND records.content_hash = k.content_hash) AS r",
             )
             .bind::<Array<BigInt>, _>(&times)
             .bind::<Array<Binary>, _>(&hashes)
