@@ -1,7 +1,7 @@
 //! The validation engine on a realistic mix of records (the synthetic generator's mix:
 //! complete, missing, declined, bad codes, caregivers), on one core.
 //!
-//! `cargo bench --bench engine`. Figures are in the README.
+//! `cargo bench --bench engine`. Figures are in docs/performance.md.
 
 use chrono::{TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

@@ -6,7 +6,7 @@
 //! every record is a first write, as on a first load. The HTTP layer (reading the body,
 //! sending the answer) is left out.
 //!
-//! `cargo bench --bench formats`. Figures are in the README.
+//! `cargo bench --bench formats`. Figures are in docs/performance.md.
 
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@
 //! The records are cut down to what all three formats carry (`carried`), so each format
 //! stores the same thing; the completeness report of each run is compared with NDJSON's
 //! to show it did. `--full` sends the generated records whole (NDJSON then carries more).
-//! Figures are in the README.
+//! Figures are in docs/performance.md.
 
 use std::time::Instant;
 
