@@ -110,16 +110,25 @@ pub fn known(
             let hashes: Vec<&[u8]> = keys.iter().map(|(_, hash)| &hash[..]).collect();
             // A lateral look-up per key: a plain join let the planner hash-join the keys
             // against the whole history (every partition, spilling to disk) once the
-            // history was large, so each chunk read all of it.
+            // history was large, so each chunk read all of it. The chunk's time range
+            // lets PostgreSQL prune the monthly partitions before running it: a feed in
+            // time order probes one or two months, not all of them.
+            let (first, last) = (
+                times.iter().copied().min().unwrap_or(0),
+                times.iter().copied().max().unwrap_or(0),
+            );
             let found: Vec<Found> = diesel::sql_query(
                 "SELECT k.recorded_at, k.content_hash, r.id \
                  FROM unnest($1::bigint[], $2::bytea[]) AS k(recorded_at, content_hash) \
                  CROSS JOIN LATERAL (SELECT id FROM records \
                      WHERE records.recorded_at = k.recorded_at \
-                       AND records.content_hash = k.content_hash) AS r",
+                       AND records.content_hash = k.content_hash \
+                       AND records.recorded_at BETWEEN $3 AND $4) AS r",
             )
             .bind::<Array<BigInt>, _>(&times)
             .bind::<Array<Binary>, _>(&hashes)
+            .bind::<BigInt, _>(first)
+            .bind::<BigInt, _>(last)
             .load(c)?;
             for row in found {
                 if let Ok(hash) = <[u8; 16]>::try_from(row.content_hash.as_slice()) {
