@@ -17,7 +17,7 @@ use real_dq::synthetic::Generator;
 
 #[path = "support/batch_client.rs"]
 mod batch_client;
-use batch_client::post_batch;
+use batch_client::{post_batch, time_report};
 
 /// The same allocator as the `real-dq` binary.
 #[global_allocator]
@@ -117,29 +117,7 @@ async fn main() {
         .default_headers(headers)
         .build()
         .unwrap();
-    let mut timings = Vec::new();
-    let mut patients = 0;
-    for _ in 0..args.report_runs {
-        let started = Instant::now();
-        let report: serde_json::Value = client
-            .get(format!("{base}/v1/reports/completeness"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        timings.push(started.elapsed());
-        patients = report["total"]["patients"].as_u64().unwrap_or(0);
-    }
-    timings.sort();
-    println!(
-        "report over {patients} patients: median {:.1?}, best {:.1?}, worst {:.1?} ({} runs)",
-        timings[timings.len() / 2],
-        timings[0],
-        timings[timings.len() - 1],
-        timings.len()
-    );
+    time_report(&client, &base, args.report_runs).await;
     let started = Instant::now();
     let csv = client
         .get(format!("{base}/v1/reports/completeness?format=csv"))

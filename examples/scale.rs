@@ -20,7 +20,7 @@ use real_dq::synthetic::{Timeline, Units};
 
 #[path = "support/batch_client.rs"]
 mod batch_client;
-use batch_client::post_batch;
+use batch_client::{post_batch, time_report};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -134,31 +134,17 @@ async fn main() {
         100.0 * last / first
     );
 
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().expect("a header value"),
+    );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
+        .default_headers(headers)
         .build()
         .unwrap();
-    let mut timings = Vec::new();
-    let mut patients = 0;
-    for _ in 0..7 {
-        let started = Instant::now();
-        let report: serde_json::Value = client
-            .get(format!("{base}/v1/reports/completeness"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        timings.push(started.elapsed());
-        patients = report["total"]["patients"].as_u64().unwrap_or(0);
-    }
-    timings.sort();
-    println!(
-        "report over {patients} patients: median {:.1?}, best {:.1?}, worst {:.1?} (7 runs)",
-        timings[3], timings[0], timings[6]
-    );
+    time_report(&client, &base, 7).await;
     if database_url.starts_with("postgres") {
         println!("size on disk: see pg_database_size and pg_total_relation_size");
     } else {

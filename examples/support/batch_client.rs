@@ -84,3 +84,31 @@ pub async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
     drop(sender.await);
     (results, errors)
 }
+
+/// Asks for the completeness report `runs` times and prints its median, best and worst
+/// time and the patients it counts.
+pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
+    let mut timings = Vec::new();
+    let mut patients = 0;
+    for _ in 0..runs.max(1) {
+        let started = std::time::Instant::now();
+        let report: serde_json::Value = client
+            .get(format!("{base}/v1/reports/completeness"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        timings.push(started.elapsed());
+        patients = report["total"]["patients"].as_u64().unwrap_or(0);
+    }
+    timings.sort();
+    println!(
+        "report over {patients} patients: median {:.1?}, best {:.1?}, worst {:.1?} ({} runs)",
+        timings[timings.len() / 2],
+        timings[0],
+        timings[timings.len() - 1],
+        timings.len()
+    );
+}
