@@ -26,10 +26,18 @@ pub enum Db {
 }
 
 /// Runs a test body on both backends: `both!(name, |app| async move { ... })` makes
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`; `both!(name, |settings| ..., |app| ...)` adjusts
+/// the settings first.
 #[macro_export]
 macro_rules! both {
     ($name:ident, |$app:ident| $body:expr) => {
+        $crate::both!(
+            $name,
+            |_settings: &mut real_dq::config::Settings| {},
+            |$app| $body
+        );
+    };
+    ($name:ident, $adjust:expr, |$app:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -37,6 +45,7 @@ macro_rules! both {
             #[actix_web::test]
             async fn sqlite() {
                 let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Sqlite)
+                    .settings($adjust)
                     .start()
                     .await;
                 $body.await;
@@ -49,6 +58,7 @@ macro_rules! both {
             )]
             async fn postgres() {
                 let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Postgres)
+                    .settings($adjust)
                     .start()
                     .await;
                 $body.await;

@@ -11,40 +11,6 @@ use crate::helpers::TestApp;
 /// Items per chunk by default.
 const CHUNK: usize = real_dq::config::DEFAULT_BATCH_CHUNK as usize;
 
-/// Runs a test body on both backends under adjusted settings:
-/// `both_with!(name, |settings| ..., |app| async move { ... })`.
-#[macro_export]
-macro_rules! both_with {
-    ($name:ident, $adjust:expr, |$app:ident| $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Sqlite)
-                    .settings($adjust)
-                    .start()
-                    .await;
-                $body.await;
-            }
-
-            #[actix_web::test]
-            #[cfg_attr(
-                not(realdq_postgres),
-                ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
-            )]
-            async fn postgres() {
-                let $app = $crate::helpers::TestApp::builder($crate::helpers::Db::Postgres)
-                    .settings($adjust)
-                    .start()
-                    .await;
-                $body.await;
-            }
-        }
-    };
-}
-
 /// Makes the database itself refuse to write any record of `patient_id` (a trigger on the
 /// history table), so that one record's write fails while the others of its chunk succeed.
 pub fn refuse_writes_of(app: &TestApp, patient_id: &str) {
@@ -393,7 +359,7 @@ async fn a_patient_with_more_related_persons_than_a_record_holds_is_413_naming_t
     );
 }
 
-both_with!(
+both!(
     hl7_messages_are_stored_in_chunks_of_batch_chunk_messages,
     |s: &mut real_dq::config::Settings| s.batch_chunk = 2,
     |app| async move {
@@ -438,7 +404,7 @@ both_with!(
     }
 );
 
-both_with!(
+both!(
     fhir_entries_are_stored_in_chunks_of_batch_chunk_resources,
     |s: &mut real_dq::config::Settings| s.batch_chunk = 2,
     |app| async move {
