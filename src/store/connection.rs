@@ -99,6 +99,20 @@ impl Backend {
     }
 }
 
+/// Opens one PostgreSQL connection: every connection to PostgreSQL, the service's and the
+/// tests', goes through here.
+///
+/// libpq (bundled) uses the vendored OpenSSL for TLS, and OpenSSL's first initialisation
+/// decides whether it frees its global state from an `atexit` handler. libpq asks for that
+/// handler; while it runs at process exit, threads still closing pooled TLS connections free
+/// the same state again ("double free or corruption" seen once at the end of the test run).
+/// `openssl_sys::init` initialises first and without the handler, so the process's memory
+/// is released by the kernel instead.
+pub fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 /// Opens connections for the pool, by the URL's scheme (never by trial and error).
 #[derive(Debug, Clone)]
 pub struct Manager {
@@ -121,7 +135,7 @@ impl Manager {
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => {
-                let mut conn = PgConnection::establish(&self.url)?;
+                let mut conn = establish_postgres(&self.url)?;
                 // Plan each execution with its parameters: a generic plan made while a
                 // table was empty would scan it ever after.
                 conn.batch_execute("SET plan_cache_mode = force_custom_plan;")

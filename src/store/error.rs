@@ -234,9 +234,9 @@ mod tests {
         ignore = "REALDQ_TEST_POSTGRES_URL was not set when the tests were built"
     )]
     fn a_postgresql_session_ended_by_the_server_is_unavailable() {
-        use diesel::{PgConnection, RunQueryDsl};
+        use diesel::RunQueryDsl;
         let url = std::env::var("REALDQ_TEST_POSTGRES_URL").expect("the test database");
-        let mut conn = PgConnection::establish(&url).unwrap();
+        let mut conn = crate::store::connection::establish_postgres(&url).unwrap();
         // The server ends this very session under its query (as a restart would), and the
         // next command finds no connection.
         let ended = diesel::sql_query("SELECT pg_terminate_backend(pg_backend_pid())")

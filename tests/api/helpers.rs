@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Datelike;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use real_dq::config::Settings;
 use real_dq::ingest::mllp::AllowList;
 use real_dq::profile::Profile;
@@ -91,7 +91,7 @@ enum DbGuard {
 impl Drop for DbGuard {
     fn drop(&mut self) {
         if let DbGuard::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+            if let Ok(mut conn) = real_dq::store::connection::establish_postgres(admin_url) {
                 let _ =
                     diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .execute(&mut conn);
@@ -131,7 +131,7 @@ fn fresh_database(db: Db) -> (String, DbGuard) {
                 COUNTER.fetch_add(1, Ordering::Relaxed),
                 uuid::Uuid::new_v4().simple()
             );
-            let mut conn = PgConnection::establish(&admin_url)
+            let mut conn = real_dq::store::connection::establish_postgres(&admin_url)
                 .expect("REALDQ_TEST_POSTGRES_URL must reach a PostgreSQL server");
             diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut conn)

@@ -20,7 +20,7 @@ struct Count {
 }
 
 fn connect(app: &TestApp) -> diesel::PgConnection {
-    diesel::PgConnection::establish(&app.database_url).expect("the test connects")
+    real_dq::store::connection::establish_postgres(&app.database_url).expect("the test connects")
 }
 
 /// The history partitions, by name.
