@@ -56,6 +56,7 @@ fn args() -> Args {
 
 #[actix_web::main]
 async fn main() {
+    real_dq::process::without_huge_pages();
     let args = args();
     let _dir = tempfile::tempdir().expect("temp dir");
     let base = match &args.url {

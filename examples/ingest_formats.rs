@@ -146,6 +146,7 @@ async fn run(
 
 #[actix_web::main]
 async fn main() {
+    real_dq::process::without_huge_pages();
     let count = arg("--records", 20_000);
     let per_request = arg("--per-request", 500);
     let connections = arg("--connections", 2);

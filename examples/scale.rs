@@ -65,6 +65,7 @@ fn args() -> Args {
 
 #[actix_web::main]
 async fn main() {
+    real_dq::process::without_huge_pages();
     let args = args();
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = args

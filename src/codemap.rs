@@ -7,7 +7,9 @@
 //! map only ever rewrites values that would otherwise be invalid, and lookup order does not
 //! matter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -192,14 +194,25 @@ impl MapIndex {
 
     /// The standard code a local `value` of `field` from `source` maps to, if any.
     pub fn lookup(&self, source: &str, field: MapField, value: &str) -> Option<&str> {
-        let key = normalise(value);
+        // Most values are already trimmed lower-case ASCII codes: look them up as they are
+        // rather than allocate their normal form.
+        let plain = value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase());
+        let normal;
+        let key = if plain {
+            value
+        } else {
+            normal = normalise(value);
+            normal.as_str()
+        };
         if key.is_empty() {
             return None;
         }
         self.by_source
             .get(source)
-            .and_then(|scoped| scoped.of(field).get(&key))
-            .or_else(|| self.global.of(field).get(&key))
+            .and_then(|scoped| scoped.of(field).get(key))
+            .or_else(|| self.global.of(field).get(key))
             .map(String::as_str)
     }
 }

@@ -19,6 +19,7 @@ pub mod hl7v2;
 pub mod ingest;
 pub mod offline;
 pub mod pipeline;
+pub mod process;
 pub mod profile;
 pub mod record;
 pub mod report;

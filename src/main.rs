@@ -8,6 +8,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    real_dq::process::without_huge_pages();
     let cli = real_dq::cli::Cli::parse();
     match real_dq::cli::run(cli) {
         Ok(code) => std::process::exit(code),

@@ -2,7 +2,7 @@
 //! concepts, their OMB categories and their SPD-15 (2024) categories, indexed for O(1)
 //! look-up by code.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 

@@ -5,7 +5,7 @@ pub mod cdcrec;
 pub mod language;
 pub mod sogi;
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::LazyLock;
 
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 //! VSAC value set with no public expansion, so its codes are checked as SNOMED CT
 //! identifiers (shape and Verhoeff check digit) instead of by membership.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 use serde::Deserialize;
 

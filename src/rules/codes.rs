@@ -59,6 +59,22 @@ pub struct Resolved<'c> {
     pub concept: &'c Concept,
 }
 
+/// `prefix.codes[index]`: a code's path, formatted only when a finding names it (most
+/// codes are valid, and formatting every path cost a few percent of judging).
+#[derive(Debug, Clone, Copy)]
+pub struct CodePath<'p> {
+    /// The answer's path, e.g. `race`.
+    pub prefix: &'p str,
+    /// Position in `codes[]`.
+    pub index: usize,
+}
+
+impl std::fmt::Display for CodePath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.codes[{}]", self.prefix, self.index)
+    }
+}
+
 /// Where the answer sits and what to count findings against.
 pub struct Place<'p> {
     /// Path prefix, e.g. `race` or `caregivers[0].race`.
@@ -110,7 +126,7 @@ pub fn check_answer<'c>(
     }
     let mut resolved: Vec<Resolved<'c>> = Vec::with_capacity(codes.len());
     for (index, code) in codes.iter().enumerate() {
-        let path = format!("{prefix}.codes[{index}]");
+        let path = CodePath { prefix, index };
         if !Cdcrec::accepts_system(code.system.as_deref()) {
             push(
                 out,
@@ -142,7 +158,7 @@ pub fn check_answer<'c>(
                 out,
                 Finding::new(
                     rules.duplicate,
-                    path.clone(),
+                    path.to_string(),
                     format!("code {} is recorded more than once", concept.code),
                 ),
             );

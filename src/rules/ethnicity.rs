@@ -17,12 +17,15 @@ pub fn check<'c>(
     let resolved = codes::check_answer(answer, &codes::ETHNICITY, &ctx.codes.cdcrec, place, out);
     let mut ethnicities = Vec::with_capacity(resolved.len());
     for code in &resolved {
-        let path = format!("{}.codes[{}]", place.prefix, code.index);
+        let path = codes::CodePath {
+            prefix: place.prefix,
+            index: code.index,
+        };
         let concept = code.concept;
         let finding = match (concept.kind, concept.level) {
             (Kind::Race, _) => Finding::new(
                 &catalog::ETHNICITY_RACE_CODE,
-                path,
+                path.to_string(),
                 format!(
                     "{} {} is a race, asked in the race question",
                     concept.code, concept.display
@@ -30,7 +33,7 @@ pub fn check<'c>(
             ),
             (Kind::Ethnicity, Level::Root) => Finding::new(
                 &catalog::ETHNICITY_ABSTRACT_CODE,
-                path,
+                path.to_string(),
                 "2133-7 Ethnicity is the root of the code set, not an answer",
             ),
             (Kind::Ethnicity, _) => {
@@ -48,7 +51,7 @@ pub fn check<'c>(
 /// over the ethnicity concepts of an answer (under SPD-15, of the combined answer).
 pub fn consistency(ethnicities: &[&Concept], place: &Place<'_>, out: &mut Vec<Finding>) {
     let has = |code: &str| ethnicities.iter().any(|c| c.code == code);
-    let path = format!("{}.codes", place.prefix);
+    let path = || format!("{}.codes", place.prefix);
     let detailed_hispanic: Vec<&&Concept> = ethnicities
         .iter()
         .filter(|c| c.level == Level::Detailed && c.is_hispanic())
@@ -57,7 +60,7 @@ pub fn consistency(ethnicities: &[&Concept], place: &Place<'_>, out: &mut Vec<Fi
         out.push(
             Finding::new(
                 &catalog::ETHNICITY_CONFLICT,
-                path.clone(),
+                path(),
                 "both 2135-2 Hispanic or Latino and 2186-5 Not Hispanic or Latino are recorded",
             )
             .in_domain(place.domain),
@@ -67,7 +70,7 @@ pub fn consistency(ethnicities: &[&Concept], place: &Place<'_>, out: &mut Vec<Fi
         out.push(
             Finding::new(
                 &catalog::ETHNICITY_DETAILED_CONFLICT,
-                path.clone(),
+                path(),
                 format!(
                     "2186-5 Not Hispanic or Latino is recorded with {} {}",
                     detailed_hispanic[0].code, detailed_hispanic[0].display
@@ -80,7 +83,7 @@ pub fn consistency(ethnicities: &[&Concept], place: &Place<'_>, out: &mut Vec<Fi
             out.push(
                 Finding::new(
                     &catalog::ETHNICITY_DETAILED_WITHOUT_CATEGORY,
-                    path,
+                    path(),
                     format!(
                         "{} {} is recorded without 2135-2 Hispanic or Latino",
                         detailed.code, detailed.display

@@ -22,40 +22,48 @@ pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Opti
     };
     let mut mapped: Option<Record> = None;
 
-    let race = mapper.answer(record.race.as_ref(), MapField::Race, "race", Domain::Race);
+    let race = mapper.answer(
+        record.race.as_ref(),
+        MapField::Race,
+        FieldPath::patient("race"),
+        Domain::Race,
+    );
     if let Some(race) = race {
         mapped.get_or_insert_with(|| record.clone()).race = Some(race);
     }
     let ethnicity = mapper.answer(
         record.ethnicity.as_ref(),
         MapField::Ethnicity,
-        "ethnicity",
+        FieldPath::patient("ethnicity"),
         Domain::Ethnicity,
     );
     if let Some(ethnicity) = ethnicity {
         mapped.get_or_insert_with(|| record.clone()).ethnicity = Some(ethnicity);
     }
-    let language = mapper.language(record.language.as_ref(), "language", Domain::Language);
+    let language = mapper.language(
+        record.language.as_ref(),
+        FieldPath::patient("language"),
+        Domain::Language,
+    );
     if let Some(language) = language {
         mapped.get_or_insert_with(|| record.clone()).language = Some(language);
     }
     for (index, caregiver) in record.caregivers.iter().enumerate() {
-        let prefix = format!("caregivers[{index}]");
         let race = mapper.answer(
             caregiver.race.as_ref(),
             MapField::Race,
-            &format!("{prefix}.race"),
+            FieldPath::caregiver(index, "race"),
             Domain::Caregivers,
         );
         let ethnicity = mapper.answer(
             caregiver.ethnicity.as_ref(),
             MapField::Ethnicity,
-            &format!("{prefix}.ethnicity"),
+            FieldPath::caregiver(index, "ethnicity"),
             Domain::Caregivers,
         );
         let language = mapper.language(
             caregiver.language.as_ref(),
-            &format!("{prefix}.language"),
+            FieldPath::caregiver(index, "language"),
             Domain::CaregiverLanguage,
         );
         if race.is_none() && ethnicity.is_none() && language.is_none() {
@@ -75,6 +83,39 @@ pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Opti
     mapped
 }
 
+/// A mapped field's path (`race`, `caregivers[1].language`), formatted only when a code
+/// maps: most records map nothing.
+#[derive(Clone, Copy)]
+struct FieldPath {
+    caregiver: Option<usize>,
+    field: &'static str,
+}
+
+impl FieldPath {
+    fn patient(field: &'static str) -> Self {
+        FieldPath {
+            caregiver: None,
+            field,
+        }
+    }
+
+    fn caregiver(index: usize, field: &'static str) -> Self {
+        FieldPath {
+            caregiver: Some(index),
+            field,
+        }
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.caregiver {
+            Some(index) => write!(f, "caregivers[{index}].{}", self.field),
+            None => f.write_str(self.field),
+        }
+    }
+}
+
 struct Mapper<'a, 'o> {
     maps: &'a MapIndex,
     source: &'a str,
@@ -87,7 +128,7 @@ impl Mapper<'_, '_> {
         &mut self,
         answer: Option<&CodedAnswer>,
         field: MapField,
-        prefix: &str,
+        prefix: FieldPath,
         domain: Domain,
     ) -> Option<CodedAnswer> {
         let answer = answer?;
@@ -114,7 +155,7 @@ impl Mapper<'_, '_> {
     fn language(
         &mut self,
         answer: Option<&LanguageWire>,
-        prefix: &str,
+        prefix: FieldPath,
         domain: Domain,
     ) -> Option<LanguageWire> {
         let answer = answer?;

@@ -17,13 +17,16 @@ pub fn check<'c>(
     let resolved = codes::check_answer(answer, &codes::RACE, &ctx.codes.cdcrec, place, out);
     let mut races = Vec::with_capacity(resolved.len());
     for code in &resolved {
-        let path = format!("{}.codes[{}]", place.prefix, code.index);
+        let path = codes::CodePath {
+            prefix: place.prefix,
+            index: code.index,
+        };
         let concept = code.concept;
         match (concept.kind, concept.level) {
             (Kind::Race, Level::Root) => out.push(
                 Finding::new(
                     &catalog::RACE_ABSTRACT_CODE,
-                    path,
+                    path.to_string(),
                     "1000-9 Race is the root of the code set, not an answer",
                 )
                 .in_domain(place.domain),
@@ -34,7 +37,7 @@ pub fn check<'c>(
                     out.push(
                         Finding::new(
                             &catalog::RACE_HISPANIC_AS_RACE,
-                            path,
+                            path.to_string(),
                             format!(
                                 "{} {} is an ethnicity, asked in the ethnicity question",
                                 concept.code, concept.display
@@ -86,10 +89,10 @@ pub fn spd15_category(concept: &Concept) -> Option<&str> {
 }
 
 /// Positions and codes of resolved codes, to name a concept's path.
-pub fn resolved_paths(resolved: &[codes::Resolved<'_>]) -> Vec<(usize, String)> {
+pub fn resolved_paths<'c>(resolved: &[codes::Resolved<'c>]) -> Vec<(usize, &'c str)> {
     resolved
         .iter()
-        .map(|r| (r.index, r.concept.code.clone()))
+        .map(|r| (r.index, r.concept.code.as_str()))
         .collect()
 }
 
@@ -98,7 +101,7 @@ pub fn resolved_paths(resolved: &[codes::Resolved<'_>]) -> Vec<(usize, String)> 
 pub fn detailed_without_category(
     races: &[&Concept],
     place: &Place<'_>,
-    indexed: &[(usize, String)],
+    indexed: &[(usize, &str)],
     category_of: fn(&Concept) -> Option<&str>,
     out: &mut Vec<Finding>,
 ) {

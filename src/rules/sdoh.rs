@@ -26,9 +26,7 @@ pub fn check(
     if let Some(text) = screened_on {
         // Strictly YYYY-MM-DD: chrono alone would also take `2026-1-5` or `+2026-01-05`.
         let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-        let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .filter(|_| shaped);
+        let parsed = crate::record::parse_date(text).filter(|_| shaped);
         match parsed.ok_or(()) {
             Ok(date) if date <= recorded_on => {
                 let months = ctx.profile.sdoh_rescreen_months;
