@@ -6,7 +6,7 @@
 /// mimalloc asks the kernel for huge pages, and the kernel then zeroes a whole 2 MiB page
 /// on the first touch of any byte of it. `real-dq report` over 100,000 records spent a
 /// quarter of its time in that zeroing, and held 150 MiB at 1M records where 97 MiB are
-/// used (docs/performance.md, "The analyst's report"). With 4 KiB pages only what is
+/// used (docs/performance.md, "Issue 10, third step"). With 4 KiB pages only what is
 /// touched is zeroed. On other systems this does nothing.
 pub fn without_huge_pages() {
     #[cfg(target_os = "linux")]

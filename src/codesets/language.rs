@@ -9,12 +9,10 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde::Deserialize;
 
-/// The IANA registry as JSON (npm `language-subtag-registry`, see `data/codesets/SOURCES.md`).
 /// The most tags a thread remembers the answer for (see [`LanguageRegistry::check`]).
-pub const MEMO_AT_MOST: usize = 1024;
+const MEMO_AT_MOST: usize = 1024;
 
 /// The answers one thread has worked out, for one registry.
-#[derive(Default)]
 struct Memo {
     registry: u64,
     answers: HashMap<String, Result<CheckedTag, TagProblem>>,
@@ -27,6 +25,7 @@ thread_local! {
     });
 }
 
+/// The IANA registry as JSON (npm `language-subtag-registry`, see `data/codesets/SOURCES.md`).
 const REGISTRY_JSON: &str = include_str!("../../data/codesets/iana-language-subtag-registry.json");
 /// The registry's `File-Date`.
 const REGISTRY_META_JSON: &str =
@@ -225,7 +224,7 @@ impl LanguageRegistry {
     /// Checks a tag: well-formed, every subtag registered, deprecation, primary scope.
     ///
     /// A feed repeats a few dozen tags, so each thread keeps the answers it has worked out
-    /// (up to [`MEMO_AT_MOST`] tags, then it starts again): parsing a tag allocated its
+    /// (up to 1,024 tags, then it starts again): parsing a tag allocated its
     /// subtags, a tenth of the time of judging a record.
     pub fn check(&self, tag: &str) -> Result<CheckedTag, TagProblem> {
         let known = MEMO.with(|memo| {

@@ -59,6 +59,16 @@ pub struct Resolved<'c> {
     pub concept: &'c Concept,
 }
 
+impl Resolved<'_> {
+    /// This code's path under the answer at `prefix`.
+    pub fn path<'p>(&self, prefix: &'p str) -> CodePath<'p> {
+        CodePath {
+            prefix,
+            index: self.index,
+        }
+    }
+}
+
 /// `prefix.codes[index]`: a code's path, formatted only when a finding names it (most
 /// codes are valid, and formatting every path cost a few percent of judging).
 #[derive(Debug, Clone, Copy)]

@@ -17,10 +17,7 @@ pub fn check<'c>(
     let resolved = codes::check_answer(answer, &codes::ETHNICITY, &ctx.codes.cdcrec, place, out);
     let mut ethnicities = Vec::with_capacity(resolved.len());
     for code in &resolved {
-        let path = codes::CodePath {
-            prefix: place.prefix,
-            index: code.index,
-        };
+        let path = code.path(place.prefix);
         let concept = code.concept;
         let finding = match (concept.kind, concept.level) {
             (Kind::Race, _) => Finding::new(

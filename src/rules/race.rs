@@ -17,10 +17,7 @@ pub fn check<'c>(
     let resolved = codes::check_answer(answer, &codes::RACE, &ctx.codes.cdcrec, place, out);
     let mut races = Vec::with_capacity(resolved.len());
     for code in &resolved {
-        let path = codes::CodePath {
-            prefix: place.prefix,
-            index: code.index,
-        };
+        let path = code.path(place.prefix);
         let concept = code.concept;
         match (concept.kind, concept.level) {
             (Kind::Race, Level::Root) => out.push(
