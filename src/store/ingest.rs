@@ -256,61 +256,138 @@ impl StateRow {
 /// The current state of one key while a pass is applied.
 struct Slot<'s> {
     /// The current record in the database when the pass started, if any.
-    in_db: Option<&'s StateRow>,
+    in_db: Option<&'s LoadedState>,
     /// The pass's record that is current now, if the pass changed it.
     now: Option<usize>,
     /// The current `recorded_at`.
     recorded_at: i64,
 }
 
-/// Reads the current states of the pass's keys (locked until commit on PostgreSQL): on
-/// SQLite a primary-key look-up per key through one cached statement (in process, about as
-/// cheap as a row; a statement naming a thousand patients was parsed anew for every pass),
-/// on PostgreSQL one statement per thousand patients.
+/// A current state read for a pass, with, on PostgreSQL, where its row is (`ctid`, valid
+/// while the row is locked) so that replacing it deletes by position.
+pub(super) struct LoadedState {
+    row: StateRow,
+    ctid: Option<String>,
+}
+
+/// `StateRow` and its `ctid`, as PostgreSQL's per-key look-up returns them.
+#[derive(QueryableByName)]
+struct PgState {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    source: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    patient_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    unit: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    recorded_at: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    real_complete: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    race: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    ethnicity: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    language: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    interpreter: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    caregivers: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    caregiver_language: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    rules: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    profile: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    optional_domains: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    ctid: String,
+}
+
+impl From<PgState> for LoadedState {
+    fn from(s: PgState) -> Self {
+        LoadedState {
+            row: StateRow {
+                source: s.source,
+                patient_id: s.patient_id,
+                unit: s.unit,
+                recorded_at: s.recorded_at,
+                real_complete: s.real_complete,
+                race: s.race,
+                ethnicity: s.ethnicity,
+                language: s.language,
+                interpreter: s.interpreter,
+                caregivers: s.caregivers,
+                caregiver_language: s.caregiver_language,
+                rules: s.rules,
+                profile: s.profile,
+                optional_domains: s.optional_domains,
+            },
+            ctid: Some(s.ctid),
+        }
+    }
+}
+
+/// Reads the current states of the pass's keys, each by its primary key (locked until
+/// commit on PostgreSQL): on SQLite a look-up per key through one cached statement (in
+/// process, about as cheap as a row; a statement naming a thousand patients was parsed anew
+/// for every pass), on PostgreSQL one statement over arrays of the keys, a primary-key probe
+/// per key. (A filter `source IN (...) AND patient_id IN (...)` walked the index on its
+/// source alone, reading every state of the source for every pass: the ingest rate fell as
+/// the store grew.)
 fn current_states(
     conn: &mut Conn<'_>,
     prepared: &[PreparedRecord],
-) -> Result<Vec<StateRow>, DieselError> {
-    if let Conn::Sqlite(c) = conn.reborrow() {
-        let mut keys: Vec<Key<'_>> = prepared
-            .iter()
-            .map(|r| (r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let mut rows = Vec::new();
-        for (source, patient_id, unit) in keys {
-            let found: Option<StateRow> = current_state::table
-                .filter(current_state::source.eq(source.to_owned()))
-                .filter(current_state::patient_id.eq(patient_id.to_owned()))
-                .filter(current_state::unit.eq(unit.to_owned()))
-                .select(state_columns!())
-                .first(c)
-                .optional()?;
-            rows.extend(found);
+) -> Result<Vec<LoadedState>, DieselError> {
+    let mut keys: Vec<Key<'_>> = prepared
+        .iter()
+        .map(|r| (r.source.as_str(), r.patient_id.as_str(), r.unit.as_str()))
+        .collect();
+    // In key order, so that concurrent writers (PostgreSQL) lock rows in one order.
+    keys.sort_unstable();
+    keys.dedup();
+    match conn.reborrow() {
+        Conn::Sqlite(c) => {
+            let mut rows = Vec::new();
+            for (source, patient_id, unit) in keys {
+                let found: Option<StateRow> = current_state::table
+                    .filter(current_state::source.eq(source.to_owned()))
+                    .filter(current_state::patient_id.eq(patient_id.to_owned()))
+                    .filter(current_state::unit.eq(unit.to_owned()))
+                    .select(state_columns!())
+                    .first(c)
+                    .optional()?;
+                rows.extend(found.map(|row| LoadedState { row, ctid: None }));
+            }
+            Ok(rows)
         }
-        return Ok(rows);
-    }
-    let mut patients: Vec<&str> = prepared.iter().map(|r| r.patient_id.as_str()).collect();
-    patients.sort_unstable();
-    patients.dedup();
-    // Both leading key columns, so the look-up walks the primary key.
-    let mut sources: Vec<&str> = prepared.iter().map(|r| r.source.as_str()).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let mut rows = Vec::new();
-    for group in patients.chunks(1000) {
-        if let Conn::Pg(c) = conn.reborrow() {
-            let found: Vec<StateRow> = current_state::table
-                .filter(current_state::source.eq_any(&sources))
-                .filter(current_state::patient_id.eq_any(group))
-                .select(state_columns!())
-                .for_update()
-                .load(c)?;
-            rows.extend(found);
+        Conn::Pg(c) => {
+            let sources: Vec<&str> = keys.iter().map(|k| k.0).collect();
+            let patients: Vec<&str> = keys.iter().map(|k| k.1).collect();
+            let units: Vec<&str> = keys.iter().map(|k| k.2).collect();
+            // `LIMIT 1` keeps the sub-query a probe per key: without it the planner may
+            // flatten it into a join over the whole table.
+            let found: Vec<PgState> = diesel::sql_query(
+                "SELECT s.source, s.patient_id, s.unit, s.recorded_at, s.real_complete, \
+                        s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
+                        s.caregiver_language, s.rules, s.profile, s.optional_domains, \
+                        s.ctid::text AS ctid \
+                 FROM unnest($1::text[], $2::text[], $3::text[]) \
+                      WITH ORDINALITY AS k(source, patient_id, unit, n) \
+                 CROSS JOIN LATERAL (SELECT c.*, c.ctid FROM current_state c \
+                     WHERE c.source = k.source AND c.patient_id = k.patient_id \
+                       AND c.unit = k.unit \
+                     LIMIT 1 FOR UPDATE) AS s \
+                 ORDER BY k.n",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&sources)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&patients)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&units)
+            .load(c)?;
+            Ok(found.into_iter().map(LoadedState::from).collect())
         }
     }
-    Ok(rows)
 }
 
 /// Decides what each record of a pass does, given the records already stored and the
@@ -386,7 +463,8 @@ fn store_pass(
         })
         .collect();
     let mut slots: HashMap<Key<'_>, Slot<'_>> = HashMap::new();
-    for row in &states {
+    for loaded in &states {
+        let row = &loaded.row;
         let key = (
             row.source.as_str(),
             row.patient_id.as_str(),
@@ -396,7 +474,7 @@ fn store_pass(
             slots.insert(
                 key,
                 Slot {
-                    in_db: Some(row),
+                    in_db: Some(loaded),
                     now: None,
                     recorded_at: row.recorded_at,
                 },
@@ -412,6 +490,7 @@ fn store_pass(
         .collect();
     write::insert_history(conn, &history)?;
     let mut replaced = Vec::new();
+    let mut replaced_at = Vec::new();
     let mut inserted = Vec::new();
     let mut deltas = Deltas::default();
     // In key order, so that concurrent writers (PostgreSQL) take row locks in the same
@@ -426,12 +505,13 @@ fn store_pass(
             None => inserted.push(state),
             Some(stale) => {
                 replaced.push(state);
-                deltas.add(stale.group(), stale.rules.split_whitespace(), -1);
+                replaced_at.extend(stale.ctid.as_deref());
+                deltas.add(stale.row.group(), stale.row.rules.split_whitespace(), -1);
             }
         }
         deltas.add(record.group(), record.rules.iter().copied(), 1);
     }
-    write::write_states(conn, &replaced, &inserted)?;
+    write::write_states(conn, &replaced, &replaced_at, &inserted)?;
     deltas.apply(conn)?;
     Ok(stored)
 }

@@ -406,3 +406,54 @@ both!(
         assert_eq!(again[0]["result"]["outcome"], "created", "{}", again[0]);
     }
 );
+
+both!(
+    concurrent_batches_on_the_same_patients_keep_the_newest_and_count_each_once,
+    |app| async move {
+        // Six batches at once, each holding a version of the same 1,500 patients: writer
+        // `w`'s version is recorded `w` minutes later, and only the last writer's is
+        // complete. However the transactions interleave (on PostgreSQL they lock the same
+        // rows, and race to create the same new patients), every line is answered with a
+        // result, each patient is counted once, and its newest version is the current one.
+        let base = chrono::Utc::now() - chrono::TimeDelta::days(3);
+        let batch_of = |writer: i64| -> String {
+            (0..1500)
+                .map(|p| {
+                    let id = format!("P{p}");
+                    let mut record = if writer == 5 {
+                        complete_record(&id, "ED")
+                    } else {
+                        bare_record(&id, "ED")
+                    };
+                    let at = base + chrono::TimeDelta::minutes(writer);
+                    record["recorded_at"] = json!(at.to_rfc3339());
+                    format!("{record}\n")
+                })
+                .collect()
+        };
+        let bodies: Vec<String> = (0..6).map(batch_of).collect();
+        let answers =
+            futures_util::future::join_all(bodies.iter().map(|body| app.batch(body))).await;
+        for (writer, lines) in answers.iter().enumerate() {
+            assert_eq!(lines.len(), 1500, "writer {writer}: every line answered");
+            for line in lines {
+                assert!(
+                    line["result"]["outcome"].is_string(),
+                    "writer {writer}: {line}"
+                );
+            }
+        }
+        let report = app.report("").await;
+        assert_eq!(report["total"]["patients"], 1500);
+        let race = &report["units"][0]["domains"]["race"];
+        assert_eq!(race["missing"], 0, "{race}");
+        let stale = app
+            .get_json("/v1/records?unit=ED&status=incomplete&limit=1", 200)
+            .await;
+        assert_eq!(
+            stale["items"].as_array().map(Vec::len),
+            Some(0),
+            "every current state is the last writer's: {stale}"
+        );
+    }
+);
