@@ -49,6 +49,37 @@ impl DbConnection {
             DbConnection::Sqlite(c) => Conn::Sqlite(c),
         }
     }
+
+    /// Runs `write` in a transaction meant to write: committed if it returns `Ok`, rolled
+    /// back otherwise. On SQLite it begins `IMMEDIATE`, taking the write lock first (and
+    /// waiting for it up to `busy_timeout`): a deferred transaction that reads and then
+    /// writes fails at once with "database is locked" when another connection has written
+    /// since its read, which no timeout can wait out. On PostgreSQL a plain transaction.
+    pub fn write_transaction<T, E>(
+        &mut self,
+        write: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let DbConnection::Sqlite(c) = self else {
+            return self.transaction(write);
+        };
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        match write(self) {
+            Ok(value) => {
+                <Self as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The caller's error says what went wrong; a connection whose rollback
+                // failed is still in a transaction, and the pool drops it (`has_broken`).
+                let _ = <Self as Connection>::TransactionManager::rollback_transaction(self);
+                Err(error)
+            }
+        }
+    }
 }
 
 /// Runs the same diesel expression on the concrete connection of either backend, for SQL
@@ -181,8 +212,16 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a transaction (a rollback that failed), or whose
+    /// transaction state is broken, is dropped instead of going back to the pool.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(
+                conn,
+            )
+            .transaction_depth()
+            .map_or(true, |depth| depth.is_some())
     }
 }
 

@@ -64,7 +64,7 @@ pub fn create(
     audit: &AuditEntry,
     now: i64,
 ) -> Result<KeyRow, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let taken: i64 = api_keys::table
             .filter(api_keys::name.eq(&key.name))
             .count()
@@ -116,7 +116,7 @@ pub fn revoke(
     audit: &AuditEntry,
     now: i64,
 ) -> Result<KeyRow, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::update(
             api_keys::table
                 .filter(api_keys::name.eq(name))
@@ -180,4 +180,63 @@ pub fn hash_exists(conn: &mut DbConnection, key_hash: &str) -> Result<bool, Stor
         .count()
         .get_result(conn)?;
     Ok(found > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::store::audit::Action;
+    use crate::store::connection;
+
+    /// The "database is locked" seen once under load: a transaction that read before
+    /// another connection committed a write could not write afterwards. A key is created
+    /// while another connection holds the write lock, and commits after the creation has
+    /// begun: the creation waits for the lock and succeeds.
+    #[test]
+    fn a_key_is_created_while_another_connection_is_writing() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = dir.path().join("keys.db").display().to_string();
+        let pool = connection::open(&url, 2).expect("the store opens");
+        let mut holder = pool.get().expect("a connection");
+        holder
+            .batch_execute(
+                "BEGIN IMMEDIATE; \
+                 INSERT INTO api_keys (id, name, role, units, key_hash, created_at) \
+                 VALUES ('held', 'held', 'admin', '[]', '00', 0);",
+            )
+            .expect("the other writer holds the lock");
+        let creator = std::thread::spawn(move || {
+            let mut conn = pool.get().expect("a second connection");
+            let key = NewKey {
+                name: "desk".into(),
+                role: "feedback",
+                units: Vec::new(),
+                key_hash: "11".into(),
+                expires_at: None,
+            };
+            let audit = AuditEntry {
+                key_name: None,
+                role: None,
+                action: Action::Create,
+                route: "CLI keys create".into(),
+                status: 201,
+                units: Vec::new(),
+                record_count: 0,
+                record_ids: Vec::new(),
+                peer: None,
+                target: Some("desk".into()),
+            };
+            create(&mut conn, &key, &audit, 1).map(|row| row.name)
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        holder
+            .batch_execute("COMMIT;")
+            .expect("the other writer commits");
+        let created = creator.join().expect("the creating thread ends");
+        assert_eq!(created.expect("the key is created"), "desk");
+    }
 }

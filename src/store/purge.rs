@@ -60,7 +60,7 @@ fn audited(
     now: i64,
     remove: impl FnOnce(&mut DbConnection) -> Result<usize, StoreError>,
 ) -> Result<usize, StoreError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let removed = remove(conn)?;
         let entry = AuditEntry {
             record_count: removed,

@@ -51,7 +51,7 @@ pub fn page(
 
 /// Writes the re-run results in one transaction; returns how many were current states.
 pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<usize, StoreError> {
-    conn.transaction::<_, StoreError, _>(|conn| {
+    conn.write_transaction::<_, StoreError>(|conn| {
         let mut replaced = Vec::new();
         for record in prepared {
             diesel::update(records::table.filter(records::id.eq(&record.id)))
