@@ -154,7 +154,7 @@ pub async fn list(
             return Err(ApiError::field("rule", "is not a rule ID of the catalog"));
         }
     }
-    let after = match &query.cursor {
+    let after_record = match &query.cursor {
         None => None,
         Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
             ApiError::field("cursor", "is not a cursor returned by this endpoint")
@@ -165,11 +165,18 @@ pub async fn list(
         units: caller.principal.units.list().map(<[String]>::to_vec),
         status: query.status,
         rule: query.rule,
-        after,
+        after: None,
         limit: limit + 1,
     };
     let (rows, more) = state
         .with_db(move |conn| {
+            let mut filter = filter;
+            if let Some(record_id) = &after_record {
+                let Some(key) = queries::cursor_key(conn, record_id)? else {
+                    return Ok(None);
+                };
+                filter.after = Some(key);
+            }
             let mut items = page_items(conn, &filter, &caller.principal)?;
             let more = items.len() as i64 > limit;
             items.truncate(limit as usize);
@@ -180,9 +187,15 @@ pub async fn list(
                     .map(|(id, unit, _)| (id.as_str(), unit.as_str())),
             );
             audit::record(conn, &entry, Utc::now().timestamp_micros())?;
-            Ok((items, more))
+            Ok(Some((items, more)))
         })
-        .await?;
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                "cursor",
+                "names a record that is no longer stored; list again without it",
+            )
+        })?;
     let next_cursor = if more {
         rows.last().map(|(id, _, _)| encode_cursor(id))
     } else {

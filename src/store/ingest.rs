@@ -228,10 +228,17 @@ macro_rules! state_columns {
 }
 
 impl StateRow {
-    /// The state whose current record is `id`, if it is one.
-    pub fn of_record(conn: &mut DbConnection, id: &str) -> Result<Option<StateRow>, DieselError> {
+    /// The state of `record`'s key, if `record` is its current record (a primary-key
+    /// look-up).
+    pub fn of_record(
+        conn: &mut DbConnection,
+        record: &PreparedRecord,
+    ) -> Result<Option<StateRow>, DieselError> {
         current_state::table
-            .filter(current_state::record_id.eq(id))
+            .filter(current_state::source.eq(&record.source))
+            .filter(current_state::patient_id.eq(&record.patient_id))
+            .filter(current_state::unit.eq(&record.unit))
+            .filter(current_state::record_id.eq(&record.id))
             .select(state_columns!())
             .first(conn)
             .optional()

@@ -33,20 +33,41 @@ pub struct ListFilter {
     pub status: Option<String>,
     /// Only records on which this rule fired.
     pub rule: Option<String>,
-    /// Only records after this record ID (the cursor).
-    pub after: Option<String>,
+    /// Only states after this key `(source, patient_id, unit)`: the key of the cursor's
+    /// record ([`cursor_key`]).
+    pub after: Option<(String, String, String)>,
     /// At most this many.
     pub limit: i64,
 }
 
+/// The key `(source, patient_id, unit)` of a stored record, for a cursor naming it: the
+/// cursor is a record UUID, so it carries no patient identifier, and the page after it
+/// starts after its key. `None` when the record is no longer stored (purged).
+pub fn cursor_key(
+    conn: &mut DbConnection,
+    record_id: &str,
+) -> Result<Option<(String, String, String)>, StoreError> {
+    records::table
+        .filter(records::id.eq(record_id))
+        .select((records::source, records::patient_id, records::unit))
+        .first(conn)
+        .optional()
+        .map_err(StoreError::from)
+}
+
 /// A boxed query over `current_state` (alone or joined) narrowed by the filter, in
-/// record-ID order (time-ordered UUID v7): one place for the work list's filters, whatever
-/// the query selects.
+/// primary-key order (source, patient, unit; no index on `record_id` is kept, see
+/// migration `state_without_record_index`): one place for the work list's filters,
+/// whatever the query selects.
 macro_rules! matching {
     ($source:expr, $filter:expr) => {{
         let filter: &ListFilter = $filter;
         let mut query = $source
-            .order(current_state::record_id.asc())
+            .order((
+                current_state::source.asc(),
+                current_state::patient_id.asc(),
+                current_state::unit.asc(),
+            ))
             .limit(filter.limit)
             .into_boxed();
         if let Some(unit) = &filter.unit {
@@ -58,8 +79,18 @@ macro_rules! matching {
         if let Some(status) = &filter.status {
             query = query.filter(current_state::status.eq(status.clone()));
         }
-        if let Some(after) = &filter.after {
-            query = query.filter(current_state::record_id.gt(after.clone()));
+        if let Some((source, patient_id, unit)) = &filter.after {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(current_state.source, current_state.patient_id, current_state.unit) > (",
+                )
+                .bind::<diesel::sql_types::Text, _>(source.clone())
+                .sql(", ")
+                .bind::<diesel::sql_types::Text, _>(patient_id.clone())
+                .sql(", ")
+                .bind::<diesel::sql_types::Text, _>(unit.clone())
+                .sql(")"),
+            );
         }
         if let Some(rule) = &filter.rule {
             // `rules` is the space-separated list of the rules fired; `_` is LIKE's

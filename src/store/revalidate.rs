@@ -61,25 +61,30 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     records::profile.eq(&record.profile),
                 ))
                 .execute(conn)?;
-            let Some(old) = StateRow::of_record(conn, &record.id)? else {
+            let Some(old) = StateRow::of_record(conn, record)? else {
                 continue;
             };
             let domains = &record.domains;
-            diesel::update(current_state::table.filter(current_state::record_id.eq(&record.id)))
-                .set((
-                    current_state::status.eq(record.status),
-                    current_state::real_complete.eq(record.real_complete),
-                    current_state::race.eq(domains.race),
-                    current_state::ethnicity.eq(domains.ethnicity),
-                    current_state::language.eq(domains.language),
-                    current_state::interpreter.eq(domains.interpreter),
-                    current_state::caregivers.eq(domains.caregivers),
-                    current_state::caregiver_language.eq(domains.caregiver_language),
-                    current_state::optional_domains.eq(&domains.optional),
-                    current_state::rules.eq(&record.rules_text),
-                    current_state::profile.eq(&record.profile),
-                ))
-                .execute(conn)?;
+            diesel::update(
+                current_state::table
+                    .filter(current_state::source.eq(&record.source))
+                    .filter(current_state::patient_id.eq(&record.patient_id))
+                    .filter(current_state::unit.eq(&record.unit)),
+            )
+            .set((
+                current_state::status.eq(record.status),
+                current_state::real_complete.eq(record.real_complete),
+                current_state::race.eq(domains.race),
+                current_state::ethnicity.eq(domains.ethnicity),
+                current_state::language.eq(domains.language),
+                current_state::interpreter.eq(domains.interpreter),
+                current_state::caregivers.eq(domains.caregivers),
+                current_state::caregiver_language.eq(domains.caregiver_language),
+                current_state::optional_domains.eq(&domains.optional),
+                current_state::rules.eq(&record.rules_text),
+                current_state::profile.eq(&record.profile),
+            ))
+            .execute(conn)?;
             replaced.push((record, old));
         }
         // The report's counts follow the states.
