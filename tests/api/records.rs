@@ -202,3 +202,20 @@ both!(
         assert_eq!(response.status().as_u16(), 422);
     }
 );
+
+both!(
+    a_cursor_naming_a_record_no_longer_stored_is_refused_with_the_cursor_named,
+    |app| async move {
+        // A cursor is a record's UUID; its page starts after that record's patient. A
+        // record purged since (here: one never stored) cannot place the page: the answer
+        // names the cursor instead of starting the list again or ending it.
+        app.store(&bare_record("MRN-1", "ED"), 201).await;
+        use base64::Engine as _;
+        let gone = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::now_v7().to_string());
+        let response = app.get(&format!("/v1/records?cursor={gone}")).await;
+        assert_eq!(response.status().as_u16(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["details"][0]["path"], "cursor", "{body}");
+    }
+);
