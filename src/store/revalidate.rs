@@ -69,7 +69,8 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                 current_state::table
                     .filter(current_state::source.eq(&record.source))
                     .filter(current_state::patient_id.eq(&record.patient_id))
-                    .filter(current_state::unit.eq(&record.unit)),
+                    .filter(current_state::unit.eq(&record.unit))
+                    .filter(current_state::record_id.eq(&record.id)),
             )
             .set((
                 current_state::status.eq(record.status),
