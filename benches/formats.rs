@@ -129,7 +129,7 @@ fn formats(c: &mut Criterion) {
             |(state, dir)| {
                 let acks = runtime.block_on(ingest::hl7::process(
                     &state,
-                    hl7.clone(),
+                    hl7.clone().into_bytes(),
                     &sender,
                     state.hl7.clone(),
                 ));

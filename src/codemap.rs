@@ -39,15 +39,19 @@ pub struct FieldMaps {
     /// Language codes or names to BCP 47 tags.
     #[serde(default)]
     pub language: BTreeMap<String, String>,
+    /// Caregiver relationships (words, other tables' codes) to HL7 table 0063 codes.
+    #[serde(default)]
+    pub relationship: BTreeMap<String, String>,
 }
 
 impl FieldMaps {
-    /// The three maps with the field each one is for.
-    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 3] {
+    /// The four maps with the field each one is for.
+    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 4] {
         [
             (MapField::Race, &self.race),
             (MapField::Ethnicity, &self.ethnicity),
             (MapField::Language, &self.language),
+            (MapField::Relationship, &self.relationship),
         ]
     }
 }
@@ -68,6 +72,9 @@ pub struct CodeMaps {
     /// Language codes or names to BCP 47 tags, for every source.
     #[serde(default)]
     pub language: BTreeMap<String, String>,
+    /// Caregiver relationships to HL7 table 0063 codes, for every source.
+    #[serde(default)]
+    pub relationship: BTreeMap<String, String>,
     /// Maps of one sending system (`source`), consulted before the global ones.
     #[serde(default)]
     pub by_source: BTreeMap<String, FieldMaps>,
@@ -75,11 +82,12 @@ pub struct CodeMaps {
 
 impl CodeMaps {
     /// The global maps with the field each one is for.
-    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 3] {
+    pub fn fields(&self) -> [(MapField, &BTreeMap<String, String>); 4] {
         [
             (MapField::Race, &self.race),
             (MapField::Ethnicity, &self.ethnicity),
             (MapField::Language, &self.language),
+            (MapField::Relationship, &self.relationship),
         ]
     }
 }
@@ -93,6 +101,8 @@ pub enum MapField {
     Ethnicity,
     /// A language tag.
     Language,
+    /// A caregiver's relationship to the patient.
+    Relationship,
 }
 
 impl MapField {
@@ -102,6 +112,7 @@ impl MapField {
             MapField::Race => "race",
             MapField::Ethnicity => "ethnicity",
             MapField::Language => "language",
+            MapField::Relationship => "relationship",
         }
     }
 }
@@ -112,6 +123,7 @@ struct FieldIndex {
     race: HashMap<String, String>,
     ethnicity: HashMap<String, String>,
     language: HashMap<String, String>,
+    relationship: HashMap<String, String>,
 }
 
 impl FieldIndex {
@@ -120,6 +132,7 @@ impl FieldIndex {
             MapField::Race => &self.race,
             MapField::Ethnicity => &self.ethnicity,
             MapField::Language => &self.language,
+            MapField::Relationship => &self.relationship,
         }
     }
 
@@ -128,15 +141,19 @@ impl FieldIndex {
             MapField::Race => &mut self.race,
             MapField::Ethnicity => &mut self.ethnicity,
             MapField::Language => &mut self.language,
+            MapField::Relationship => &mut self.relationship,
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.race.is_empty() && self.ethnicity.is_empty() && self.language.is_empty()
+        self.race.is_empty()
+            && self.ethnicity.is_empty()
+            && self.language.is_empty()
+            && self.relationship.is_empty()
     }
 
     /// Adds the entries of each field's map (later entries win).
-    fn add(&mut self, fields: [(MapField, &BTreeMap<String, String>); 3]) {
+    fn add(&mut self, fields: [(MapField, &BTreeMap<String, String>); 4]) {
         for (field, entries) in fields {
             let into = self.of_mut(field);
             for (from, to) in entries {

@@ -192,6 +192,12 @@ pub struct Hl7Settings {
     #[arg(long, env = "REALDQ_DEFAULT_UNIT", default_value = "UNASSIGNED")]
     pub hl7_default_unit: String,
 
+    /// MSA-1 of a stored message with error findings: `AA` (the default: stored, with one
+    /// ERR per finding) or `AE` (marks such messages failed at an interface engine that
+    /// treats AE so; AE otherwise means "not stored, send again").
+    #[arg(long, env = "REALDQ_HL7_ACK_ON_ERROR_FINDINGS", default_value = "AA", value_parser = parse_ack_code)]
+    pub hl7_ack_on_error_findings: crate::hl7v2::ack::AckCode,
+
     /// Also listen for HL7 v2 over MLLP on this address (off by default), e.g. 127.0.0.1:2575.
     #[arg(long, env = "REALDQ_MLLP")]
     pub mllp: Option<String>,
@@ -210,7 +216,20 @@ impl Hl7Settings {
             default_unit: self.hl7_default_unit.clone(),
             source_override: None,
             default_source: None,
+            ack_on_error_findings: self.hl7_ack_on_error_findings,
         }
+    }
+}
+
+/// `AA` or `AE`, for `REALDQ_HL7_ACK_ON_ERROR_FINDINGS`.
+fn parse_ack_code(text: &str) -> Result<crate::hl7v2::ack::AckCode, String> {
+    use crate::hl7v2::ack::AckCode;
+    match text.trim().to_ascii_uppercase().as_str() {
+        "AA" => Ok(AckCode::Accepted),
+        "AE" => Ok(AckCode::Error),
+        _ => Err(format!(
+            "REALDQ_HL7_ACK_ON_ERROR_FINDINGS: `{text}` is neither AA nor AE"
+        )),
     }
 }
 
@@ -219,6 +238,7 @@ impl Default for Hl7Settings {
         Hl7Settings {
             hl7_unit_component: 1,
             hl7_default_unit: "UNASSIGNED".into(),
+            hl7_ack_on_error_findings: crate::hl7v2::ack::AckCode::Accepted,
             mllp: None,
             mllp_allow: crate::ingest::mllp::AllowList::default(),
         }

@@ -337,6 +337,26 @@ fn check_map_entry(field: MapField, from: &str, to: &str) -> Result<(), String> 
                 Err(_) => Err(format!("maps to \"{to}\", which is not a valid BCP 47 tag")),
             }
         }
+        MapField::Relationship => {
+            let is_code = |value: &str| {
+                codes
+                    .relationships
+                    .contains(value.trim().to_ascii_uppercase().as_str())
+            };
+            if is_code(from) {
+                return Err(
+                    "is already a code of HL7 table 0063; only non-standard values are mapped"
+                        .into(),
+                );
+            }
+            if is_code(to) && to.trim() == to.trim().to_ascii_uppercase() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "maps to \"{to}\", which is not a code of HL7 table 0063"
+                ))
+            }
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! `POST /hl7v2`: one or more HL7 v2 ADT messages in, one ACK per message out (HL7 over
+//! `POST /hl7v2`: one or more HL7 v2 messages (or a batch file) in, one ACK per message out (HL7 over
 //! HTTP: the status is 200 and the ACK carries the verdict; only transport problems, such
 //! as a body over the limit or an unreachable database, get an HTTP error). The messages
 //! go through the ingest pipeline ([`crate::ingest::hl7`]), as MLLP's do.
@@ -33,9 +33,8 @@ pub async fn ingest(
     require_content_type(&req, HL7_TYPES, HL7_MEDIA_TYPE)?;
     let limit =
         MAX_HL7_BYTES.min(usize::try_from(state.limits.max_batch_bytes).unwrap_or(usize::MAX));
-    let body = read_limited(&req, payload, limit).await?;
-    // Interface engines send Latin-1 as often as UTF-8: undecodable bytes become U+FFFD.
-    let body = String::from_utf8_lossy(&body).into_owned();
+    // Bytes: each message is decoded in the character set its MSH-18 declares.
+    let body = read_limited(&req, payload, limit).await?.to_vec();
     let mut settings = (*state.hl7).clone();
     settings.source_override = header_value(&req, "x-source");
     settings.default_source = Some(caller.principal.name.to_string());

@@ -235,7 +235,7 @@ fn build() -> Value {
                 }
             }},
             "/fhir": {"post": {
-                "summary": "A Bundle (batch, transaction, collection or searchset) of Patients and their RelatedPerson caregivers; answered with a batch-response (transaction-response) Bundle, one entry per input entry. A transaction is all or nothing: 422 and nothing stored when an entry cannot be processed",
+                "summary": "A Bundle (batch, transaction, collection, searchset or message) of Patients and their RelatedPerson caregivers; answered with a batch-response (transaction-response) Bundle, one entry per input entry. A transaction is all or nothing: 422 and nothing stored when an entry cannot be processed",
                 "operationId": "fhirBundle",
                 "requestBody": fhir_body(),
                 "responses": {

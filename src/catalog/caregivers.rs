@@ -1,12 +1,13 @@
 //! Caregiver rules (domain `caregivers`).
 
-use super::{Domain, Rule, Severity, BOTH};
+use super::{Condition, Domain, Rule, Severity, BOTH};
 
 /// A minor with no caregiver recorded.
 pub static CAREGIVER_MISSING: Rule = Rule {
     id: "CAREGIVER_MISSING",
     severity: Severity::Warning,
     domain: Domain::Caregivers,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when the patient is a minor and no caregiver is recorded.",
     why: "A child's care depends on the caregivers: their language and interpreter need decide how the family can talk with the care team, which is why PHEC makes caregivers a pediatric domain.",
@@ -19,6 +20,7 @@ pub static CAREGIVER_RELATIONSHIP_INVALID: Rule = Rule {
     id: "CAREGIVER_RELATIONSHIP_INVALID",
     severity: Severity::Error,
     domain: Domain::Caregivers,
+    condition: Condition::NotInTable,
     formats: BOTH,
     description: "Fires when a caregiver's relationship to the patient is not a code in HL7 v2 table 0063.",
     why: "The relationship tells staff who speaks for the child; an unrecognised value cannot be used or reported.",
@@ -31,6 +33,7 @@ pub static CAREGIVER_NO_LEGAL_GUARDIAN: Rule = Rule {
     id: "CAREGIVER_NO_LEGAL_GUARDIAN",
     severity: Severity::Info,
     domain: Domain::Caregivers,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when caregivers are recorded but none is marked as the legal guardian.",
     why: "Staff need to know who can consent for the child, and whose language and interpreter need apply to consent conversations.",

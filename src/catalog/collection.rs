@@ -1,12 +1,13 @@
 //! Reporter, age and re-collection rules (domain `collection`).
 
-use super::{Domain, Rule, Severity, BOTH};
+use super::{Condition, Domain, Rule, Severity, BOTH};
 
 /// Who reported race/ethnicity is not recorded.
 pub static REPORTER_MISSING: Rule = Rule {
     id: "REPORTER_MISSING",
     severity: Severity::Info,
     domain: Domain::Collection,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when who reported race and ethnicity (the patient, a caregiver or staff observation) is not recorded.",
     why: "Self-report is the standard; knowing who answered shows how reliable the data are and when a child should be asked again in their own words.",
@@ -19,6 +20,7 @@ pub static REPORTED_BY_STAFF_OBSERVATION: Rule = Rule {
     id: "REPORTED_BY_STAFF_OBSERVATION",
     severity: Severity::Warning,
     domain: Domain::Collection,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when race and ethnicity were recorded by staff observation instead of self or caregiver report.",
     why: "OMB and IOM call for self-identification; guesses from appearance or name are often wrong and bias disparity measures.",
@@ -31,6 +33,7 @@ pub static SELF_REPORT_UNDER_AGE: Rule = Rule {
     id: "SELF_REPORT_UNDER_AGE",
     severity: Severity::Warning,
     domain: Domain::Collection,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when race and ethnicity are recorded as reported by the patient, who is younger than the self-report age (default 12).",
     why: "Young children are not expected to answer for themselves: either a caregiver should report until the self-report age, or the reporter was recorded wrongly.",
@@ -43,6 +46,7 @@ pub static SELF_REPORT_AGE_REACHED: Rule = Rule {
     id: "SELF_REPORT_AGE_REACHED",
     severity: Severity::Warning,
     domain: Domain::Collection,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when race and ethnicity were last collected from a caregiver before the patient reached the self-report age, and the patient has reached it since, so the patient should be asked.",
     why: "How young people identify can differ from how their parents describe them; PHEC recommends asking adolescents themselves once they reach the self-report age.",
@@ -55,6 +59,7 @@ pub static RECOLLECTION_DUE: Rule = Rule {
     id: "RECOLLECTION_DUE",
     severity: Severity::Info,
     domain: Domain::Collection,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the demographics were last collected longer ago than the re-collection interval (default 24 months).",
     why: "REaL data go stale: families change, children grow and language needs shift, so PHEC recommends re-collecting across the lifespan.",
@@ -67,6 +72,7 @@ pub static BIRTH_DATE_MISSING: Rule = Rule {
     id: "BIRTH_DATE_MISSING",
     severity: Severity::Info,
     domain: Domain::Collection,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when the record has no birth date, so the age rules (minor, self-report age) cannot run.",
     why: "Age decides who should answer, the child or a caregiver, and whether caregiver data are required; without it those checks are skipped.",
@@ -79,6 +85,7 @@ pub static BIRTH_DATE_INVALID: Rule = Rule {
     id: "BIRTH_DATE_INVALID",
     severity: Severity::Error,
     domain: Domain::Collection,
+    condition: Condition::Malformed,
     formats: BOTH,
     description: "Fires when the birth date cannot be parsed or is after the time the data were recorded.",
     why: "A wrong birth date makes every age rule wrong: who should answer, whether caregivers are required and when to ask again.",
@@ -91,6 +98,7 @@ pub static RECORDED_AT_IN_FUTURE: Rule = Rule {
     id: "RECORDED_AT_IN_FUTURE",
     severity: Severity::Error,
     domain: Domain::Collection,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the time the data were recorded is more than 5 minutes in the future.",
     why: "A future collection time breaks the age and re-collection checks, and usually means a wrong clock or date format in the sending system.",

@@ -1,13 +1,14 @@
 //! Disability rules (domain `disability`, optional; `caregiver_language` for a caregiver's
 //! interpreter mismatch).
 
-use super::{Domain, Rule, Severity, BOTH};
+use super::{Condition, Domain, Rule, Severity, BOTH};
 
 /// Disability required and not recorded.
 pub static DISABILITY_MISSING: Rule = Rule {
     id: "DISABILITY_MISSING",
     severity: Severity::Warning,
     domain: Domain::Disability,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when the profile requires the disability domain and none of the six functional-limitation questions is answered, and no null value says why.",
     why: "Children with disabilities face disparities in access and outcomes, and accommodations (interpreters, accessible rooms) cannot be planned for limitations nobody recorded.",
@@ -20,6 +21,7 @@ pub static DISABILITY_DECLINED: Rule = Rule {
     id: "DISABILITY_DECLINED",
     severity: Severity::Info,
     domain: Domain::Disability,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the disability questions are recorded as declined (NullFlavor ASKU).",
     why: "Declining counts as complete but is reported separately; a high rate can show the questions are asked in a way families find uncomfortable.",
@@ -32,6 +34,7 @@ pub static DISABILITY_UNKNOWN: Rule = Rule {
     id: "DISABILITY_UNKNOWN",
     severity: Severity::Warning,
     domain: Domain::Disability,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the disability questions are recorded as unknown (NullFlavor UNK).",
     why: "Unknown looks filled in but leaves the child out of disability-stratified measures.",
@@ -44,6 +47,7 @@ pub static DISABILITY_NOT_ASKED: Rule = Rule {
     id: "DISABILITY_NOT_ASKED",
     severity: Severity::Warning,
     domain: Domain::Disability,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the disability questions are recorded as not yet asked (NullFlavor NASK).",
     why: "The questions still have to be asked before accommodations can be planned or disparities measured.",
@@ -56,6 +60,7 @@ pub static DISABILITY_INTERPRETER_MISMATCH: Rule = Rule {
     id: "DISABILITY_INTERPRETER_MISMATCH",
     severity: Severity::Warning,
     domain: Domain::Interpreter,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the patient is recorded as deaf or having serious difficulty hearing and needing an interpreter, but the preferred language is not a sign language.",
     why: "A spoken-language interpreter cannot help a deaf patient; the mismatch means the wrong interpreter is booked and communication fails.",
@@ -68,6 +73,7 @@ pub static CAREGIVER_DISABILITY_INTERPRETER_MISMATCH: Rule = Rule {
     id: "CAREGIVER_DISABILITY_INTERPRETER_MISMATCH",
     severity: Severity::Warning,
     domain: Domain::CaregiverLanguage,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when a caregiver is recorded as deaf or having serious difficulty hearing and needing an interpreter, but their preferred language is not a sign language.",
     why: "A deaf parent needs a sign-language interpreter to consent and to follow care instructions; booking a spoken-language interpreter leaves the family without one.",

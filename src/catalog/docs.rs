@@ -28,18 +28,24 @@ pub fn markdown() -> String {
         for rule in rules {
             let _ = write!(
             out,
-            "\n### {}\n\n- **Severity:** {}\n- **Question formats:** {}\n- **Fires when:** {}\n- **Why it matters:** {}\n- **Source:** {}\n- **Hint for staff:** {}\n",
+            "\n### {}\n\n- **Severity:** {}\n- **Question formats:** {}\n- **Fires when:** {}\n- **Why it matters:** {}\n- **Source:** {}\n- **HL7 ERR-3 (table 0357):** {}\n- **Hint for staff:** {}\n",
             rule.id,
             rule.severity.as_str(),
             formats(rule),
             rule.description,
             rule.why,
             rule.source,
+            hl7_code(rule),
             rule.hint
         );
         }
     }
     out
+}
+
+fn hl7_code(rule: &Rule) -> String {
+    let (code, name) = rule.condition.hl7_code();
+    format!("`{code}` {name}")
 }
 
 fn formats(rule: &Rule) -> &'static str {

@@ -13,6 +13,7 @@
 //! The catalog imports neither the rules that decide when a finding fires nor the profile
 //! that tunes them, so both can depend on it.
 
+mod condition;
 pub mod docs;
 mod domain;
 mod finding;
@@ -30,6 +31,7 @@ mod race;
 mod sdoh;
 mod sogi;
 
+pub use condition::Condition;
 pub use domain::{Domain, DomainStatus};
 pub use finding::Finding;
 pub use question::QuestionFormat;

@@ -1,7 +1,7 @@
 //! One catalogued rule: its ID, default severity and domain, the question formats it applies
 //! in, and the words that explain it to integrators and staff.
 
-use super::{Domain, QuestionFormat, Severity};
+use super::{Condition, Domain, QuestionFormat, Severity};
 
 /// One catalogued rule.
 #[derive(Debug, PartialEq, Eq, serde::Serialize)]
@@ -13,6 +13,8 @@ pub struct Rule {
     /// Default domain; language rules found on a caregiver are re-homed to
     /// `caregiver_language` at run time.
     pub domain: Domain,
+    /// What kind of problem it finds (HL7 table 0357, the ERR-3 of an ACK).
+    pub condition: Condition,
     /// The question formats (profile `question_format`) the rule applies in.
     pub formats: &'static [QuestionFormat],
     /// When the rule fires, for integrators: one sentence starting "Fires when".

@@ -1,12 +1,13 @@
 //! Social-needs screening rules (domain `sdoh`, optional).
 
-use super::{Domain, Rule, Severity, BOTH};
+use super::{Condition, Domain, Rule, Severity, BOTH};
 
 /// SDOH required and no screening recorded.
 pub static SDOH_MISSING: Rule = Rule {
     id: "SDOH_MISSING",
     severity: Severity::Warning,
     domain: Domain::Sdoh,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when the profile requires the sdoh domain and no social-needs screening (date and findings) is recorded, nor a null value saying why.",
     why: "Food, housing and transportation needs drive pediatric outcomes; without screening data, disparities cannot be told apart from unmet social needs.",
@@ -19,6 +20,7 @@ pub static SDOH_DECLINED: Rule = Rule {
     id: "SDOH_DECLINED",
     severity: Severity::Info,
     domain: Domain::Sdoh,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the social-needs screening is recorded as declined (NullFlavor ASKU).",
     why: "Declining counts as complete but is reported separately, so decline rates by unit can be watched.",
@@ -31,6 +33,7 @@ pub static SDOH_NOT_ASKED: Rule = Rule {
     id: "SDOH_NOT_ASKED",
     severity: Severity::Warning,
     domain: Domain::Sdoh,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the social-needs screening is recorded as not yet done (NullFlavor NASK) or unknown (UNK).",
     why: "The screening still has to be offered before needs can be met or measured.",
@@ -43,6 +46,7 @@ pub static SDOH_SCREENING_DATE_MISSING: Rule = Rule {
     id: "SDOH_SCREENING_DATE_MISSING",
     severity: Severity::Warning,
     domain: Domain::Sdoh,
+    condition: Condition::Missing,
     formats: BOTH,
     description: "Fires when screening findings are recorded without the date of the screening.",
     why: "Needs change; without a date nobody can tell whether the screening is current or due again.",
@@ -55,6 +59,7 @@ pub static SDOH_SCREENING_DATE_INVALID: Rule = Rule {
     id: "SDOH_SCREENING_DATE_INVALID",
     severity: Severity::Error,
     domain: Domain::Sdoh,
+    condition: Condition::Malformed,
     formats: BOTH,
     description: "Fires when the screening date is not a YYYY-MM-DD date or is after the date the record was collected.",
     why: "An impossible date makes the screening useless for tracking whether it is current.",
@@ -67,6 +72,7 @@ pub static SDOH_SCREENING_STALE: Rule = Rule {
     id: "SDOH_SCREENING_STALE",
     severity: Severity::Info,
     domain: Domain::Sdoh,
+    condition: Condition::Advisory,
     formats: BOTH,
     description: "Fires when the social-needs screening is older than the profile's re-screen interval (default 12 months).",
     why: "Social needs change quickly; an old screening can hide a new need.",

@@ -90,7 +90,7 @@ pub fn check_patient(
 }
 
 /// Bundle types real-dq reads.
-pub const BUNDLE_TYPES: [&str; 4] = ["batch", "transaction", "collection", "searchset"];
+pub const BUNDLE_TYPES: [&str; 5] = ["batch", "transaction", "collection", "searchset", "message"];
 
 /// What one Bundle entry is.
 #[derive(Debug)]

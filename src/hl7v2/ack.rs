@@ -1,21 +1,76 @@
-//! HL7 ACKs: MSA `AA` (accepted, no error finding), `AE` (stored, with error findings) or
-//! `AR` (unparseable, unsupported or not a record), and one ERR segment per finding with
-//! the rule ID and the HL7 location of the field.
+//! HL7 ACKs: MSA `AA` (stored, or nothing to store; one ERR per finding at its severity),
+//! `AE` (not stored: send it again; or, where `REALDQ_HL7_ACK_ON_ERROR_FINDINGS=AE`, stored
+//! with error findings) or `AR` (never send this again: unparseable, or nothing real-dq can
+//! take). Each ERR carries the HL7 location of the field (ERR-2), the table 0357 condition
+//! (ERR-3), the severity (ERR-4) and the rule ID with its message (ERR-5).
 
 use chrono::{DateTime, Utc};
 
 use super::parse::{Delimiters, Message};
-use crate::catalog::Severity;
+use crate::catalog::{Condition, Severity};
 
 /// MSA-1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckCode {
-    /// Accepted.
+    /// Accepted: stored (with its findings in ERR segments), or nothing to store.
     Accepted,
-    /// Accepted with errors (stored with error findings).
+    /// Application error: not stored, send it again (or, by choice, stored with error
+    /// findings).
     Error,
-    /// Rejected.
+    /// Rejected: never send it again.
     Rejected,
+}
+
+/// ERR-3: a condition of HL7 table 0357, or a local one where the table has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCondition {
+    /// CWE-1.
+    pub code: &'static str,
+    /// CWE-2.
+    pub text: &'static str,
+    /// CWE-3: `HL70357`, or `REALDQ` for a local code.
+    pub system: &'static str,
+}
+
+impl ErrorCondition {
+    const fn hl7(code: &'static str, text: &'static str) -> Self {
+        ErrorCondition {
+            code,
+            text,
+            system: "HL70357",
+        }
+    }
+
+    /// `0`: an advisory finding of a message accepted.
+    pub const ACCEPTED: Self = Self::hl7("0", "Message accepted");
+    /// `100`: the text is not a message (no MSH, unusable encoding characters).
+    pub const SEGMENT_SEQUENCE: Self = Self::hl7("100", "Segment sequence error");
+    /// `101`.
+    pub const REQUIRED_FIELD: Self = Self::hl7("101", "Required field missing");
+    /// `102`.
+    pub const DATA_TYPE: Self = Self::hl7("102", "Data type error");
+    /// `103`.
+    pub const TABLE_VALUE: Self = Self::hl7("103", "Table value not found");
+    /// `200`.
+    pub const UNSUPPORTED_MESSAGE_TYPE: Self = Self::hl7("200", "Unsupported message type");
+    /// `207`: the receiver's own failure (the message could not be stored), never a finding.
+    pub const INTERNAL: Self = Self::hl7("207", "Application internal error");
+    /// Table 0357 has no code for authorisation: a local code says what it is.
+    pub const FORBIDDEN_UNIT: Self = ErrorCondition {
+        code: "FORBIDDEN_UNIT",
+        text: "Unit outside the sender's key",
+        system: "REALDQ",
+    };
+
+    /// The condition of a finding: its rule's catalogued condition, except that an
+    /// advisory (severity info) is `0`, whatever it is about.
+    pub fn of(condition: Condition, severity: Severity) -> Self {
+        if severity == Severity::Info {
+            return Self::ACCEPTED;
+        }
+        let (code, text) = condition.hl7_code();
+        Self::hl7(code, text)
+    }
 }
 
 impl AckCode {
@@ -34,6 +89,8 @@ impl AckCode {
 pub struct AckError {
     /// ERR-2, e.g. `PID^1^10^1`.
     pub location: String,
+    /// ERR-3.
+    pub condition: ErrorCondition,
     /// ERR-4: E, W or I.
     pub severity: Severity,
     /// ERR-5.1: the rule ID (or a real-dq error code).
@@ -42,10 +99,12 @@ pub struct AckError {
     pub message: String,
 }
 
-/// Builds an ACK answering `original` (when it could be parsed).
+/// Builds an ACK answering `original` (when it could be parsed), with MSA-3 `text` when
+/// there is something to say beyond the ERR segments.
 pub fn build(
     original: Option<&Message>,
     code: AckCode,
+    text: Option<&str>,
     errors: &[AckError],
     now: DateTime<Utc>,
 ) -> String {
@@ -101,22 +160,22 @@ pub fn build(
         now.format("%Y%m%d%H%M%S+0000"),
         ack_control_id(&control, now),
     );
-    out.push_str(&format!("MSA{f}{}{f}{}\r", code.as_str(), control));
+    out.push_str(&format!("MSA{f}{}{f}{}", code.as_str(), control));
+    if let Some(text) = text {
+        out.push_str(&format!("{f}{}", escaper.escape(text)));
+    }
+    out.push('\r');
     for error in errors {
         let severity = match error.severity {
             Severity::Error => "E",
             Severity::Warning => "W",
             Severity::Info => "I",
         };
-        // HL7 table 0357.
-        let hl7_code = match error.code.as_str() {
-            "UNSUPPORTED" => format!("200{c}Unsupported message type{c}HL70357"),
-            "REQUIRED_FIELD" => format!("101{c}Required field missing{c}HL70357"),
-            // Table 0357 has no code for authorisation: a local code says what it is.
-            "FORBIDDEN_UNIT" => format!("FORBIDDEN_UNIT{c}Unit outside the sender's key{c}REALDQ"),
-            _ if code == AckCode::Rejected => format!("100{c}Segment sequence error{c}HL70357"),
-            _ => format!("207{c}Application internal error{c}HL70357"),
-        };
+        let condition = error.condition;
+        let hl7_code = format!(
+            "{}{c}{}{c}{}",
+            condition.code, condition.text, condition.system
+        );
         out.push_str(&format!(
             "ERR{f}{f}{}{f}{}{f}{}{f}{}{c}{}{c}REALDQ\r",
             error.location.replace('^', &c.to_string()),
@@ -223,22 +282,31 @@ mod tests {
             .with_timezone(&Utc);
         let errors = [AckError {
             location: "PID^1^10^1".into(),
+            condition: ErrorCondition::TABLE_VALUE,
             severity: Severity::Error,
             code: "RACE_CODE_INVALID".into(),
             message: "code | bad".into(),
         }];
-        let ack = build(Some(&message), AckCode::Error, &errors, now);
+        let ack = build(Some(&message), AckCode::Accepted, None, &errors, now);
         let segments: Vec<&str> = ack.split('\r').filter(|s| !s.is_empty()).collect();
         assert_eq!(
             segments[0],
             "MSH|^~\\&|REALDQ|REALDQ|EPIC|HOSP|20261122100000+0000||ACK^A08^ACK|ACKC42|P|2.5.1"
         );
-        assert_eq!(segments[1], "MSA|AE|C42");
+        assert_eq!(segments[1], "MSA|AA|C42");
         assert_eq!(
             segments[2],
-            "ERR||PID^1^10^1|207^Application internal error^HL70357|E|RACE_CODE_INVALID^code \\F\\ bad^REALDQ"
+            "ERR||PID^1^10^1|103^Table value not found^HL70357|E|RACE_CODE_INVALID^code \\F\\ bad^REALDQ"
         );
         let parsed = Message::parse(&ack).unwrap();
-        assert_eq!(parsed.segment("MSA").unwrap().field(1), "AE");
+        assert_eq!(parsed.segment("MSA").unwrap().field(1), "AA");
+        let nothing = build(
+            Some(&message),
+            AckCode::Accepted,
+            Some("nothing stored: no PID | demographics"),
+            &[],
+            now,
+        );
+        assert!(nothing.contains("\rMSA|AA|C42|nothing stored: no PID \\F\\ demographics\r"));
     }
 }

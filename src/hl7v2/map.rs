@@ -1,19 +1,35 @@
-//! HL7 v2 ADT → canonical record (`docs/mapping.md`): PID-3 identifier, PID-7 birth date,
+//! HL7 v2 → canonical record (`docs/mapping.md`): PID-3 identifier, PID-7 birth date,
 //! PID-10 race, PID-15 language, PID-22 ethnicity, PV1-3 unit, NK1 caregivers, MSH-3/4
 //! source, EVN-2 (else MSH-7) collection time. Codes go through as sent; the engine and
-//! the profile's code maps judge them.
+//! the profile's code maps judge them. A coded field whose code is empty (or, for a
+//! language, not shaped like one) goes through on its text, so that the maps can rescue it.
+//!
+//! Every message type that carries a PID is read: every ADT trigger, and orders, results,
+//! immunisations, scheduling, documents and the rest (the PID of their first patient group,
+//! with the NK1 and PV1 of that group). What a message holds to validate decides what
+//! happens: registration and update events (`REGISTRATION_EVENTS`) are always validated,
+//! so that a blank race at the desk is flagged; any other message whose PID carries no
+//! demographics (birth date, race, ethnicity, language) and no NK1, such as a merge or a
+//! discharge with a bare PID, is acknowledged with nothing stored, so that it never
+//! replaces a patient's state with an empty one.
 
 use crate::record::wire::{CaregiverWire, CodeWire, CodedAnswer, LanguageWire, NullFlavor};
 use crate::record::RecordWire;
 
-use super::parse::Message;
+use super::ack::AckCode;
+use super::parse::{Message, Segment};
 
-/// ADT trigger events real-dq accepts (others are answered AR): admit, register,
-/// pre-admit, update, add and update person, and the two patient-class changes (A06
-/// outpatient to inpatient, A07 back), which carry a full PID as real feeds send them.
-pub const TRIGGERS: [&str; 8] = ["A01", "A04", "A05", "A06", "A07", "A08", "A28", "A31"];
+/// ADT events whose PID is validated even when it is empty: admit, register, pre-admit,
+/// update, add and update person, and the two patient-class changes (A06 outpatient to
+/// inpatient, A07 back). An empty race there is what registration must fix.
+pub const REGISTRATION_EVENTS: [&str; 8] = ["A01", "A04", "A05", "A06", "A07", "A08", "A28", "A31"];
 
-/// Where the mapping takes what the message does not say.
+/// The source of a message whose MSH-3 and MSH-4 are empty and whose sender gives none
+/// (over MLLP; over HTTP the key's name is used), as FHIR's is `fhir`.
+pub const DEFAULT_SOURCE: &str = "hl7v2";
+
+/// Where the mapping takes what the message does not say, and how a message with error
+/// findings is answered.
 #[derive(Debug, Clone)]
 pub struct MapSettings {
     /// PV1-3 component naming the unit (1 = point of care, 4 = facility, ...).
@@ -22,8 +38,12 @@ pub struct MapSettings {
     pub default_unit: String,
     /// The source whatever MSH-3/MSH-4 say (the `X-Source` header over HTTP).
     pub source_override: Option<String>,
-    /// The source when MSH-3 and MSH-4 are empty (over HTTP, the key's name).
+    /// The source when MSH-3 and MSH-4 are empty (over HTTP, the key's name; else
+    /// [`DEFAULT_SOURCE`]).
     pub default_source: Option<String>,
+    /// MSA-1 of a stored message with error findings (`REALDQ_HL7_ACK_ON_ERROR_FINDINGS`):
+    /// `AA` by default, `AE` for sites that want those messages marked failed.
+    pub ack_on_error_findings: AckCode,
 }
 
 impl Default for MapSettings {
@@ -33,8 +53,18 @@ impl Default for MapSettings {
             default_unit: "UNASSIGNED".into(),
             source_override: None,
             default_source: None,
+            ack_on_error_findings: AckCode::Accepted,
         }
     }
+}
+
+/// What a message gives to validate.
+#[derive(Debug, Clone)]
+pub enum Mapped {
+    /// A patient's demographics.
+    Record(Box<RecordWire>),
+    /// Nothing (why, for MSA-3): acknowledged AA, nothing stored.
+    Nothing(String),
 }
 
 /// Why a message is answered AR.
@@ -47,28 +77,55 @@ pub fn message_type(message: &Message) -> (String, String) {
     (message.component(msh9, 1), message.component(msh9, 2))
 }
 
-/// Maps an ADT message to the canonical wire record.
-pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire, Unsupported> {
+/// Maps a message to the canonical wire record, or says why there is nothing to validate.
+pub fn to_record(message: &Message, settings: &MapSettings) -> Result<Mapped, Unsupported> {
     let (kind, trigger) = message_type(message);
-    if kind != "ADT" || !TRIGGERS.contains(&trigger.as_str()) {
-        return Err(Unsupported(format!(
-            "message type {kind}^{trigger} is not supported (ADT^{})",
-            TRIGGERS.join("/")
-        )));
+    let name = format!("{kind}^{trigger}");
+    if kind.is_empty() {
+        return Err(Unsupported("MSH-9 names no message type".into()));
+    }
+    if kind == "ACK" {
+        return Err(Unsupported(
+            "an ACK answers a message; it carries nothing to validate".into(),
+        ));
     }
     let msh = message
         .segment("MSH")
         .expect("parsed messages start with MSH");
-    let Some(pid) = message.segment("PID") else {
-        return Err(Unsupported("the message has no PID segment".into()));
+    let Some(group) = patient_group(message) else {
+        return if kind == "ADT" {
+            Ok(Mapped::Nothing(format!(
+                "nothing stored: {name} carries no PID segment"
+            )))
+        } else {
+            Err(Unsupported(format!(
+                "{name} carries no PID segment: nothing real-dq can take"
+            )))
+        };
     };
+    let pid = group[0];
+    let nk1s: Vec<&Segment> = group.iter().copied().filter(|s| s.id == "NK1").collect();
+    let registration = kind == "ADT" && REGISTRATION_EVENTS.contains(&trigger.as_str());
+    // Any letter or digit in PID-7, -10, -15 or -22, in whichever component.
+    let demographics = [7, 10, 15, 22]
+        .iter()
+        .any(|n| pid.field(*n).chars().any(char::is_alphanumeric));
+    if !registration && !demographics && nk1s.is_empty() {
+        return Ok(Mapped::Nothing(format!(
+            "nothing stored: the PID of {name} carries no demographics (birth date, race, \
+             ethnicity, language) and the message no NK1"
+        )));
+    }
     let application = message.component(msh.field(3), 1);
     let facility = message.component(msh.field(4), 1);
     let source = match (application.is_empty(), facility.is_empty()) {
         (false, false) => format!("{application}@{facility}"),
         (false, true) => application,
         (true, false) => facility,
-        (true, true) => settings.default_source.clone().unwrap_or_default(),
+        (true, true) => settings
+            .default_source
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SOURCE.into()),
     };
     let source = settings.source_override.clone().unwrap_or(source);
     let identifiers = message.repetitions(pid.field(3));
@@ -78,8 +135,9 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
         .or(identifiers.first())
         .map(|cx| message.component(cx, 1))
         .unwrap_or_default();
-    let unit = message
-        .segment("PV1")
+    let unit = group
+        .iter()
+        .find(|s| s.id == "PV1")
         .map(|pv1| message.component(pv1.field(3), settings.unit_component))
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| settings.default_unit.clone());
@@ -89,10 +147,12 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
         .map(|evn| message.component(evn.field(2), 1))
         .filter(|t| timestamp(t).is_some());
     let event_time = evn.unwrap_or_else(|| message.component(msh.field(7), 1));
-    let caregivers: Vec<CaregiverWire> = message
-        .segments_named("NK1")
+    let caregivers: Vec<CaregiverWire> = nk1s
+        .iter()
         .map(|nk1| CaregiverWire {
-            relationship: non_empty(message.component(nk1.field(3), 1)),
+            // NK1-3's code, else its text (`^Mother`), for the rules to judge.
+            relationship: non_empty(message.component(nk1.field(3), 1))
+                .or_else(|| non_empty(message.component(nk1.field(3), 2))),
             legal_guardian: None,
             language: language(message, nk1.field(20)),
             race: coded(message, nk1.field(35), Table::Race),
@@ -100,7 +160,7 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
             disability: None,
         })
         .collect();
-    Ok(RecordWire {
+    Ok(Mapped::Record(Box::new(RecordWire {
         source: non_empty(source),
         patient_id: non_empty(identifier),
         unit: Some(unit),
@@ -113,7 +173,19 @@ pub fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire
         sogi: None,
         disability: None,
         sdoh: None,
-    })
+    })))
+}
+
+/// The first patient's segments: its PID and what follows up to the next PID.
+fn patient_group(message: &Message) -> Option<Vec<&Segment>> {
+    let start = message.segments.iter().position(|s| s.id == "PID")?;
+    let group = message.segments[start..]
+        .iter()
+        .enumerate()
+        .take_while(|(i, s)| *i == 0 || s.id != "PID")
+        .map(|(_, s)| s)
+        .collect();
+    Some(group)
 }
 
 fn non_empty(text: String) -> Option<String> {
@@ -140,10 +212,18 @@ fn coded(message: &Message, field: &str, table: Table) -> Option<CodedAnswer> {
             std::mem::swap(&mut code, &mut display);
         }
         if code.is_empty() {
-            // Only an alternate code (CWE-4) may be sent.
-            code = message.component(cwe, 4);
+            // An alternate code (CWE-4), else the text (CWE-2, CWE-5 alternate text, CWE-9
+            // original text), for the profile's maps to rescue.
+            code = [4, 2, 5, 9]
+                .into_iter()
+                .map(|n| message.component(cwe, n))
+                .find(|value| !value.is_empty())
+                .unwrap_or_default();
             if code.is_empty() {
                 continue;
+            }
+            if display == code {
+                display.clear();
             }
         }
         let null = match (table, code.to_ascii_uppercase().as_str()) {
@@ -212,11 +292,35 @@ fn language(message: &Message, field: &str) -> Option<LanguageWire> {
             ..LanguageWire::default()
         });
     }
-    let tag = if code.is_empty() { text } else { code };
+    // A code that cannot be a language tag (`E^ENGLISH`, a local `1^Spanish`) gives way to
+    // its text, which the maps know by name.
+    let tag = if looks_like_tag(&code) || text.is_empty() {
+        if code.is_empty() {
+            text
+        } else {
+            code
+        }
+    } else {
+        text
+    };
     non_empty(tag).map(|tag| LanguageWire {
         preferred: Some(tag),
         ..LanguageWire::default()
     })
+}
+
+/// Whether a value has the shape of a BCP 47 tag or an ISO 639 code: a primary subtag of
+/// two or three letters (or `x`/`i` for private and grandfathered tags), then subtags.
+fn looks_like_tag(code: &str) -> bool {
+    let mut subtags = code.split(['-', '_']);
+    let primary = subtags.next().unwrap_or("");
+    let primary_ok = (2..=3).contains(&primary.len())
+        || primary.eq_ignore_ascii_case("x")
+        || primary.eq_ignore_ascii_case("i");
+    primary_ok
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// `YYYYMMDD...` → `YYYY-MM-DD`; other text as sent (the rules flag it).
@@ -265,6 +369,13 @@ mod tests {
 
     fn parse(text: &str) -> Message {
         Message::parse(text).unwrap()
+    }
+
+    fn to_record(message: &Message, settings: &MapSettings) -> Result<RecordWire, Unsupported> {
+        match super::to_record(message, settings)? {
+            Mapped::Record(record) => Ok(*record),
+            Mapped::Nothing(why) => Err(Unsupported(why)),
+        }
     }
 
     const ADT: &str = "MSH|^~\\&|EPIC|PEDS_HOSP|REALDQ|REALDQ|20261120140300-0500||ADT^A04^ADT_A01|MSG1|P|2.5.1\rEVN|A04|20261120140000-0500\rPID|1||X9^^^HOSP^PI~MRN123^^^HOSP^MR||DOE^JANE||20190402|F||White^2106-3^CDCREC~2028-9^Asian^HL70005|||||spa^Spanish^HL70296|||||||H^Hispanic^HL70189\rNK1|1|DOE^MARIA|MTH^Mother^HL70063|||||||||||||||||vie||||||||H|||||||2054-5^Black^CDCREC\rPV1|1|O|PEDS^101^A^CHILDRENS\r";
@@ -333,16 +444,117 @@ mod tests {
     }
 
     #[test]
-    fn other_message_types_are_unsupported() {
-        for kind in ["ADT^A03", "ORU^R01", "VXU^V04"] {
+    fn every_message_with_a_pid_is_read() {
+        for kind in [
+            "ADT^A03",
+            "ADT^A40^ADT_A39",
+            "ORU^R01",
+            "VXU^V04",
+            "SIU^S12",
+            "MDM^T02",
+        ] {
             let text = ADT.replace("ADT^A04^ADT_A01", kind);
-            assert!(
-                to_record(&parse(&text), &MapSettings::default()).is_err(),
-                "{kind}"
+            let record = to_record(&parse(&text), &MapSettings::default())
+                .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+            assert_eq!(record.patient_id.as_deref(), Some("MRN123"), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_message_without_demographics_is_nothing_to_validate_unless_it_registers() {
+        let bare = ADT
+            .split("\rNK1")
+            .next()
+            .unwrap()
+            .replace("||20190402|F||White^2106-3^CDCREC~2028-9^Asian^HL70005|||||spa^Spanish^HL70296|||||||H^Hispanic^HL70189", "");
+        for kind in ["ADT^A40^ADT_A39", "ADT^A03", "ORU^R01"] {
+            let text = bare.replace("ADT^A04^ADT_A01", kind);
+            let mapped = super::to_record(&parse(&text), &MapSettings::default()).unwrap();
+            let Mapped::Nothing(why) = mapped else {
+                panic!("{kind}: {mapped:?}");
+            };
+            assert!(why.starts_with("nothing stored"), "{why}");
+        }
+        // A registration is validated however empty it is.
+        assert!(to_record(&parse(&bare), &MapSettings::default()).is_ok());
+        // An ADT without a PID is nothing to validate; another message without one is AR.
+        let no_pid = ADT.split("\rPID").next().unwrap();
+        assert!(matches!(
+            super::to_record(&parse(no_pid), &MapSettings::default()),
+            Ok(Mapped::Nothing(_))
+        ));
+        let query = no_pid.replace("ADT^A04^ADT_A01", "QBP^Q22");
+        assert!(super::to_record(&parse(&query), &MapSettings::default()).is_err());
+        let ack = no_pid.replace("ADT^A04^ADT_A01", "ACK^A04");
+        assert!(super::to_record(&parse(&ack), &MapSettings::default()).is_err());
+    }
+
+    #[test]
+    fn only_the_first_patients_segments_are_read() {
+        let text = format!(
+            "{ADT}PID|1||OTHER^^^HOSP^MR||ROE^JOHN||20000101|M||2054-5\rNK1|1|ROE^ANN|SIS\rPV1|1|I|ICU\r"
+        );
+        let record = to_record(&parse(&text), &MapSettings::default()).unwrap();
+        assert_eq!(record.patient_id.as_deref(), Some("MRN123"));
+        assert_eq!(record.unit.as_deref(), Some("PEDS"));
+        assert_eq!(record.caregivers.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_message_without_sender_gets_the_default_source() {
+        let text = ADT.replace("|EPIC|PEDS_HOSP|", "|||");
+        let record = to_record(&parse(&text), &MapSettings::default()).unwrap();
+        assert_eq!(record.source.as_deref(), Some(DEFAULT_SOURCE));
+    }
+
+    #[test]
+    fn a_code_left_empty_goes_through_on_its_text() {
+        let text = ADT
+            .replace(
+                "White^2106-3^CDCREC~2028-9^Asian^HL70005",
+                "^Black or African American^HL70005~^^^^Asian",
+            )
+            .replace("spa^Spanish^HL70296", "E^ENGLISH^LOCAL")
+            .replace("H^Hispanic^HL70189", "^Hispanic or Latino^HL70189");
+        let record = to_record(&parse(&text), &MapSettings::default()).unwrap();
+        let race: Vec<(String, Option<String>)> = record
+            .race
+            .unwrap()
+            .codes
+            .into_iter()
+            .map(|c| (c.code, c.display))
+            .collect();
+        assert_eq!(
+            race,
+            [
+                ("Black or African American".to_string(), None),
+                ("Asian".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            record.language.unwrap().preferred.as_deref(),
+            Some("ENGLISH")
+        );
+        assert_eq!(
+            record.ethnicity.unwrap().codes[0].code,
+            "Hispanic or Latino"
+        );
+        // A code shaped like a language tag stays the code.
+        for (field, tag) in [
+            ("spa^Spanish", "spa"),
+            ("en-US^English", "en-US"),
+            ("^Spanish", "Spanish"),
+            ("1^Spanish", "Spanish"),
+            ("ENGLISH", "ENGLISH"),
+        ] {
+            let text = ADT.replace("spa^Spanish^HL70296", field);
+            let record = to_record(&parse(&text), &MapSettings::default()).unwrap();
+            assert_eq!(
+                record.language.unwrap().preferred.as_deref(),
+                Some(tag),
+                "{field}"
             );
         }
-        let text = ADT.split("\rPID").next().unwrap();
-        assert!(to_record(&parse(text), &MapSettings::default()).is_err());
     }
 
     #[test]

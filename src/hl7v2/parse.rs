@@ -221,37 +221,6 @@ impl Message {
     }
 }
 
-/// Splits a body holding one or more messages at each line starting with `MSH`.
-pub fn split_messages(body: &str) -> Vec<&str> {
-    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
-    let mut starts: Vec<usize> = Vec::new();
-    for (i, _) in body.match_indices("MSH") {
-        // A line start, or a BOM at a line start (files concatenated as they are).
-        let before = body[..i].strip_suffix('\u{feff}').unwrap_or(&body[..i]);
-        let at_line_start =
-            before.is_empty() || matches!(before.as_bytes().last(), Some(b'\r' | b'\n' | b'\x0b'));
-        if at_line_start {
-            starts.push(i);
-        }
-    }
-    if starts.is_empty() {
-        return if body.trim().is_empty() {
-            Vec::new()
-        } else {
-            vec![body]
-        };
-    }
-    let mut messages = Vec::with_capacity(starts.len());
-    if !body[..starts[0]].trim().is_empty() {
-        messages.push(&body[..starts[0]]);
-    }
-    for (k, start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(body.len());
-        messages.push(&body[*start..end]);
-    }
-    messages
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,14 +296,5 @@ mod tests {
             Message::parse("MSH|^^\\&|"),
             Err(ParseError::BadEncodingCharacters)
         );
-    }
-
-    #[test]
-    fn a_body_splits_into_its_messages() {
-        let two = format!("{ADT}{ADT}");
-        assert_eq!(split_messages(&two).len(), 2);
-        assert_eq!(split_messages(&ADT.replace('\r', "\n")).len(), 1);
-        assert!(split_messages("  \n").is_empty());
-        assert_eq!(split_messages("garbage"), vec!["garbage"]);
     }
 }

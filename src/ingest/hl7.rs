@@ -1,5 +1,6 @@
-//! HL7 v2 bodies, from `POST /hl7v2` and from MLLP frames: the messages of a body checked,
-//! stored and acknowledged a chunk at a time, one ACK per message, in order.
+//! HL7 v2 bodies, from `POST /hl7v2` and from MLLP frames: the messages of a body (or of a
+//! batch file) checked, stored and acknowledged a chunk at a time, one ACK per message, in
+//! order.
 //!
 //! A message for a unit outside the sender's units is answered AR (`FORBIDDEN_UNIT`) and
 //! not stored; a message whose own write fails is answered AE (`NOT_STORED`) and the rest
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::{Answered, Checked, Fate, Format, IngestError, Render, Sender, Source};
+use crate::hl7v2::batch::{self, Body};
 use crate::hl7v2::map::MapSettings;
 use crate::hl7v2::{self, CheckedMessage};
 use crate::rules::Context;
@@ -37,7 +39,7 @@ impl Source for Messages {
 
 /// The HL7 v2 format: messages of one body, mapped under the request's settings.
 struct Hl7 {
-    body: Arc<str>,
+    body: Arc<[u8]>,
     settings: Arc<MapSettings>,
 }
 
@@ -97,33 +99,25 @@ impl Render for Acks {
 }
 
 /// Checks, stores and acknowledges every message of `body` sent by `sender`, mapped under
-/// `settings` (the service's, with the request's source); the ACKs, in order. `Err` is a
-/// transport problem (the database cannot be reached): nothing after the chunk that met it
-/// was stored.
+/// `settings` (the service's, with the request's source); the ACKs, in order, inside a
+/// batch envelope when the body was a batch. `Err` is a transport problem (the database
+/// cannot be reached): nothing after the chunk that met it was stored.
 pub async fn process(
     state: &AppState,
-    body: String,
+    body: Vec<u8>,
     sender: &Sender,
     settings: Arc<MapSettings>,
 ) -> Result<String, IngestError> {
-    let spans: Vec<Range<usize>> = {
-        let start = body.as_ptr() as usize;
-        hl7v2::parse::split_messages(&body)
-            .into_iter()
-            .map(|message| {
-                let at = message.as_ptr() as usize - start;
-                at..at + message.len()
-            })
-            .collect()
-    };
-    if spans.is_empty() {
+    let split = Body::split(&body);
+    if split.messages.is_empty() {
         return Ok(CheckedMessage::no_message().ack(Utc::now()));
     }
     let messages = Messages {
-        spans: spans.into_iter(),
+        spans: split.messages.clone().into_iter(),
     };
+    let body: Arc<[u8]> = body.into();
     let format = Arc::new(Hl7 {
-        body: body.into(),
+        body: Arc::clone(&body),
         settings,
     });
     let mut acks = String::new();
@@ -133,6 +127,9 @@ pub async fn process(
     })
     .await;
     ended?;
+    if let Some(envelope) = batch::envelope(&body, &split, tally.messages, Utc::now()) {
+        acks = format!("{}{acks}{}", envelope.head, envelope.tail);
+    }
     tracing::info!(
         messages = tally.messages,
         stored = tally.stored,

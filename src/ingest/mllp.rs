@@ -21,7 +21,7 @@ use super::hl7::process;
 use super::Sender;
 use crate::access::{Principal, Role, Units};
 use crate::catalog::Severity;
-use crate::hl7v2::ack::{self, AckCode, AckError};
+use crate::hl7v2::ack::{self, AckCode, AckError, ErrorCondition};
 use crate::hl7v2::parse::Message;
 use crate::service::{AppState, Caller};
 use crate::store::audit::{self, Action, AuditEntry};
@@ -200,14 +200,22 @@ fn framed(ack: &str) -> Vec<u8> {
     out
 }
 
-fn reject(original: Option<&Message>, code: AckCode, error: &str, text: &str) -> String {
+fn reject(
+    original: Option<&Message>,
+    code: AckCode,
+    condition: ErrorCondition,
+    error: &str,
+    text: &str,
+) -> String {
     let errors = [AckError {
         location: "MSH^1".into(),
+        condition,
         severity: Severity::Error,
         code: error.into(),
         message: text.into(),
     }];
-    ack::build(original, code, &errors, chrono::Utc::now())
+    let msa = (code == AckCode::Error).then_some("not stored: send the message again");
+    ack::build(original, code, msa, &errors, chrono::Utc::now())
 }
 
 /// The caller an MLLP connection acts as: no key (the protocol has none), every unit; the
@@ -241,18 +249,20 @@ where
                 Frame::Garbage => reject(
                     None,
                     AckCode::Rejected,
+                    ErrorCondition::SEGMENT_SEQUENCE,
                     "BAD_FRAME",
                     "bytes outside an MLLP frame (0x0B ... 0x1C 0x0D)",
                 ),
                 Frame::Message(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let original = Message::parse(&text).ok();
-                    match process(state, text, &sender, state.hl7.clone()).await {
+                    // Only to answer with its header if it cannot be stored.
+                    let original = Message::parse(&String::from_utf8_lossy(&bytes)).ok();
+                    match process(state, bytes, &sender, state.hl7.clone()).await {
                         Ok(acks) => acks,
                         // The database is down: AE, so that the sender retries.
                         Err(_) => reject(
                             original.as_ref(),
                             AckCode::Error,
+                            ErrorCondition::INTERNAL,
                             "UNAVAILABLE",
                             "the message could not be stored now; send it again",
                         ),
@@ -273,6 +283,7 @@ where
             let answer = reject(
                 None,
                 AckCode::Rejected,
+                ErrorCondition::SEGMENT_SEQUENCE,
                 "FRAME_TOO_LARGE",
                 "the frame exceeds 16 MiB",
             );

@@ -125,12 +125,20 @@ pub fn check_answer<'c>(
             };
             push(
                 out,
-                Finding::new(rule, format!("{prefix}.null_flavor"), rule.description),
+                Finding::new(
+                    rule,
+                    format!("{prefix}.null_flavor"),
+                    super::null_message(prefix, flavor),
+                ),
             );
         }
         (None, true) if place.completeness => push(
             out,
-            Finding::new(rules.missing, prefix.to_string(), rules.missing.description),
+            Finding::new(
+                rules.missing,
+                prefix.to_string(),
+                format!("{prefix} holds no codes and no null value saying why"),
+            ),
         ),
         _ => {}
     }

@@ -177,7 +177,7 @@ fn unanswered(
             out.push(Finding::new(
                 rule,
                 format!("{field}.null_flavor"),
-                rule.description,
+                super::null_message(field, flavor),
             ));
             DomainStatus::of_null(flavor)
         }

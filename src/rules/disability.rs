@@ -27,7 +27,7 @@ pub fn check(
             out.push(Finding::new(
                 rule,
                 "disability.null_flavor",
-                rule.description,
+                super::null_message("disability", *flavor),
             ));
             DomainStatus::of_null(*flavor)
         }

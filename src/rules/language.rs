@@ -93,7 +93,11 @@ pub fn check(
                 NullFlavor::Unk => &catalog::LANGUAGE_UNKNOWN,
                 NullFlavor::Nask => &catalog::LANGUAGE_NOT_ASKED,
             };
-            out.push(lang(rule, "null_flavor", rule.description.into()));
+            out.push(lang(
+                rule,
+                "null_flavor",
+                super::null_message("the preferred language", flavor),
+            ));
         }
         (None, None) => {
             language = DomainStatus::Missing;

@@ -66,7 +66,8 @@ pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Opti
             FieldPath::caregiver(index, "language"),
             Domain::CaregiverLanguage,
         );
-        if race.is_none() && ethnicity.is_none() && language.is_none() {
+        let relationship = mapper.relationship(caregiver.relationship.as_deref(), index);
+        if race.is_none() && ethnicity.is_none() && language.is_none() && relationship.is_none() {
             continue;
         }
         let copy = &mut mapped.get_or_insert_with(|| record.clone()).caregivers[index];
@@ -78,6 +79,9 @@ pub fn apply(record: &Record, ctx: &Context<'_>, out: &mut Vec<Finding>) -> Opti
         }
         if let Some(language) = language {
             copy.language = Some(language);
+        }
+        if let Some(relationship) = relationship {
+            copy.relationship = Some(relationship);
         }
     }
     mapped
@@ -144,11 +148,37 @@ impl Mapper<'_, '_> {
                 target,
                 domain,
             ));
+            // A display that the map itself reads as the same code (`B^Black`: "Black" maps
+            // to 2054-5 too) agrees with the target: it is dropped, so that it is not
+            // reported as a mismatch with the official display. One that disagrees stays.
+            let agrees = code
+                .display
+                .as_deref()
+                .is_some_and(|d| self.maps.lookup(self.source, field, d) == Some(target));
             let slot = &mut copy.get_or_insert_with(|| answer.clone()).codes[index];
             slot.code = target.to_string();
             slot.system = None;
+            if agrees {
+                slot.display = None;
+            }
         }
         copy
+    }
+
+    /// A caregiver's relationship mapped to table 0063, when it maps.
+    fn relationship(&mut self, relationship: Option<&str>, index: usize) -> Option<String> {
+        let value = relationship?;
+        let target = self
+            .maps
+            .lookup(self.source, MapField::Relationship, value)?;
+        self.out.push(mapped_finding(
+            format!("caregivers[{index}].relationship"),
+            MapField::Relationship,
+            value,
+            target,
+            Domain::Caregivers,
+        ));
+        Some(target.to_string())
     }
 
     /// The language answer with mapped tags replaced, when any tag maps.

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::codesets::CodeSets;
 use crate::profile::Profile;
+use crate::record::wire::NullFlavor;
 
 /// What every rule may look at besides the record: the code sets, the profile and the
 /// time of validation (passed in, so the engine never reads a clock).
@@ -32,6 +33,20 @@ pub struct Context<'a> {
     pub profile: &'a Profile,
     /// The time of validation.
     pub now: DateTime<Utc>,
+}
+
+/// A finding's message for a null value: what the record holds, in words and code
+/// (`race is recorded as unknown (UNK)`), never the catalog's description of the rule.
+pub fn null_message(what: &str, flavor: NullFlavor) -> String {
+    let (words, code) = match flavor {
+        NullFlavor::Asku => (
+            "declined: asked, and the family chose not to answer",
+            "ASKU",
+        ),
+        NullFlavor::Unk => ("unknown", "UNK"),
+        NullFlavor::Nask => ("not asked", "NASK"),
+    };
+    format!("{what} is recorded as {words} ({code})")
 }
 
 #[cfg(test)]

@@ -65,7 +65,11 @@ pub fn check(
             NullFlavor::Asku => &catalog::SDOH_DECLINED,
             NullFlavor::Unk | NullFlavor::Nask => &catalog::SDOH_NOT_ASKED,
         };
-        out.push(Finding::new(rule, "sdoh.null_flavor", rule.description));
+        out.push(Finding::new(
+            rule,
+            "sdoh.null_flavor",
+            super::null_message("the social needs screening", flavor),
+        ));
         return DomainStatus::of_null(flavor);
     }
     if required {

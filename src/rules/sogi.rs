@@ -180,5 +180,9 @@ fn null_finding(flavor: NullFlavor, path: String) -> Finding {
         NullFlavor::Unk => &catalog::SOGI_UNKNOWN,
         NullFlavor::Nask => &catalog::SOGI_NOT_ASKED,
     };
-    Finding::new(rule, path, rule.description)
+    let what = path
+        .strip_suffix(".null_flavor")
+        .unwrap_or(&path)
+        .to_string();
+    Finding::new(rule, path, super::null_message(&what, flavor))
 }

@@ -860,6 +860,42 @@ both!(
 // ---------------------------------------------------------------------------------------
 
 both!(
+    a_message_bundle_is_read_like_a_collection,
+    |app| async move {
+        // A FHIR message (Bundle.type `message`): its MessageHeader first, then resources.
+        let bundle = json!({
+            "resourceType": "Bundle",
+            "type": "message",
+            "timestamp": "2026-11-20T14:03:00Z",
+            "entry": [
+                {"fullUrl": "urn:uuid:0d6f1a52-0000-4000-8000-000000000001",
+                 "resource": {"resourceType": "MessageHeader",
+                              "eventCoding": {"system": "http://example.org/events", "code": "admit"},
+                              "source": {"endpoint": "http://example.org/ehr"},
+                              "focus": [{"reference": "urn:uuid:0d6f1a52-0000-4000-8000-000000000002"}]}},
+                {"fullUrl": "urn:uuid:0d6f1a52-0000-4000-8000-000000000002",
+                 "resource": patient("pm", "MRN-M")},
+                {"resource": mother_of("urn:uuid:0d6f1a52-0000-4000-8000-000000000002")}
+            ]
+        });
+        let answer = post(&app, "/fhir", &bundle).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["type"], "batch-response");
+        assert_eq!(statuses(&answer.body), ["200 OK", "201 Created", "200 OK"]);
+        let header = &answer.body["entry"][0]["response"]["outcome"]["issue"][0];
+        assert!(header["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("MessageHeader"));
+        let page = app.get_json("/v1/records", 200).await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["patient_id"], "MRN-M");
+        assert_eq!(items[0]["domains"]["caregivers"], "complete");
+    }
+);
+
+both!(
     a_batch_bundle_answers_every_entry_in_order,
     |app| async move {
         let bundle = json!({

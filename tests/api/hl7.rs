@@ -32,6 +32,16 @@ macro_rules! fixture {
     };
 }
 
+/// A sample written for real-dq (`tests/fixtures/hl7v2-written/`).
+macro_rules! written {
+    ($name:literal) => {
+        Fixture {
+            name: concat!("written/", $name),
+            bytes: include_bytes!(concat!("../fixtures/hl7v2-written/", $name)),
+        }
+    };
+}
+
 /// One ERR segment an ACK must carry: ERR-5.1 (rule ID), ERR-2 (location, `*` for any)
 /// and ERR-4 (E, W or I).
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +89,6 @@ struct Sample {
     stored: Option<Stored>,
 }
 
-/// Answered AR: not an ADT real-dq reads (ADT A01/A04/A05/A06/A07/A08/A28/A31 only). ERR-3 is not
-/// checked: table 0357 has 200 "Unsupported message type" and 201 "Unsupported event code"
-/// for this, while src/hl7v2/ack.rs answers 100 "Segment sequence error" (suspected bug).
-const UNSUPPORTED: &[ExpectedErr] = &[err("UNSUPPORTED", "MSH^1^9", "E")];
-
 /// The corpus, file by file.
 const SAMPLES: &[Sample] = &[
     // ADT^A04 v2.8. PID-10 2106-3 White ~ 2028-9 Asian (HL70005): valid. PID-15 `ara`
@@ -94,7 +99,7 @@ const SAMPLES: &[Sample] = &[
     Sample {
         fixture: fixture!("ADT-A04-01.hl7"),
         control_id: "MSG00001",
-        msa: "AE",
+        msa: "AA",
         errs: &[
             err("CODE_MAPPED", "PID^1^15", "I"),
             err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
@@ -165,7 +170,7 @@ const SAMPLES: &[Sample] = &[
     Sample {
         fixture: fixture!("ADT01-23.hl7"),
         control_id: "599102",
-        msa: "AE",
+        msa: "AA",
         errs: &[
             err("RACE_CODE_INVALID", "PID^1^10^1", "E"),
             err("REPORTER_MISSING", "PID^1^10", "I"),
@@ -233,7 +238,7 @@ const SAMPLES: &[Sample] = &[
     Sample {
         fixture: fixture!("ADT04-251.hl7"),
         control_id: "1270326314",
-        msa: "AE",
+        msa: "AA",
         errs: &[
             err("REPORTER_MISSING", "PID^1^10", "I"),
             err("ETHNICITY_MISSING", "PID^1^22", "W"),
@@ -264,53 +269,169 @@ const SAMPLES: &[Sample] = &[
             omb_ethnicity: None,
         }),
     },
+    // DFT^P03 v2.8, read for its PID (issue 11). Race 2106-3~2028-9 (HL70005) valid; PID-15
+    // `ara` mapped to `ar`; ethnicity H → 2135-2. Born 1988-08-18, EVN-2 2005-01-12: a
+    // minor then, with no NK1 (CAREGIVER_MISSING); demographics older than 24 months.
     Sample {
         fixture: fixture!("DFT-P03-01.hl7"),
         control_id: "MSG00001",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("CODE_MAPPED", "PID^1^15", "I"),
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("CAREGIVER_MISSING", "NK1^1", "W"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "IMMAPP@GHHSFacility",
+            patient_id: "PATID1234",
+            unit: "HUH AE OMU",
+            recorded_at: "2005-01-12T22:00:00Z",
+            status: "incomplete",
+            omb_race: &["2028-9", "2106-3"],
+            omb_ethnicity: Some("2135-2"),
+        }),
     },
+    // VXU^V04 (immunisation), no EVN (MSH-7 2012-07-01T08:22+07:00), no PV1. Child born
+    // 2007; race 2076-8, ethnicity 2186-5 (display `non Hispanic…` names no other code); no
+    // PID-15; the mother's NK1 (MTH) has no language.
     Sample {
         fixture: fixture!("IZ_1_1.1_Admin_Child_Max_Message.hl7"),
         control_id: "NIST-IZ-001.00",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("LANGUAGE_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("LANGUAGE_MISSING", "NK1^1^20", "W"),
+            err("INTERPRETER_NEED_MISSING", "NK1^1^20", "W"),
+            err("CAREGIVER_NO_LEGAL_GUARDIAN", "NK1^1", "I"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "Test EHR Application@X68",
+            patient_id: "D26376273",
+            unit: "UNASSIGNED",
+            recorded_at: "2012-07-01T01:22:00Z",
+            status: "incomplete",
+            omb_race: &["2076-8"],
+            omb_ethnicity: Some("2186-5"),
+        }),
     },
+    // OML^O21 newborn screening order: PID-3 without components, born the day of the
+    // message; race 2106-3 `white`, ethnicity N (HL70189); no language; mother's NK1.
     Sample {
         fixture: fixture!("MDHHS-OML-O21-1.hl7"),
         control_id: "TC09SAPartAIG030101AA",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("LANGUAGE_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("LANGUAGE_MISSING", "NK1^1^20", "W"),
+            err("INTERPRETER_NEED_MISSING", "NK1^1^20", "W"),
+            err("CAREGIVER_NO_LEGAL_GUARDIAN", "NK1^1", "I"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "MDHHSDataHub@MDHHS",
+            patient_id: "MRNTC09SA-Part A",
+            unit: "UNASSIGNED",
+            recorded_at: "2016-03-08T23:04:05Z",
+            status: "incomplete",
+            omb_race: &["2106-3"],
+            omb_ethnicity: Some("2186-5"),
+        }),
     },
+    // MDM^T02 (Simulated Hospital): PID-3 type `MRN`, so the first repetition; PID-10 empty;
+    // PID-22 `A^White - British` (a UK category the ethnicity map does not know); adult;
+    // PV1-3 empty.
     Sample {
         fixture: fixture!("MDM-T02-03.hl7"),
         control_id: "112",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("RACE_MISSING", "PID^1^10", "W"),
+            err("ETHNICITY_CODE_INVALID", "PID^1^22^1", "E"),
+            err("LANGUAGE_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "SIMHOSP@SFAC",
+            patient_id: "3196695816",
+            unit: "UNASSIGNED",
+            recorded_at: "2021-08-01T06:51:42Z",
+            status: "invalid",
+            omb_race: &[],
+            omb_ethnicity: None,
+        }),
     },
+    // ORU^R01 public-health lab result: PID-3 `14` (type PI); race 2106-3~1002-5 (CDCREC),
+    // ethnicity H; adult; PV1 after the PID's OBX and PRT, still its patient group. MSH-7
+    // 12:59 at -02:15 is 15:14 UTC.
     Sample {
         fixture: fixture!("ORU-R01-01.hl7"),
         control_id: "2.16.840.1.114222.4.3.3.5.1.2-20120314235954.325",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("LANGUAGE_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "IA PHIMS Stage@IA Public Health Lab",
+            patient_id: "14",
+            unit: "HUH AE OMU",
+            recorded_at: "2012-03-14T15:14:00Z",
+            status: "incomplete",
+            omb_race: &["1002-5", "2106-3"],
+            omb_ethnicity: Some("2135-2"),
+        }),
     },
+    // OUL^R22: PID-7 (2019-04-11) after MSH-7 (2019-03-11), so the age is unknown and the
+    // patient is treated as a minor; race `U` is no table 0005 code; no ethnicity; PV1-3.1
+    // empty (`^^^BMGPED`).
     Sample {
         fixture: fixture!("OUL-R22-01.hl7"),
         control_id: "1932",
-        msa: "AR",
-        errs: UNSUPPORTED,
+        msa: "AA",
+        errs: &[
+            err("RACE_CODE_INVALID", "PID^1^10^1", "E"),
+            err("ETHNICITY_MISSING", "PID^1^22", "W"),
+            err("LANGUAGE_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("CAREGIVER_MISSING", "NK1^1", "W"),
+            err("BIRTH_DATE_INVALID", "PID^1^7", "E"),
+            err("RECOLLECTION_DUE", "EVN^1^2", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+        ],
         never: &[],
-        stored: None,
+        stored: Some(Stored {
+            source: "CASECENTER@CASECENTER FACILITY",
+            patient_id: "00000-0000000",
+            unit: "UNASSIGNED",
+            recorded_at: "2019-03-11T09:16:33Z",
+            status: "invalid",
+            omb_race: &[],
+            omb_ethnicity: None,
+        }),
     },
     // ADT^A01 v2.3 from Simulated Hospital. PID-3 types are `MRN`/`NHSNMBR` (no `MR`): the
     // first repetition. PID-10 empty: missing. PID-22 `C^White - Other` is a UK ethnic
@@ -319,7 +440,7 @@ const SAMPLES: &[Sample] = &[
     Sample {
         fixture: fixture!("hl7.message.1.ADT_A01.hl7"),
         control_id: "1",
-        msa: "AE",
+        msa: "AA",
         errs: &[
             err("RACE_MISSING", "PID^1^10", "W"),
             err("ETHNICITY_CODE_INVALID", "PID^1^22^1", "E"),
@@ -343,6 +464,67 @@ const SAMPLES: &[Sample] = &[
             status: "invalid",
             omb_race: &[],
             omb_ethnicity: None,
+        }),
+    },
+    // Written (tests/fixtures/SOURCES.md): a discharge with a full PID is stored like a
+    // registration. Newborn; 2131-1 Other Race beside White (no RACE_OTHER_ONLY; not an OMB
+    // category); `spa` mapped for the child and the mother.
+    Sample {
+        fixture: written!("ADT-A03-01.hl7"),
+        control_id: "DIS-0001",
+        msa: "AA",
+        errs: &[
+            err("CODE_MAPPED", "PID^1^15", "I"),
+            err("CODE_MAPPED", "NK1^1^20", "I"),
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "NK1^1^20", "W"),
+            err("CAREGIVER_NO_LEGAL_GUARDIAN", "NK1^1", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
+        never: &[],
+        stored: Some(Stored {
+            source: "CERNER@CHILDRENS",
+            patient_id: "NB778812",
+            unit: "NICU",
+            recorded_at: "2026-11-15T14:25:00Z",
+            status: "incomplete",
+            omb_race: &["2106-3"],
+            omb_ethnicity: Some("2135-2"),
+        }),
+    },
+    // Written: a merge whose PID has only identifiers and a name: AA, nothing stored.
+    Sample {
+        fixture: written!("ADT-A40-01.hl7"),
+        control_id: "MRG-0001",
+        msa: "AA",
+        errs: &[],
+        never: &[],
+        stored: None,
+    },
+    // Written: MSH-18 8859/1; PID-3 `ANA\xe9-88` and PV1-3 `P\xc4D` are decoded as declared.
+    Sample {
+        fixture: written!("ADT-A04-latin1-01.hl7"),
+        control_id: "LAT-0001",
+        msa: "AA",
+        errs: &[
+            err("GRANULAR_ETHNICITY_MISSING", "PID^1^22", "I"),
+            err("INTERPRETER_NEED_MISSING", "PID^1^15", "W"),
+            err("INTERPRETER_NEED_MISSING", "NK1^1^20", "W"),
+            err("CAREGIVER_NO_LEGAL_GUARDIAN", "NK1^1", "I"),
+            err("REPORTER_MISSING", "PID^1^10", "I"),
+            err("REPORTER_MISSING", "PID^1^22", "I"),
+        ],
+        never: &[],
+        stored: Some(Stored {
+            source: "MEDITECH@STMARY",
+            patient_id: "ANA\u{e9}-88",
+            unit: "P\u{c4}D",
+            recorded_at: "2026-11-17T08:00:00Z",
+            status: "incomplete",
+            omb_race: &["2106-3"],
+            omb_ethnicity: Some("2186-5"),
         }),
     },
 ];
@@ -553,8 +735,13 @@ fn check_ack(sample: &Sample, ack: &Ack, exact: bool) -> Vec<String> {
         if e.message.is_empty() {
             problem(format!("ERR without a message {e:?}"));
         }
-        if sample.msa != "AR" && e.hl7_code != "207^Application internal error^HL70357" {
-            problem(format!("ERR-3 of a finding is {:?}", e.hl7_code));
+        if sample.msa != "AR" && e.hl7_code != condition_of(&e.rule, &e.severity) {
+            problem(format!(
+                "ERR-3 of {} is {:?}, expected {:?}",
+                e.rule,
+                e.hl7_code,
+                condition_of(&e.rule, &e.severity)
+            ));
         }
     }
     if exact {
@@ -571,14 +758,26 @@ fn check_ack(sample: &Sample, ack: &Ack, exact: bool) -> Vec<String> {
             }
         }
     }
-    let has_error = errs.iter().any(|e| e.severity == "E");
     match sample.msa {
-        "AA" if has_error => problem("AA with an E finding".into()),
-        "AE" if !has_error => problem("AE without an E finding".into()),
+        "AE" => problem("AE is for a message not stored, never in this corpus".into()),
         "AR" if errs.len() != 1 => problem(format!("AR with {} ERR segments", errs.len())),
         _ => {}
     }
     problems
+}
+
+/// ERR-3 of a finding of `rule` at `severity`: `0` for an advisory (`I`), else the table
+/// 0357 code of its catalogued condition.
+fn condition_of(rule: &str, severity: &str) -> String {
+    if severity == "I" {
+        return "0^Message accepted^HL70357".into();
+    }
+    let rule = real_dq::catalog::ALL
+        .iter()
+        .find(|r| r.id == rule)
+        .unwrap_or_else(|| panic!("{rule} is not a catalogued rule"));
+    let (code, text) = rule.condition.hl7_code();
+    format!("{code}^{text}^HL70357")
 }
 
 /// Checks the stored record of a sample against its ACK; returns what is wrong.
@@ -587,14 +786,22 @@ async fn check_stored(app: &TestApp, sample: &Sample, ack: &Ack) -> Vec<String> 
     let Some(expected) = &sample.stored else {
         return Vec::new();
     };
-    let items = records_of_unit(app, expected.unit).await;
+    // Several samples share a unit (`HUH AE OMU`): this sample's record is its source's
+    // and patient's there.
+    let items: Vec<Value> = records_of_unit(app, expected.unit)
+        .await
+        .into_iter()
+        .filter(|r| r["source"] == expected.source && r["patient_id"] == expected.patient_id)
+        .collect();
     let mut problems = Vec::new();
     let mut problem = |text: String| problems.push(format!("{name}: {text}"));
     let [item] = items.as_slice() else {
         problem(format!(
-            "unit {:?} lists {} records, expected 1",
+            "unit {:?} lists {} records of {} {}, expected 1",
             expected.unit,
-            items.len()
+            items.len(),
+            expected.source,
+            expected.patient_id
         ));
         return problems;
     };
@@ -645,33 +852,44 @@ async fn check_stored(app: &TestApp, sample: &Sample, ack: &Ack) -> Vec<String> 
 
 #[test]
 fn every_fixture_file_is_in_the_table_and_embedded_as_it_is_on_disk() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hl7v2");
-    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures/hl7v2")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".hl7"))
-        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let listed = |dir: &str, prefix: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+            .expect("fixture folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".hl7") && !n.contains("batch"))
+            .map(|n| format!("{prefix}{n}"))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut on_disk = listed("hl7v2", "");
+    on_disk.extend(listed("hl7v2-written", "written/"));
     on_disk.sort();
     let mut in_table: Vec<String> = SAMPLES.iter().map(|s| s.fixture.name.into()).collect();
     in_table.sort();
     assert_eq!(on_disk, in_table, "every fixture has exactly one row");
-    assert_eq!(SAMPLES.len(), 12);
+    assert_eq!(SAMPLES.len(), 15);
     for sample in SAMPLES {
-        let bytes = std::fs::read(dir.join(sample.fixture.name)).expect("fixture");
+        let path = match sample.fixture.name.strip_prefix("written/") {
+            Some(name) => root.join("hl7v2-written").join(name),
+            None => root.join("hl7v2").join(sample.fixture.name),
+        };
+        let bytes = std::fs::read(path).expect("fixture");
         assert_eq!(bytes, sample.fixture.bytes, "{}", sample.fixture.name);
-        // The stored expectations and MSA agree with each other.
-        assert_eq!(
-            sample.stored.is_some(),
-            sample.msa != "AR",
-            "{}",
-            sample.fixture.name
-        );
+        // What is refused is never stored.
+        if sample.msa == "AR" {
+            assert!(sample.stored.is_none(), "{}", sample.fixture.name);
+        }
     }
-    // The corpus keeps its awkward bytes: LF separators and BOMs.
-    assert!(SAMPLES
-        .iter()
-        .any(|s| s.fixture.bytes.starts_with(b"\xef\xbb\xbf")));
-    assert!(SAMPLES.iter().all(|s| !s.fixture.bytes.contains(&b'\r')));
+    let public = || {
+        SAMPLES
+            .iter()
+            .filter(|s| !s.fixture.name.starts_with("written/"))
+    };
+    // The public corpus keeps its awkward bytes: LF separators and BOMs.
+    assert!(public().any(|s| s.fixture.bytes.starts_with(b"\xef\xbb\xbf")));
+    assert!(public().all(|s| !s.fixture.bytes.contains(&b'\r')));
 }
 
 both!(
@@ -704,17 +922,19 @@ both!(
         // Every fixture, one after the other, each ended by a CR (most files end without a
         // segment terminator), starting with ADT01-23. The first keeps its BOM; later ones
         // lose theirs (see `a_bom_before_a_later_message_still_starts_a_message`).
-        let mut body = String::new();
+        // Bytes, not text: each message is decoded in its own MSH-18 character set (the
+        // Latin-1 sample among UTF-8 ones).
+        let mut body: Vec<u8> = Vec::new();
         let order: Vec<&Sample> = SAMPLES.iter().cycle().skip(2).take(SAMPLES.len()).collect();
         assert!(order[0].fixture.bytes.starts_with(b"\xef\xbb\xbf"));
         for (i, sample) in order.iter().enumerate() {
-            let text = std::str::from_utf8(sample.fixture.bytes).unwrap();
-            body.push_str(if i == 0 {
-                text
+            let bytes = sample.fixture.bytes;
+            body.extend_from_slice(if i == 0 {
+                bytes
             } else {
-                text_of(&sample.fixture)
+                bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
             });
-            body.push('\r');
+            body.push(b'\r');
         }
         let acks = post_hl7(&app, body).await;
         let answered: Vec<(String, String)> =
@@ -881,37 +1101,120 @@ fn adt01_28_with(msh9: &str, pid: Option<&str>) -> String {
 }
 
 both!(
-    only_the_adt_triggers_that_carry_demographics_are_read,
+    every_message_with_a_pid_is_read_and_answered_aa,
     |app| async move {
-        for (msh9, msa) in [
-            ("ADT^A01^ADT_A01", "AA"),
-            ("ADT^A04^ADT_A01", "AA"),
-            ("ADT^A05^ADT_A05", "AA"),
-            ("ADT^A08^ADT_A01", "AA"),
-            ("ADT^A28^ADT_A05", "AA"),
-            ("ADT^A31^ADT_A05", "AA"),
-            ("ADT^A03^ADT_A03", "AR"),
-            ("ADT^A40^ADT_A39", "AR"),
-            ("ORU^R01^ORU_R01", "AR"),
-        ] {
+        // Every ADT trigger and the other message types that carry a PID, with ADT01-28's
+        // demographics: each is read, answered AA and stored (the same record each time).
+        let mut kinds: Vec<String> = (1..=62).map(|n| format!("ADT^A{n:02}^ADT_A01")).collect();
+        kinds.extend(
+            [
+                "ORU^R01^ORU_R01",
+                "OML^O21^OML_O21",
+                "ORM^O01^ORM_O01",
+                "OUL^R22^OUL_R22",
+                "VXU^V04^VXU_V04",
+                "SIU^S12^SIU_S12",
+                "MDM^T02^MDM_T02",
+                "DFT^P03^DFT_P03",
+                "BAR^P01^BAR_P01",
+                "RDE^O11^RDE_O11",
+            ]
+            .map(String::from),
+        );
+        for msh9 in &kinds {
             let acks = post_hl7(&app, adt01_28_with(msh9, None)).await;
-            assert_eq!(acks[0].code(), msa, "{msh9}");
+            assert_eq!(acks[0].code(), "AA", "{msh9}: {:?}", acks[0].errs());
             let trigger = msh9.split('^').nth(1).unwrap();
             assert_eq!(
                 acks[0].field("MSH", 9),
                 format!("ACK^{trigger}^ACK"),
                 "{msh9}"
             );
-            if msa == "AR" {
-                let errs = acks[0].errs();
-                assert_eq!(errs.len(), 1);
-                assert_eq!(
-                    (errs[0].rule.as_str(), errs[0].location.as_str()),
-                    ("UNSUPPORTED", "MSH^1^9")
-                );
-            }
+            assert!(
+                acks[0].errs().iter().all(|e| e.rule != "UNSUPPORTED"),
+                "{msh9}"
+            );
         }
-        // The same demographics each time: one record.
+        assert_eq!(all_records(&app).await.len(), 1);
+        // What carries no PID: AA with nothing stored for an ADT, AR for anything else.
+        let without_pid = |msh9: &str| {
+            adt01_28_with(msh9, None)
+                .split('\r')
+                .filter(|s| !s.starts_with("PID|") && !s.starts_with("NK1|"))
+                .collect::<Vec<_>>()
+                .join("\r")
+        };
+        let acks = post_hl7(&app, without_pid("ADT^A20^ADT_A20")).await;
+        assert_eq!(acks[0].code(), "AA");
+        assert!(acks[0].errs().is_empty());
+        assert!(
+            acks[0].field("MSA", 3).starts_with("nothing stored"),
+            "{:?}",
+            acks[0].segment("MSA")
+        );
+        for msh9 in ["QBP^Q22^QBP_Q21", "MFN^M02^MFN_M02", "ACK^A01^ACK"] {
+            let acks = post_hl7(&app, without_pid(msh9)).await;
+            assert_eq!(acks[0].code(), "AR", "{msh9}");
+            let errs = acks[0].errs();
+            assert_eq!(errs.len(), 1);
+            assert_eq!(
+                (
+                    errs[0].rule.as_str(),
+                    errs[0].location.as_str(),
+                    errs[0].hl7_code.as_str()
+                ),
+                (
+                    "UNSUPPORTED",
+                    "MSH^1^9",
+                    "200^Unsupported message type^HL70357"
+                ),
+                "{msh9}"
+            );
+        }
+        assert_eq!(all_records(&app).await.len(), 1);
+    }
+);
+
+both!(
+    a_merge_or_discharge_with_a_bare_pid_stores_nothing_but_a_registration_does,
+    |app| async move {
+        let bare = "PID|1||BARE-1^^^HOSP^MR||DOE^JANE\r";
+        let without_nk1 = |msh9: &str| {
+            adt01_28_with(msh9, Some(bare))
+                .split('\r')
+                .filter(|s| !s.starts_with("NK1|"))
+                .collect::<Vec<_>>()
+                .join("\r")
+        };
+        for msh9 in ["ADT^A40^ADT_A39", "ADT^A03^ADT_A03", "ORU^R01^ORU_R01"] {
+            let acks = post_hl7(&app, without_nk1(msh9)).await;
+            assert_eq!(acks[0].code(), "AA", "{msh9}");
+            assert!(acks[0].errs().is_empty(), "{msh9}");
+            assert!(
+                acks[0].field("MSA", 3).starts_with("nothing stored"),
+                "{msh9}: {:?}",
+                acks[0].segment("MSA")
+            );
+        }
+        assert!(all_records(&app).await.is_empty());
+        // The same bare PID in a registration: stored, with what is missing as findings.
+        let acks = post_hl7(&app, without_nk1("ADT^A04^ADT_A01")).await;
+        assert_eq!(acks[0].code(), "AA");
+        let rules = acks[0].rules();
+        for rule in [
+            "RACE_MISSING",
+            "ETHNICITY_MISSING",
+            "LANGUAGE_MISSING",
+            "BIRTH_DATE_MISSING",
+        ] {
+            assert!(rules.contains(rule), "{rule}: {rules:?}");
+        }
+        let missing = acks[0]
+            .errs()
+            .into_iter()
+            .find(|e| e.rule == "RACE_MISSING")
+            .unwrap();
+        assert_eq!(missing.hl7_code, "101^Required field missing^HL70357");
         assert_eq!(all_records(&app).await.len(), 1);
     }
 );
@@ -945,7 +1248,7 @@ const VARIANTS: &[Variant] = &[
         race: "U",
         language: "eng^English^HL70296",
         ethnicity: "U^Unknown^HL70189",
-        msa: "AE",
+        msa: "AA",
         errs: &[
             err("RACE_CODE_INVALID", "PID^1^10^1", "E"),
             err("ETHNICITY_UNKNOWN", "PID^1^22", "W"),
@@ -1155,7 +1458,7 @@ async fn a_bom_before_a_later_message_still_starts_a_message(app: TestApp) {
         answered,
         [
             ("AA".to_string(), first.control_id.to_string()),
-            ("AE".to_string(), second.control_id.to_string())
+            ("AA".to_string(), second.control_id.to_string())
         ]
     );
     assert_eq!(all_records(&app).await.len(), 2);
@@ -1283,5 +1586,265 @@ both!(
         let acks = post_hl7(&app, adt_of("W3", "POISON")).await;
         assert_eq!(acks[0].code(), "AA", "{:?}", acks[0].errs());
         assert_eq!(app.report("?unit=ISO").await["total"]["patients"], 5);
+    }
+);
+
+/// An ADT^A04 of an adult whose race is `race` (PID-10 as sent), patient `mrn`, with MSH-18
+/// `charset`, as bytes (so that a test can put any byte in it).
+fn adt_bytes(control: &str, mrn: &[u8], race: &str, charset: &str) -> Vec<u8> {
+    let mut out = format!(
+        "MSH|^~\\&|EPIC|HOSP|REALDQ|REALDQ|20261120140300||ADT^A04^ADT_A01|{control}|P|2.5.1||||||{charset}\r\
+         EVN|A04|20261120140000\r\
+         PID|1||"
+    )
+    .into_bytes();
+    out.extend_from_slice(mrn);
+    out.extend_from_slice(
+        format!(
+            "^^^HOSP^MR||DOE^JANE||19800402|F||{race}|||||en^English^HL70296|||||||N^Not Hispanic^HL70189\r\
+             PV1|1|O|ADULT\r"
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+both!(
+    a_stored_message_with_error_findings_is_answered_aa_with_table_0357_codes,
+    |app| async move {
+        // 9999-9 is not a CDCREC code (103); the missing ethnicity is 101.
+        let body = adt_bytes("E1", b"ERR-1", "9999-9^Martian^CDCREC", "")
+            .into_iter()
+            .collect::<Vec<u8>>();
+        let body = String::from_utf8(body)
+            .unwrap()
+            .replace("N^Not Hispanic^HL70189", "");
+        let acks = post_hl7(&app, body).await;
+        assert_eq!(acks[0].code(), "AA", "{:?}", acks[0].errs());
+        let errs = acks[0].errs();
+        let of = |rule: &str| {
+            errs.iter()
+                .find(|e| e.rule == rule)
+                .unwrap_or_else(|| panic!("no {rule}: {errs:?}"))
+        };
+        assert_eq!(of("RACE_CODE_INVALID").severity, "E");
+        assert_eq!(
+            of("RACE_CODE_INVALID").hl7_code,
+            "103^Table value not found^HL70357"
+        );
+        assert_eq!(
+            of("ETHNICITY_MISSING").hl7_code,
+            "101^Required field missing^HL70357"
+        );
+        for e in &errs {
+            assert!(
+                !e.hl7_code.starts_with("207"),
+                "a finding is never an internal error: {e:?}"
+            );
+        }
+        let records = all_records(&app).await;
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["status"], "invalid");
+    }
+);
+
+both!(
+    sites_can_keep_ae_for_messages_with_error_findings,
+    |settings: &mut real_dq::config::Settings| {
+        settings.hl7.hl7_ack_on_error_findings = real_dq::hl7v2::ack::AckCode::Error;
+    },
+    |app| async move {
+        let invalid = adt_bytes("E2", b"ERR-2", "9999-9^Martian^CDCREC", "");
+        let acks = post_hl7(&app, invalid).await;
+        assert_eq!(acks[0].code(), "AE");
+        let valid = adt_bytes("E3", b"ERR-3", "2106-3^White^CDCREC", "");
+        let acks = post_hl7(&app, valid).await;
+        assert_eq!(acks[0].code(), "AA", "{:?}", acks[0].errs());
+        // Both are stored: AE here still means stored with error findings.
+        assert_eq!(all_records(&app).await.len(), 2);
+    }
+);
+
+#[test]
+fn the_ack_setting_takes_aa_or_ae_only() {
+    use clap::Parser;
+    let parse = |value: &str| {
+        real_dq::cli::Cli::try_parse_from([
+            "real-dq",
+            "serve",
+            "--hl7-ack-on-error-findings",
+            value,
+        ])
+    };
+    assert!(parse("AE").is_ok());
+    assert!(parse("aa").is_ok());
+    let error = parse("AR").unwrap_err().to_string();
+    assert!(error.contains("neither AA nor AE"), "{error}");
+}
+
+both!(
+    latin_1_identifiers_are_kept_apart_and_undecodable_ones_refused,
+    |app| async move {
+        // MSH-18 8859/1: é and è are two patients.
+        let body = [
+            adt_bytes("L1", b"ANA\xe9-88", "2106-3^White^CDCREC", "8859/1"),
+            adt_bytes("L2", b"ANA\xe8-88", "2106-3^White^CDCREC", "8859/1"),
+        ]
+        .concat();
+        let acks = post_hl7(&app, body).await;
+        assert_eq!(acks.len(), 2);
+        assert!(acks.iter().all(|a| a.code() == "AA"), "{acks:?}");
+        let mut ids: Vec<String> = all_records(&app)
+            .await
+            .iter()
+            .map(|r| r["patient_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["ANA\u{e8}-88", "ANA\u{e9}-88"]);
+        // The same bytes without MSH-18 are not UTF-8: refused, naming PID-3; nothing merged.
+        let body = [
+            adt_bytes("L3", b"BOB\xe9-88", "2106-3^White^CDCREC", ""),
+            adt_bytes("L4", b"BOB\xe8-88", "2106-3^White^CDCREC", ""),
+        ]
+        .concat();
+        let acks = post_hl7(&app, body).await;
+        for ack in &acks {
+            assert_eq!(ack.code(), "AR");
+            let errs = ack.errs();
+            assert_eq!(errs.len(), 1);
+            assert_eq!(
+                (
+                    errs[0].rule.as_str(),
+                    errs[0].location.as_str(),
+                    errs[0].hl7_code.as_str()
+                ),
+                ("UNDECODABLE", "PID^1^3", "102^Data type error^HL70357")
+            );
+            assert!(errs[0].message.contains("MSH-18"), "{:?}", errs[0]);
+        }
+        assert_eq!(all_records(&app).await.len(), 2);
+        // A byte that is not UTF-8 in a display text is no reason to refuse: stored.
+        let mut latin = adt_bytes("L5", b"CAT-1", "2106-3^Blanc#^CDCREC", "");
+        let at = latin.iter().position(|b| *b == b'#').unwrap();
+        latin[at] = 0xe9;
+        let acks = post_hl7(&app, latin).await;
+        assert_eq!(acks[0].code(), "AA", "{:?}", acks[0].errs());
+        assert_eq!(all_records(&app).await.len(), 3);
+        // A character set real-dq cannot read is named.
+        let acks = post_hl7(
+            &app,
+            adt_bytes("L6", b"DOG-1", "2106-3^White^CDCREC", "UNICODE UTF-16"),
+        )
+        .await;
+        assert_eq!(acks[0].code(), "AR");
+        let errs = acks[0].errs();
+        assert_eq!(
+            (errs[0].rule.as_str(), errs[0].location.as_str()),
+            ("UNSUPPORTED_CHARSET", "MSH^1^18")
+        );
+        assert_eq!(all_records(&app).await.len(), 3);
+    }
+);
+
+both!(a_batch_file_is_answered_as_a_batch, |app| async move {
+    let one = adt_bytes("B1", b"BATCH-1", "2106-3^White^CDCREC", "");
+    let two = adt_bytes("B2", b"BATCH-2", "2054-5^Black^CDCREC", "");
+    let body = [
+        b"FHS|^~\\&|EPIC|HOSP|REALDQ|REALDQ|20261120||||FILE-7\r".to_vec(),
+        b"BHS|^~\\&|EPIC|HOSP|REALDQ|REALDQ|20261120||||BATCH-9\r".to_vec(),
+        one,
+        two,
+        b"BTS|2\rFTS|1\r".to_vec(),
+    ]
+    .concat();
+    let response = app.post_raw("/hl7v2", HL7, body).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.unwrap();
+    let segments: Vec<&str> = text
+        .split('\r')
+        .filter(|s| !s.is_empty() && !s.starts_with("ERR"))
+        .collect();
+    let ids: Vec<&str> = segments.iter().map(|s| &s[..3]).collect();
+    assert_eq!(
+        ids,
+        ["FHS", "BHS", "MSH", "MSA", "MSH", "MSA", "BTS", "FTS"],
+        "{text:?}"
+    );
+    let fhs: Vec<&str> = segments[0].split('|').collect();
+    assert_eq!(&fhs[2..6], ["REALDQ", "REALDQ", "EPIC", "HOSP"]);
+    assert_eq!(fhs[11], "FILE-7", "FHS-12 names the sender's file");
+    let bhs: Vec<&str> = segments[1].split('|').collect();
+    assert_eq!(bhs[11], "BATCH-9", "BHS-12 names the sender's batch");
+    assert_eq!(segments[3], "MSA|AA|B1");
+    assert_eq!(segments[5], "MSA|AA|B2");
+    assert_eq!(segments[6], "BTS|2");
+    assert_eq!(all_records(&app).await.len(), 2);
+});
+
+/// A batch file written for this test (no public one with these quirks was found): two
+/// ADT^A08 in `FHS`/`BHS`, the second sending every coded value as text only.
+const WRITTEN_BATCH: &[u8] = include_bytes!("../fixtures/hl7v2-written/ADT-batch-01.hl7");
+
+both!(
+    codes_sent_as_text_are_rescued_by_the_maps,
+    |app| async move {
+        let response = app.post_raw("/hl7v2", HL7, WRITTEN_BATCH).await;
+        let text = response.text().await.unwrap();
+        assert!(text.starts_with("FHS|"), "{text:?}");
+        let acks: Vec<Ack> = parse_acks(
+            &text
+                .split('\r')
+                .filter(|s| {
+                    !["FHS", "BHS", "BTS", "FTS"]
+                        .iter()
+                        .any(|t| s.starts_with(t))
+                })
+                .collect::<Vec<_>>()
+                .join("\r"),
+        );
+        assert_eq!(acks.len(), 2);
+        assert!(acks.iter().all(|a| a.code() == "AA"), "{acks:?}");
+        // `^Asian^HL70005`, `E^ENGLISH`, `^Not Hispanic or Latino^HL70189`, NK1-3 `^Father`.
+        let rescued = &acks[1];
+        let mapped: Vec<String> = rescued
+            .errs()
+            .into_iter()
+            .filter(|e| e.rule == "CODE_MAPPED")
+            .map(|e| e.location)
+            .collect();
+        assert_eq!(
+            mapped,
+            ["PID^1^10^1", "PID^1^22^1", "PID^1^15", "NK1^1^3"],
+            "{:?}",
+            rescued.errs()
+        );
+        for rule in [
+            "RACE_CODE_INVALID",
+            "RACE_MISSING",
+            "RACE_DISPLAY_MISMATCH",
+            "ETHNICITY_CODE_INVALID",
+            "ETHNICITY_MISSING",
+            "CAREGIVER_RELATIONSHIP_INVALID",
+        ] {
+            assert!(
+                !rescued.rules().contains(rule),
+                "{rule}: {:?}",
+                rescued.errs()
+            );
+        }
+        // The patient's language is rescued (the father's NK1 sends none at all).
+        for e in rescued.errs().iter().filter(|e| e.location == "PID^1^15") {
+            assert!(
+                !["LANGUAGE_MISSING", "LANGUAGE_CODE_INVALID"].contains(&e.rule.as_str()),
+                "{e:?}"
+            );
+        }
+        let records = all_records(&app).await;
+        let lee = records
+            .iter()
+            .find(|r| r["patient_id"] == "MRN300002")
+            .expect("stored");
+        assert_eq!(lee["omb_1997"]["race"], serde_json::json!(["2028-9"]));
+        assert_eq!(lee["omb_1997"]["ethnicity"], "2186-5");
     }
 );

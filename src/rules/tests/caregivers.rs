@@ -32,7 +32,7 @@ fn relationship(code: &str) -> Record {
 }
 
 fn relationship_mom() -> Record {
-    relationship("MOM")
+    relationship("NEIGHBOUR")
 }
 
 fn relationship_guardian() -> Record {
@@ -336,7 +336,10 @@ fn absent_relationship_is_not_an_invalid_one() {
 #[test]
 fn invalid_relationship_of_the_second_caregiver_points_at_it() {
     let record = edited(|r| {
-        add_caregiver(r, json!({"relationship": "AUNT", "legal_guardian": false}));
+        add_caregiver(
+            r,
+            json!({"relationship": "NEIGHBOUR", "legal_guardian": false}),
+        );
     });
     assert_fires_at(
         &record,

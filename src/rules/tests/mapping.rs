@@ -289,3 +289,78 @@ fn every_entry_of_the_default_maps_maps_to_its_target() {
         assert_silent(&record, invalid);
     }
 }
+
+#[test]
+fn a_relationship_written_as_a_word_maps_to_table_0063() {
+    let profile = Profile::phec_real();
+    for (word, code) in [
+        ("Mother", "MTH"),
+        ("FATHER", "FTH"),
+        (" grandmother ", "GRP"),
+    ] {
+        let record = edited(|r| r["caregivers"][0]["relationship"] = json!(word));
+        let found = mapped(&record, &profile);
+        assert_eq!(found.len(), 1, "{word}: {found:?}");
+        assert_eq!(found[0].0, "caregivers[0].relationship");
+        assert_eq!(found[0].1, Domain::Caregivers);
+        assert!(
+            found[0].2.contains(&format!("was mapped to {code}")),
+            "{found:?}"
+        );
+        let outcome = outcome_under(&record, &profile);
+        assert!(
+            outcome
+                .findings
+                .iter()
+                .all(|f| f.rule.id != "CAREGIVER_RELATIONSHIP_INVALID"),
+            "{word}"
+        );
+    }
+    // A word no map knows stays invalid.
+    let record = edited(|r| r["caregivers"][0]["relationship"] = json!("Neighbour"));
+    assert!(mapped(&record, &profile).is_empty());
+    assert!(outcome_under(&record, &profile)
+        .findings
+        .iter()
+        .any(|f| f.rule.id == "CAREGIVER_RELATIONSHIP_INVALID"));
+}
+
+#[test]
+fn a_relationship_map_must_turn_a_word_into_a_table_0063_code() {
+    for (from, to, ok) in [
+        ("Mom", "MTH", true),
+        ("MTH", "FTH", false),
+        ("mth", "FTH", false),
+        ("Mom", "Mother", false),
+        ("Mom", "mth", false),
+    ] {
+        let json = serde_json::to_string(&{
+            let mut profile = serde_json::to_value(Profile::phec_real()).unwrap();
+            profile["code_maps"]["relationship"] = json!({ from: to });
+            profile
+        })
+        .unwrap();
+        assert_eq!(Profile::from_json(&json).is_ok(), ok, "{from} -> {to}");
+    }
+}
+
+#[test]
+fn a_legacy_letter_whose_own_text_agrees_is_no_display_mismatch() {
+    let profile = Profile::phec_real();
+    let rules = |codes: Value| -> Vec<&'static str> {
+        outcome_under(&race_codes(codes), &profile)
+            .findings
+            .iter()
+            .map(|f| f.rule.id)
+            .collect()
+    };
+    let agrees = rules(json!([{"code": "B", "display": "Black"}]));
+    assert!(agrees.contains(&"CODE_MAPPED"), "{agrees:?}");
+    assert!(!agrees.contains(&"RACE_DISPLAY_MISMATCH"), "{agrees:?}");
+    // A text that names another category still disagrees.
+    let disagrees = rules(json!([{"code": "B", "display": "White"}]));
+    assert!(
+        disagrees.contains(&"RACE_DISPLAY_MISMATCH"),
+        "{disagrees:?}"
+    );
+}

@@ -215,7 +215,7 @@ fn caregivers_statuses_follow_the_caregivers() {
     );
     let empty = edited(|r| r["caregivers"] = json!([]));
     assert_status(&empty, Domain::Caregivers, DomainStatus::Missing);
-    let bad_relationship = edited(|r| r["caregivers"][0]["relationship"] = json!("MOM"));
+    let bad_relationship = edited(|r| r["caregivers"][0]["relationship"] = json!("NEIGHBOUR"));
     assert_status(&bad_relationship, Domain::Caregivers, DomainStatus::Invalid);
     let bad_race = edited(|r| {
         r["caregivers"][0]["race"] = json!({"codes": [{"code": "9999-9"}]});
