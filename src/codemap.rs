@@ -17,6 +17,8 @@ use crate::codesets::CodeSets;
 
 /// The Library of Congress ISO 639-2 rows that have an ISO 639-1 code.
 const ISO_639_2: &str = include_str!("../data/codesets/iso-639-2-alpha2.txt");
+/// v3 RoleCode relationships and v2-0131 contact roles to table 0063.
+const RELATIONSHIPS: &str = include_str!("../data/codesets/relationship-to-v2-0063.txt");
 
 /// A map shipped with the service, named in a profile's `code_maps.builtin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +26,10 @@ pub enum BuiltinMap {
     /// ISO 639-2/B and /T codes and their English names to ISO 639-1 (BCP 47).
     #[serde(rename = "iso-639-2")]
     Iso639_2,
+    /// HL7 v3 RoleCode personal relationships and v2-0131 contact roles (FHIR
+    /// `RelatedPerson.relationship`) to HL7 v2 table 0063.
+    #[serde(rename = "v3-rolecode")]
+    V3RoleCode,
 }
 
 /// Local codes of each mapped field: local code (matched case-insensitively) → standard code.
@@ -188,6 +194,11 @@ impl MapIndex {
                         }
                     }
                 }
+                BuiltinMap::V3RoleCode => {
+                    for (from, to) in role_codes() {
+                        global.relationship.insert(normalise(from), to.to_string());
+                    }
+                }
             }
         }
         global.add(maps.fields());
@@ -232,6 +243,14 @@ impl MapIndex {
             .or_else(|| self.global.of(field).get(key))
             .map(String::as_str)
     }
+}
+
+/// The `v3-rolecode` built-in map's pairs.
+pub fn role_codes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    RELATIONSHIPS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| line.split_once('|'))
 }
 
 /// The `iso-639-2` built-in: each bibliographic and terminologic code and each English
@@ -352,5 +371,29 @@ mod tests {
         assert_eq!(index.lookup("cerner", MapField::Ethnicity, "1"), None);
         assert!(!index.is_empty());
         assert!(MapIndex::build(&CodeMaps::default(), CodeSets::get()).is_empty());
+    }
+
+    #[test]
+    fn role_codes_map_non_0063_codes_to_0063_codes() {
+        let codes = CodeSets::get();
+        let pairs: Vec<_> = role_codes().collect();
+        assert!(pairs.len() > 60, "{}", pairs.len());
+        for (from, to) in pairs {
+            assert!(
+                !codes.relationships.contains(from),
+                "{from} is a table 0063 code"
+            );
+            assert!(codes.relationships.contains(to), "{from} -> {to}");
+        }
+        let maps = CodeMaps {
+            builtin: vec![BuiltinMap::V3RoleCode],
+            ..CodeMaps::default()
+        };
+        let index = MapIndex::build(&maps, codes);
+        assert_eq!(
+            index.lookup("any", MapField::Relationship, "prn"),
+            Some("PAR")
+        );
+        assert_eq!(index.lookup("any", MapField::Relationship, "MTH"), None);
     }
 }

@@ -28,6 +28,19 @@ pub static CAREGIVER_RELATIONSHIP_INVALID: Rule = Rule {
     hint: "The caregiver's relationship to the child is not a valid choice. Ask how they are related (for example mother, father, grandparent, foster parent or guardian) and pick it from the list.",
 };
 
+/// A caregiver without a relationship.
+pub static CAREGIVER_RELATIONSHIP_MISSING: Rule = Rule {
+    id: "CAREGIVER_RELATIONSHIP_MISSING",
+    severity: Severity::Warning,
+    domain: Domain::Caregivers,
+    condition: Condition::Missing,
+    formats: BOTH,
+    description: "Fires when a caregiver is recorded without any relationship to the patient.",
+    why: "A person with no stated relationship may not be the one who speaks for the child, so their language cannot stand in for the family's.",
+    source: "HL7 v2 table 0063",
+    hint: "A caregiver is recorded without saying how they are related to the child. Ask who they are to the child (mother, father, grandparent, guardian, ...) and record it.",
+};
+
 /// Caregivers recorded, none marked legal guardian.
 pub static CAREGIVER_NO_LEGAL_GUARDIAN: Rule = Rule {
     id: "CAREGIVER_NO_LEGAL_GUARDIAN",

@@ -15,6 +15,19 @@ pub static ETHNICITY_MISSING: Rule = Rule {
     hint: "Ethnicity is not recorded. Ask: 'Is your child Hispanic or Latino?' If yes, also ask which group, for example Mexican, Puerto Rican or Cuban.",
 };
 
+/// Ethnicity sent as text only, which no code map knows.
+pub static ETHNICITY_TEXT_ONLY: Rule = Rule {
+    id: "ETHNICITY_TEXT_ONLY",
+    severity: Severity::Warning,
+    domain: Domain::Ethnicity,
+    condition: Condition::Missing,
+    formats: OMB1997_ONLY,
+    description: "Fires when ethnicity is recorded as text only (no code, no null value) and no code map turns the text into a CDCREC code.",
+    why: "Free text cannot be counted as Hispanic or Latino or not; the family's answer was heard but not coded.",
+    source: "OMB 1997; US Core us-core-ethnicity",
+    hint: "Ethnicity was written in words but not picked from the list. Ask again whether the child is Hispanic or Latino and choose the answer.",
+};
+
 /// Ethnicity recorded as unknown (UNK).
 pub static ETHNICITY_UNKNOWN: Rule = Rule {
     id: "ETHNICITY_UNKNOWN",

@@ -57,6 +57,7 @@ pub use sogi::*;
 pub static ALL: &[&Rule] = &[
     // Race
     &RACE_MISSING,
+    &RACE_TEXT_ONLY,
     &RACE_UNKNOWN,
     &RACE_NOT_ASKED,
     &RACE_DECLINED,
@@ -71,6 +72,7 @@ pub static ALL: &[&Rule] = &[
     &RACE_ETHNICITY_MISSING,
     // Ethnicity
     &ETHNICITY_MISSING,
+    &ETHNICITY_TEXT_ONLY,
     &ETHNICITY_UNKNOWN,
     &ETHNICITY_NOT_ASKED,
     &ETHNICITY_DECLINED,
@@ -100,6 +102,7 @@ pub static ALL: &[&Rule] = &[
     // Caregivers
     &CAREGIVER_MISSING,
     &CAREGIVER_RELATIONSHIP_INVALID,
+    &CAREGIVER_RELATIONSHIP_MISSING,
     &CAREGIVER_NO_LEGAL_GUARDIAN,
     // Reporter, age and re-collection
     &REPORTER_MISSING,

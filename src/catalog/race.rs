@@ -15,6 +15,19 @@ pub static RACE_MISSING: Rule = Rule {
     hint: "Race is not recorded. Ask: 'Which race or races do you consider your child to be? You can choose more than one.' If the family prefers not to answer, record that they declined.",
 };
 
+/// Race sent as text only, which no code map knows.
+pub static RACE_TEXT_ONLY: Rule = Rule {
+    id: "RACE_TEXT_ONLY",
+    severity: Severity::Warning,
+    domain: Domain::Race,
+    condition: Condition::Missing,
+    formats: OMB1997_ONLY,
+    description: "Fires when race is recorded as text only (no code, no null value) and no code map turns the text into a CDCREC code.",
+    why: "Free text cannot be counted in any race category; the family's answer was heard but not coded.",
+    source: "OMB 1997; US Core us-core-race",
+    hint: "Race was written in words but not picked from the list. Read the family's answer back and choose the matching category (and detailed group if they gave one).",
+};
+
 /// Race recorded as unknown (UNK).
 pub static RACE_UNKNOWN: Rule = Rule {
     id: "RACE_UNKNOWN",

@@ -344,14 +344,18 @@ fn caregiver(related: &Resource) -> CaregiverWire {
     }
 }
 
-/// The relationship as an HL7 table 0063 code, and whether it names a legal guardian:
-/// codes of table 0063 (or unsystemed) as sent; v3 RoleCode's natural and legal parents
-/// translated (`NMTH` → `MTH`, `GUARD` → `GRD`); contact roles (v2 table 0131, such as `N`
-/// next of kin or `C` emergency contact) are not relationships and are skipped.
+/// The relationship as sent, for the profile's maps to bring to table 0063 (the default
+/// profile's `v3-rolecode` map), and whether it names a legal guardian: the first coding of
+/// table 0063, v3 RoleCode or no system, as sent (natural parents and `GUARD` translated
+/// here); else a v2 table 0131 contact role that says something of the person (`C`
+/// emergency contact, `E` employer, `O` other, `U` unknown; `N` next of kin does not, and
+/// is skipped); else the text (`Mother`).
 fn relationship(related: &Resource) -> (Option<String>, bool) {
     const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
     const TABLE_0063: &str = "http://terminology.hl7.org/CodeSystem/v2-0063";
+    const TABLE_0131: &str = "http://terminology.hl7.org/CodeSystem/v2-0131";
     let mut found: Option<String> = None;
+    let mut contact: Option<String> = None;
     let mut guardian = false;
     for coding in related.relationship.iter().flat_map(|r| r.coding.iter()) {
         let Some(code) = coding.code.trimmed() else {
@@ -364,6 +368,10 @@ fn relationship(related: &Resource) -> (Option<String>, bool) {
                 guardian = true;
                 Some("GRD".to_string())
             }
+            (Some(TABLE_0131), "C" | "E" | "O" | "U") => {
+                contact.get_or_insert(code);
+                None
+            }
             (Some(ROLE_CODE), _) | (Some(TABLE_0063) | None, _) => Some(code),
             _ => None,
         };
@@ -371,7 +379,8 @@ fn relationship(related: &Resource) -> (Option<String>, bool) {
             found = translated;
         }
     }
-    (found, guardian)
+    let text = || related.relationship.iter().find_map(|r| r.text.trimmed());
+    (found.or(contact).or_else(text), guardian)
 }
 
 /// The Patient a RelatedPerson belongs to: its `patient.reference`.
@@ -557,13 +566,24 @@ mod tests {
                 Some("FTH"),
                 false,
             ),
-            (json!([{"system": contact, "code": "C"}]), None, false),
+            // A contact role says something only when nothing else does (C emergency
+            // contact, mapped to EMC by the profile); N next of kin says nothing.
+            (json!([{"system": contact, "code": "C"}]), Some("C"), false),
+            (json!([{"system": contact, "code": "N"}]), None, false),
+            (
+                json!([{"system": contact, "code": "C"}, {"system": role, "code": "GRMTH"}]),
+                Some("GRMTH"),
+                false,
+            ),
             (json!([{"code": "MTH"}]), Some("MTH"), false),
         ];
         for (codings, code, guardian) in cases {
             let (found, legal) = relationship(&typed(&person(codings.clone())));
             assert_eq!((found.as_deref(), legal), (code, guardian), "{codings}");
         }
+        // Text only: the text, for the relationship map.
+        let text = json!({"resourceType": "RelatedPerson", "relationship": [{"text": "Mother"}]});
+        assert_eq!(relationship(&typed(&text)).0.as_deref(), Some("Mother"));
     }
 
     #[test]

@@ -76,12 +76,18 @@ fn relationship(
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
 ) {
-    // A blank relationship is absent (RULES.md §2), like an omitted one: not invalid.
+    // A blank relationship is absent (RULES.md §2), like an omitted one: missing, not
+    // invalid.
     let Some(code) = caregiver
         .relationship
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     else {
+        out.push(Finding::new(
+            &catalog::CAREGIVER_RELATIONSHIP_MISSING,
+            format!("caregivers[{index}].relationship"),
+            format!("caregiver {} has no relationship to the patient", index + 1),
+        ));
         return;
     };
     let known = ctx.codes.relationships.contains(code.trim())

@@ -17,6 +17,8 @@ pub struct AnswerRules {
     pub not_asked: &'static Rule,
     /// ASKU.
     pub declined: &'static Rule,
+    /// Text only, which no map knows.
+    pub text_only: &'static Rule,
     /// A null value together with codes.
     pub null_with_values: &'static Rule,
     /// Malformed, bad check digit, unknown code or system.
@@ -33,6 +35,7 @@ pub static RACE: AnswerRules = AnswerRules {
     unknown: &catalog::RACE_UNKNOWN,
     not_asked: &catalog::RACE_NOT_ASKED,
     declined: &catalog::RACE_DECLINED,
+    text_only: &catalog::RACE_TEXT_ONLY,
     null_with_values: &catalog::RACE_NULL_WITH_VALUES,
     invalid: &catalog::RACE_CODE_INVALID,
     display_mismatch: &catalog::RACE_DISPLAY_MISMATCH,
@@ -45,6 +48,7 @@ pub static ETHNICITY: AnswerRules = AnswerRules {
     unknown: &catalog::ETHNICITY_UNKNOWN,
     not_asked: &catalog::ETHNICITY_NOT_ASKED,
     declined: &catalog::ETHNICITY_DECLINED,
+    text_only: &catalog::ETHNICITY_TEXT_ONLY,
     null_with_values: &catalog::ETHNICITY_NULL_WITH_VALUES,
     invalid: &catalog::ETHNICITY_CODE_INVALID,
     display_mismatch: &catalog::ETHNICITY_DISPLAY_MISMATCH,
@@ -132,6 +136,16 @@ pub fn check_answer<'c>(
                 ),
             );
         }
+        // Text that the map pre-pass could not code: heard, but not coded. The text itself
+        // is the family's words and is not repeated.
+        (None, true) if place.completeness && answer.is_some_and(|a| a.text.is_some()) => push(
+            out,
+            Finding::new(
+                rules.text_only,
+                format!("{prefix}.text"),
+                format!("{prefix} holds only a text, which no code map turns into a code"),
+            ),
+        ),
         (None, true) if place.completeness => push(
             out,
             Finding::new(

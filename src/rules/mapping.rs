@@ -3,7 +3,7 @@
 //! finding naming the original. The record is cloned only when something is mapped.
 
 use crate::codemap::{MapField, MapIndex};
-use crate::record::wire::{CodedAnswer, LanguageWire};
+use crate::record::wire::{CodeWire, CodedAnswer, LanguageWire};
 use crate::record::Record;
 
 use super::Context;
@@ -137,6 +137,25 @@ impl Mapper<'_, '_> {
     ) -> Option<CodedAnswer> {
         let answer = answer?;
         let mut copy: Option<CodedAnswer> = None;
+        // Text only (FHIR `text`, no coding): the text, when a map knows it, becomes the code.
+        if answer.codes.is_empty() && answer.null_flavor.is_none() {
+            let text = answer.text.as_deref()?;
+            let target = self.maps.lookup(self.source, field, text)?;
+            self.out.push(mapped_finding(
+                format!("{prefix}.text"),
+                field,
+                text,
+                target,
+                domain,
+            ));
+            let mut copy = answer.clone();
+            copy.codes.push(CodeWire {
+                system: None,
+                code: target.to_string(),
+                display: None,
+            });
+            return Some(copy);
+        }
         for (index, code) in answer.codes.iter().enumerate() {
             let Some(target) = self.maps.lookup(self.source, field, &code.code) else {
                 continue;

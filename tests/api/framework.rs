@@ -104,7 +104,7 @@ both!(
         );
         assert_eq!(
             framework["profile"]["code_maps"]["builtin"],
-            json!(["iso-639-2"])
+            json!(["iso-639-2", "v3-rolecode"])
         );
     }
 );

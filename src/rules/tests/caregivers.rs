@@ -35,6 +35,10 @@ fn relationship_mom() -> Record {
     relationship("NEIGHBOUR")
 }
 
+fn relationship_absent() -> Record {
+    edited(|r| remove(r, "/caregivers/0/relationship"))
+}
+
 fn relationship_guardian() -> Record {
     relationship("GRD")
 }
@@ -160,6 +164,14 @@ pub(super) const CASES: &[Case] = &[
     Case {
         rule: "CAREGIVER_RELATIONSHIP_INVALID",
         fires: relationship_mom,
+        at: &["caregivers[0].relationship"],
+        domain: Domain::Caregivers,
+        neighbour: relationship_guardian,
+        profile: Profile::phec_real,
+    },
+    Case {
+        rule: "CAREGIVER_RELATIONSHIP_MISSING",
+        fires: relationship_absent,
         at: &["caregivers[0].relationship"],
         domain: Domain::Caregivers,
         neighbour: relationship_guardian,
@@ -327,10 +339,39 @@ fn relationships_of_table_0063_are_valid_in_any_case() {
 }
 
 #[test]
-fn absent_relationship_is_not_an_invalid_one() {
-    let absent = edited(|r| remove(r, "/caregivers/0/relationship"));
-    assert_silent(&absent, "CAREGIVER_RELATIONSHIP_INVALID");
-    assert_silent(&relationship(""), "CAREGIVER_RELATIONSHIP_INVALID");
+fn absent_relationship_is_missing_not_invalid() {
+    for record in [relationship_absent(), relationship(""), relationship("  ")] {
+        assert_silent(&record, "CAREGIVER_RELATIONSHIP_INVALID");
+        assert_fires_at(
+            &record,
+            "CAREGIVER_RELATIONSHIP_MISSING",
+            &["caregivers[0].relationship"],
+        );
+    }
+}
+
+#[test]
+fn v3_role_codes_map_to_table_0063() {
+    let profile = Profile::phec_real();
+    for (code, target) in [
+        ("PRN", "PAR"),
+        ("GRMTH", "GRP"),
+        ("NIECE", "EXF"),
+        ("FTHFOST", "FTH"),
+        ("C", "EMC"),
+    ] {
+        let outcome = outcome_under(&relationship(code), &profile);
+        let rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.id).collect();
+        assert!(
+            !rules.contains(&"CAREGIVER_RELATIONSHIP_INVALID"),
+            "{code}: {rules:?}"
+        );
+        assert!(
+            outcome.findings.iter().any(|f| f.rule.id == "CODE_MAPPED"
+                && f.message.contains(&format!("mapped to {target}"))),
+            "{code}: {rules:?}"
+        );
+    }
 }
 
 #[test]

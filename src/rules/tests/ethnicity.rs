@@ -15,6 +15,18 @@ fn ethnicity_absent() -> Record {
     without("/ethnicity")
 }
 
+fn ethnicity_text(text: &str) -> Record {
+    edited(|r| r["ethnicity"] = json!({"codes": [], "text": text, "reported_by": "caregiver"}))
+}
+
+fn ethnicity_text_unmapped() -> Record {
+    ethnicity_text("Martian")
+}
+
+fn ethnicity_text_mapped() -> Record {
+    ethnicity_text("Hispanic or Latino")
+}
+
 fn ethnicity_unknown() -> Record {
     ethnicity_null("UNK")
 }
@@ -84,6 +96,14 @@ fn categories_and_detailed_ethnicity() -> Record {
 
 /// Firing records and their silent neighbours, checked by the catalog-coverage test.
 pub(super) const CASES: &[Case] = &[
+    Case {
+        rule: "ETHNICITY_TEXT_ONLY",
+        fires: ethnicity_text_unmapped,
+        at: &["ethnicity.text"],
+        domain: Domain::Ethnicity,
+        neighbour: ethnicity_text_mapped,
+        profile: Profile::phec_real,
+    },
     Case {
         rule: "ETHNICITY_MISSING",
         fires: ethnicity_absent,
@@ -463,4 +483,18 @@ fn granularity_is_not_asked_for_when_nothing_was_answered() {
         r["ethnicity"] = json!({"null_flavor": "ASKU", "reported_by": "caregiver"});
     });
     assert_silent(&record, "GRANULAR_ETHNICITY_MISSING");
+}
+
+#[test]
+fn a_text_only_ethnicity_goes_through_the_maps() {
+    let profile = Profile::phec_real();
+    let outcome = outcome_under(&ethnicity_text("Hispanic or Latino"), &profile);
+    let rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.id).collect();
+    assert!(rules.contains(&"CODE_MAPPED"), "{rules:?}");
+    assert!(!rules.contains(&"ETHNICITY_MISSING"), "{rules:?}");
+    assert!(!rules.contains(&"ETHNICITY_TEXT_ONLY"), "{rules:?}");
+    let unmapped = outcome_under(&ethnicity_text_unmapped(), &profile);
+    let rules: Vec<&str> = unmapped.findings.iter().map(|f| f.rule.id).collect();
+    assert!(rules.contains(&"ETHNICITY_TEXT_ONLY"), "{rules:?}");
+    assert!(!rules.contains(&"ETHNICITY_MISSING"), "{rules:?}");
 }

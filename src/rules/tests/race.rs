@@ -18,6 +18,18 @@ fn race_absent() -> Record {
     without("/race")
 }
 
+fn race_text(text: &str) -> Record {
+    edited(|r| r["race"] = json!({"codes": [], "text": text, "reported_by": "caregiver"}))
+}
+
+fn race_text_unmapped() -> Record {
+    race_text("Martian")
+}
+
+fn race_text_mapped() -> Record {
+    race_text("Asian")
+}
+
 fn race_unknown() -> Record {
     race_null("UNK")
 }
@@ -75,6 +87,14 @@ fn white_twice() -> Record {
 
 /// Firing records and their silent neighbours, checked by the catalog-coverage test.
 pub(super) const CASES: &[Case] = &[
+    Case {
+        rule: "RACE_TEXT_ONLY",
+        fires: race_text_unmapped,
+        at: &["race.text"],
+        domain: Domain::Race,
+        neighbour: race_text_mapped,
+        profile: Profile::phec_real,
+    },
     Case {
         rule: "RACE_MISSING",
         fires: race_absent,
@@ -482,4 +502,18 @@ fn race_findings_carry_domain_race() {
             assert_eq!(finding.domain, Domain::Race, "{}", finding.rule.id);
         }
     }
+}
+
+#[test]
+fn a_text_only_race_goes_through_the_maps() {
+    let profile = Profile::phec_real();
+    let outcome = outcome_under(&race_text("Asian"), &profile);
+    let rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.id).collect();
+    assert!(rules.contains(&"CODE_MAPPED"), "{rules:?}");
+    assert!(!rules.contains(&"RACE_MISSING"), "{rules:?}");
+    assert!(!rules.contains(&"RACE_TEXT_ONLY"), "{rules:?}");
+    let unmapped = outcome_under(&race_text_unmapped(), &profile);
+    let rules: Vec<&str> = unmapped.findings.iter().map(|f| f.rule.id).collect();
+    assert!(rules.contains(&"RACE_TEXT_ONLY"), "{rules:?}");
+    assert!(!rules.contains(&"RACE_MISSING"), "{rules:?}");
 }
