@@ -71,6 +71,8 @@ fn sender() -> Sender {
 }
 
 fn formats(c: &mut Criterion) {
+    // As the `real-dq` binary does at start.
+    real_dq::process::without_huge_pages();
     let mut generator = Generator::new(2026);
     let records: Vec<RecordWire> = (0..RECORDS as u64)
         .map(|i| render::carried(serde_json::from_value(generator.record(i)).unwrap()))

@@ -4,7 +4,9 @@
 //! take). Each ERR carries the HL7 location of the field (ERR-2), the table 0357 condition
 //! (ERR-3), the severity (ERR-4) and the rule ID with its message (ERR-5).
 
-use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::parse::{Delimiters, Message};
 use crate::catalog::{Condition, Severity};
@@ -153,16 +155,24 @@ pub fn build(
     .collect();
     let f = d.field;
     let c = d.component;
-    let mut out = format!(
-        "MSH{f}{encoding}{f}REALDQ{f}REALDQ{f}{}{f}{}{f}{}{f}{f}ACK{c}{trigger}{c}ACK{f}{}{f}P{f}{version}\r",
+    let mut out = String::with_capacity(160 + errors.len() * 160);
+    let _ = write!(
+        out,
+        "MSH{f}{encoding}{f}REALDQ{f}REALDQ{f}{}{f}{}{f}{:04}{:02}{:02}{:02}{:02}{:02}+0000{f}{f}ACK{c}{trigger}{c}ACK{f}{}{f}P{f}{version}\r",
         field(3),
         field(4),
-        now.format("%Y%m%d%H%M%S+0000"),
+        now.year(),
+        now.month(),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
         ack_control_id(&control, now),
     );
-    out.push_str(&format!("MSA{f}{}{f}{}", code.as_str(), control));
+    let _ = write!(out, "MSA{f}{}{f}{}", code.as_str(), control);
     if let Some(text) = text {
-        out.push_str(&format!("{f}{}", escaper.escape(text)));
+        out.push(f);
+        escaper.escape_into(text, &mut out);
     }
     out.push('\r');
     for error in errors {
@@ -172,18 +182,22 @@ pub fn build(
             Severity::Info => "I",
         };
         let condition = error.condition;
-        let hl7_code = format!(
-            "{}{c}{}{c}{}",
+        let _ = write!(out, "ERR{f}{f}");
+        out.extend(
+            error
+                .location
+                .chars()
+                .map(|ch| if ch == '^' { c } else { ch }),
+        );
+        let _ = write!(
+            out,
+            "{f}{}{c}{}{c}{}{f}{severity}{f}",
             condition.code, condition.text, condition.system
         );
-        out.push_str(&format!(
-            "ERR{f}{f}{}{f}{}{f}{}{f}{}{c}{}{c}REALDQ\r",
-            error.location.replace('^', &c.to_string()),
-            hl7_code,
-            severity,
-            escaper.escape(&error.code),
-            escaper.escape(&error.message),
-        ));
+        escaper.escape_into(&error.code, &mut out);
+        out.push(c);
+        escaper.escape_into(&error.message, &mut out);
+        let _ = write!(out, "{c}REALDQ\r");
     }
     out
 }

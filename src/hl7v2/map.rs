@@ -80,7 +80,7 @@ pub fn message_type(message: &Message) -> (String, String) {
 /// Maps a message to the canonical wire record, or says why there is nothing to validate.
 pub fn to_record(message: &Message, settings: &MapSettings) -> Result<Mapped, Unsupported> {
     let (kind, trigger) = message_type(message);
-    let name = format!("{kind}^{trigger}");
+    let name = format!("{kind} {trigger}");
     if kind.is_empty() {
         return Err(Unsupported("MSH-9 names no message type".into()));
     }

@@ -190,10 +190,32 @@ impl Message {
 
     /// Escapes text for a field of an answer built with these delimiters.
     pub fn escape(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        self.escape_into(text, &mut out);
+        out
+    }
+
+    /// Appends `text` to `out`, escaped for a field of an answer built with these
+    /// delimiters (line breaks become spaces).
+    pub fn escape_into(&self, text: &str, out: &mut String) {
         let d = self.delimiters;
         let e = d.escape.unwrap_or('\\');
-        let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
+        let special = |c: char| {
+            c == e
+                || c == d.field
+                || c == d.component
+                || c == d.subcomponent
+                || c == d.repetition
+                || c == '\r'
+                || c == '\n'
+        };
+        // Most texts (rule IDs, messages) hold no delimiter: copied as they are.
+        let Some(first) = text.find(special) else {
+            out.push_str(text);
+            return;
+        };
+        out.push_str(&text[..first]);
+        for c in text[first..].chars() {
             let code = if c == e {
                 Some('E')
             } else if c == d.field {
@@ -217,7 +239,6 @@ impl Message {
                 None => out.push(c),
             }
         }
-        out
     }
 }
 
