@@ -54,6 +54,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/v1/framework", Access::Roles(EVERY_ROLE)),
     route("post", "/fhir/Patient", Access::Roles(INGEST)),
     route("post", "/fhir/Patient/$validate", Access::Roles(VALIDATE)),
+    route("post", "/fhir/Patient/$import", Access::Roles(INGEST)),
     route("post", "/fhir", Access::Roles(INGEST)),
     route("post", "/hl7v2", Access::Roles(INGEST)),
     route("get", "/v1/keys", Access::Roles(ADMIN)),

@@ -23,7 +23,7 @@ use super::spool::{Next, Spool};
 use super::ApiError;
 use crate::ingest::lines::LineReader;
 use crate::ingest::ndjson::{LineAnswer, Ndjson};
-use crate::ingest::{Answered, Fate, IngestError, Render, Sender};
+use crate::ingest::{Answered, Fate, Format, IngestError, Render, Sender, Source};
 use crate::result::with_identity;
 use crate::service::{AppState, Caller};
 
@@ -60,9 +60,37 @@ pub async fn ingest(
         )));
     }
     let lines = LineReader::new(payload, limits.max_record_bytes, limits.max_batch_bytes);
+    Ok(spooled(
+        state,
+        Sender::of(&caller),
+        lines,
+        Arc::new(Ndjson),
+        AnswerLines::default(),
+        AnswerLines::stopped_line,
+        "application/x-ndjson",
+    ))
+}
+
+/// Runs `source` through the ingest pipeline on a task of its own and answers with what
+/// `renderer` writes, through a spool, as the client reads it. A run that stops after an
+/// internal failure ends with `stopped`'s line (or, if even that cannot be spooled, a
+/// broken transfer), never as if complete.
+pub(super) fn spooled<S, F, R>(
+    state: web::Data<AppState>,
+    sender: Sender,
+    source: S,
+    format: Arc<F>,
+    renderer: R,
+    stopped: fn(&R) -> Bytes,
+    content_type: &'static str,
+) -> HttpResponse
+where
+    S: Source<Chunk = F::Chunk> + 'static,
+    F: Format,
+    R: Render<Answer = F::Answer>,
+{
     let spool = Spool::new();
     let writer = spool.clone();
-    let sender = Sender::of(&caller);
     let work = async move {
         let emit = |text: String| {
             let spool = writer.clone();
@@ -84,19 +112,12 @@ pub async fn ingest(
                 }
             }
         };
-        let (answered, ended) = crate::ingest::run(
-            &state,
-            &sender,
-            lines,
-            Arc::new(Ndjson),
-            AnswerLines::default(),
-            emit,
-        )
-        .await;
+        let (answered, ended) =
+            crate::ingest::run(&state, &sender, source, format, renderer, emit).await;
         if ended.is_err() && !writer.is_closed() {
             // The batch ends with a line that says where it stopped, or, if even that cannot
             // be spooled, the response fails rather than end as if complete.
-            let (spool, line) = (writer.clone(), answered.stopped_line());
+            let (spool, line) = (writer.clone(), stopped(&answered));
             if !matches!(web::block(move || spool.push(line)).await, Ok(Ok(()))) {
                 writer.abort();
             }
@@ -127,9 +148,9 @@ pub async fn ingest(
             }
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(answers))
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .streaming(answers)
 }
 
 /// Writes the answer lines of stored chunks (their errors in the API's envelope); knows

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod body;
 pub mod error;
 pub mod fhir;
+pub mod fhir_bulk;
 pub mod fhir_bundle;
 pub mod framework;
 pub mod health;
@@ -106,6 +107,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/framework")
                 .get(framework::framework)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/fhir/Patient/$import")
+                .post(fhir_bulk::import)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

@@ -234,6 +234,12 @@ fn build() -> Value {
                     "422": fhir_outcome("not a Patient")
                 }
             }},
+            "/fhir/Patient/$import": {"post": {
+                "summary": "FHIR Bulk NDJSON (one resource a line, as a Bulk Data $export writes it): each Patient validated and stored with the RelatedPerson lines right after it as caregivers; one answer line per input line: its status, the stored record's location and its OperationOutcome",
+                "operationId": "fhirBulkImport",
+                "requestBody": {"required": true, "content": {"application/fhir+ndjson": {"schema": {"type": "object", "required": ["resourceType"]}}}},
+                "responses": responses("200", json!({"content": {"application/fhir+ndjson": {"schema": {"type": "object", "required": ["line", "status", "outcome"], "properties": {"line": {"type": "integer", "minimum": 1}, "status": {"type": "string"}, "location": {"type": "string"}, "outcome": {"type": "object"}}}}}}), &["413", "415"])
+            }},
             "/fhir": {"post": {
                 "summary": "A Bundle (batch, transaction, collection, searchset or message) of Patients and their RelatedPerson caregivers; answered with a batch-response (transaction-response) Bundle, one entry per input entry. A transaction is all or nothing: 422 and nothing stored when an entry cannot be processed",
                 "operationId": "fhirBundle",

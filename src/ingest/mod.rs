@@ -26,6 +26,7 @@
 //! the HTTP layer turns them into its answers.
 
 pub mod fhir;
+pub mod fhir_bulk;
 pub mod hl7;
 pub mod lines;
 pub mod mllp;

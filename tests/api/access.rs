@@ -32,6 +32,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         "/fhir/Patient/$validate",
         &["ingest", "feedback", "admin"],
     ),
+    ("post", "/fhir/Patient/$import", &["ingest", "admin"]),
     ("post", "/fhir", &["ingest", "admin"]),
     ("post", "/hl7v2", &["ingest", "admin"]),
     ("get", "/v1/keys", &["admin"]),
@@ -68,6 +69,10 @@ fn request(
         "/fhir/Patient" | "/fhir/Patient/$validate" => (
             "application/fhir+json",
             json!({"resourceType": "Patient"}).to_string(),
+        ),
+        "/fhir/Patient/$import" => (
+            "application/fhir+ndjson",
+            format!("{}\n", json!({"resourceType": "Patient"})),
         ),
         "/hl7v2" => ("x-application/hl7-v2+er7", adt("T1", "T-1")),
         "/v1/keys" => (
@@ -990,6 +995,7 @@ both!(write_routes_require_their_content_type, |app| async move {
         "/v1/validate",
         "/fhir",
         "/fhir/Patient",
+        "/fhir/Patient/$import",
         "/hl7v2",
         "/v1/keys",
     ] {

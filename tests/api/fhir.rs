@@ -1385,3 +1385,144 @@ both!(
         assert_eq!(app.report("").await["total"]["patients"], 4);
     }
 );
+
+// ---------------------------------------------------------------------------------------
+// 5. FHIR Bulk NDJSON (`POST /fhir/Patient/$import`)
+// ---------------------------------------------------------------------------------------
+
+const FHIR_NDJSON: &str = "application/fhir+ndjson";
+
+/// Posts a Bulk NDJSON body; asserts 200 and the media type; returns the answer lines.
+async fn import(app: &TestApp, lines: &[String]) -> Vec<Value> {
+    let body = lines.join("\n") + "\n";
+    let response = app
+        .post_raw("/fhir/Patient/$import", FHIR_NDJSON, body)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with(FHIR_NDJSON));
+    let text = response.text().await.unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("each answer line is JSON"))
+        .collect()
+}
+
+fn line_statuses(answers: &[Value]) -> Vec<(u64, String)> {
+    answers
+        .iter()
+        .map(|a| {
+            (
+                a["line"].as_u64().unwrap(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+both!(
+    a_bulk_ndjson_file_is_answered_line_by_line,
+    |app| async move {
+        let lines = vec![
+            patient("b1", "MRN-B1").to_string(),
+            mother_of("Patient/b1").to_string(),
+            String::new(),
+            patient("b2", "MRN-B2").to_string(),
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "weight"}})
+                .to_string(),
+            mother_of("Patient/b1").to_string(),
+            "not json".to_string(),
+            "[1, 2]".to_string(),
+            // No identifier and no id: not a record.
+            json!({"resourceType": "Patient", "birthDate": "2019-01-01"}).to_string(),
+        ];
+        let answers = import(&app, &lines).await;
+        assert_eq!(
+            line_statuses(&answers),
+            [
+                (1, "201 Created".to_string()),
+                (2, "200 OK".to_string()),
+                (4, "201 Created".to_string()),
+                (5, "200 OK".to_string()),
+                (6, "422 Unprocessable Entity".to_string()),
+                (7, "400 Bad Request".to_string()),
+                (8, "422 Unprocessable Entity".to_string()),
+                (9, "422 Unprocessable Entity".to_string()),
+            ]
+        );
+        for answer in &answers {
+            assert_eq!(
+                answer["outcome"]["resourceType"], "OperationOutcome",
+                "{answer}"
+            );
+        }
+        assert!(answers[1]["outcome"]["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("line 1"));
+        assert_eq!(
+            answers[4]["outcome"]["issue"][0]["expression"],
+            json!(["RelatedPerson.patient"])
+        );
+        // The first Patient has its mother as caregiver; the second has none.
+        let first = app
+            .get_json(answers[0]["location"].as_str().unwrap(), 200)
+            .await;
+        let second = app
+            .get_json(answers[2]["location"].as_str().unwrap(), 200)
+            .await;
+        assert_eq!(first["patient_id"], "MRN-B1");
+        assert_eq!(first["domains"]["caregivers"], "complete");
+        assert!(has_rule(&second, "CAREGIVER_MISSING"), "{second}");
+        // Posting the same file again stores nothing new.
+        let again = import(&app, &lines).await;
+        assert_eq!(again[0]["status"], "200 OK");
+        let page = app.get_json("/v1/records", 200).await;
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    }
+);
+
+both!(
+    a_patient_and_its_related_persons_are_never_split_between_chunks,
+    |settings: &mut real_dq::config::Settings| settings.batch_chunk = 2,
+    |app| async move {
+        let mut lines = vec![patient("c1", "MRN-C1").to_string()];
+        for n in 0..3 {
+            let mut person = mother_of("Patient/c1");
+            person["id"] = json!(format!("m{n}"));
+            lines.push(person.to_string());
+        }
+        lines.push(patient("c2", "MRN-C2").to_string());
+        let answers = import(&app, &lines).await;
+        let statuses: Vec<String> = line_statuses(&answers)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(
+            statuses,
+            ["201 Created", "200 OK", "200 OK", "200 OK", "201 Created"]
+        );
+        let first = app
+            .get_json(answers[0]["location"].as_str().unwrap(), 200)
+            .await;
+        assert_eq!(first["domains"]["caregivers"], "complete");
+        assert!(!has_rule(&first, "CAREGIVER_MISSING"), "{first}");
+    }
+);
+
+both!(a_bulk_import_wants_its_media_type, |app| async move {
+    let response = app
+        .post_raw(
+            "/fhir/Patient/$import",
+            "application/fhir+json",
+            patient("d1", "MRN-D1").to_string(),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 415);
+    let page = app.get_json("/v1/records", 200).await;
+    assert!(page["items"].as_array().unwrap().is_empty());
+});
