@@ -1,10 +1,11 @@
 //! Ingest throughput by wire format: the same N synthetic records sent as canonical NDJSON
 //! batches, as HL7 v2 ADT^A08 messages (`POST /hl7v2`) and as FHIR Bundles of US Core
-//! Patients with RelatedPerson caregivers (`POST /fhir`), in requests of `--per-request`
+//! Patients with RelatedPerson caregivers (`POST /fhir`) and as FHIR Bulk NDJSON
+//! (`POST /fhir/Patient/$import`), in requests of `--per-request`
 //! records, `--connections` at a time, each format into a fresh database.
 //!
 //! ```text
-//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--runs 1] [--only json|hl7|fhir] [--full]
+//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--runs 1] [--only json|hl7|fhir|bulk] [--full]
 //! ```
 //! The records are cut down to what all three formats carry (`carried`), so each format
 //! stores the same thing; the completeness report of each run is compared with NDJSON's
@@ -28,6 +29,7 @@ enum Format {
     Json,
     Hl7,
     Fhir,
+    Bulk,
 }
 
 fn arg(name: &str, default: usize) -> usize {
@@ -53,6 +55,12 @@ fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<Str
                 .map(|(i, r)| render::hl7_message(r, chunk * per_request + i))
                 .collect(),
             Format::Fhir => render::fhir_bundle(group, chunk * per_request),
+            Format::Bulk => group
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| render::fhir_entries(r, chunk * per_request + i))
+                .map(|entry| entry["resource"].to_string() + "\n")
+                .collect(),
         })
         .collect()
 }
@@ -78,6 +86,11 @@ async fn run(
         Format::Json => ("/v1/records/batch", "application/x-ndjson", "\"status\":"),
         Format::Hl7 => ("/hl7v2", "x-application/hl7-v2+er7", "MSA|"),
         Format::Fhir => ("/fhir", "application/fhir+json", "\"location\":"),
+        Format::Bulk => (
+            "/fhir/Patient/$import",
+            "application/fhir+ndjson",
+            "\"location\":",
+        ),
     };
     let bodies = bodies(format, records, per_request);
     let bytes: usize = bodies.iter().map(String::len).sum();
@@ -169,7 +182,7 @@ async fn main() {
         .skip_while(|a| a != "--only")
         .nth(1)
         .map(|f| f.to_ascii_lowercase());
-    let formats: Vec<Format> = [Format::Json, Format::Hl7, Format::Fhir]
+    let formats: Vec<Format> = [Format::Json, Format::Hl7, Format::Fhir, Format::Bulk]
         .into_iter()
         .filter(|f| {
             only.as_deref()
