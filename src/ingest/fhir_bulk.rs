@@ -167,14 +167,23 @@ impl Format for FhirBulk {
             let Some(head) = head(&bytes).filter(|h| h.resource_type.is_some()) else {
                 self.flush(&mut group, ctx, &mut out);
                 patient_id = None;
-                let kind = if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-                    BulkLine::NotAResource
+                if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+                    // JSON whose head the strict reader refused (a lone surrogate in some
+                    // element, say) or without `resourceType`: read alone, by the lenient
+                    // reader a Bundle's entries go through.
+                    group.push((number, bytes));
+                    self.flush(&mut group, ctx, &mut out);
                 } else {
-                    BulkLine::Error(LineError::Rejected(crate::record::Rejection::Malformed(
-                        crate::record::FieldError::new("", "the line is not a JSON object"),
-                    )))
-                };
-                out.push(Checked::answer_only(BulkAnswer { number, kind }));
+                    out.push(Checked::answer_only(BulkAnswer {
+                        number,
+                        kind: BulkLine::Error(LineError::Rejected(
+                            crate::record::Rejection::Malformed(crate::record::FieldError::new(
+                                "",
+                                "the line is not JSON",
+                            )),
+                        )),
+                    }));
+                }
                 continue;
             };
             match head.resource_type.as_deref() {
@@ -359,6 +368,18 @@ impl super::Render for BulkLines {
                         &operation_outcome::information(&format!(
                             "recorded as a caregiver of the Patient of line {of}"
                         )),
+                    );
+                }
+                (BulkLine::Entry(Entry::Ignored(kind), _), _) if kind.is_empty() => {
+                    failed += 1;
+                    line(
+                        &mut out,
+                        "422 Unprocessable Entity",
+                        &operation_outcome::error(
+                            "structure",
+                            "the line is not a FHIR resource (no resourceType)",
+                            None,
+                        ),
                     );
                 }
                 (BulkLine::Entry(Entry::Ignored(kind), _), _) => line(
