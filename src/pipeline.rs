@@ -24,6 +24,10 @@ pub struct Validated {
     pub verdict: Verdict,
     /// When it was validated.
     pub validated_at: DateTime<Utc>,
+    /// Whether `recorded_at` is the time of receipt, because the sender gave none (a FHIR
+    /// Patient without `meta.lastUpdated`): a re-send of the same content is then a
+    /// duplicate of the current record, whatever the time it arrives.
+    pub time_assigned: bool,
 }
 
 impl Validated {
@@ -57,6 +61,7 @@ fn validate_parsed(record: Record, mut wire: RecordWire, ctx: &Context<'_>) -> V
         wire,
         verdict,
         validated_at: ctx.now,
+        time_assigned: false,
     }
 }
 
@@ -85,6 +90,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     };
     let mut content_hash = [0u8; 16];
     content_hash.copy_from_slice(&digest[..16]);
+    let timeless_hash = validated.time_assigned.then(|| codec::timeless_hash(&body));
     let result_tail = validated.result(profile).to_json();
     let mut rules: Vec<&'static str> = validated
         .verdict
@@ -95,6 +101,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     rules.sort_unstable();
     rules.dedup();
     PreparedRecord {
+        timeless_hash,
         result: codec::encode(&crate::result::with_identity(&result_tail, &id, None)),
         result_tail,
         id,

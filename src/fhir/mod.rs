@@ -56,15 +56,22 @@ pub fn check_patient(
             return CheckedPatient::not_a_record(operation_outcome::error("invalid", &why, None))
         }
     };
-    let patient::MappedPatient { record, provenance } = mapped;
+    let patient::MappedPatient {
+        record,
+        provenance,
+        time_assigned,
+    } = mapped;
     match pipeline::validate_wire(record, ctx) {
-        Ok(validated) => CheckedPatient {
+        Ok(mut validated) => CheckedPatient {
             status: 200,
             operation_outcome: operation_outcome::from_findings(
                 &validated.verdict.findings,
                 &provenance,
             ),
-            validated: Some(validated),
+            validated: Some({
+                validated.time_assigned = time_assigned;
+                validated
+            }),
         },
         Err(Rejection::Invalid(fields)) => {
             let issues: Vec<(String, &'static str, String)> = fields

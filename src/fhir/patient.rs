@@ -113,6 +113,8 @@ pub struct MappedPatient {
     pub record: RecordWire,
     /// Where its values came from.
     pub provenance: Provenance,
+    /// Whether `recorded_at` is the time of receipt (no `meta.lastUpdated`).
+    pub time_assigned: bool,
 }
 
 /// Why a resource is not a Patient.
@@ -155,11 +157,9 @@ pub fn to_record(
         .clone()
         .or_else(|| unit_of(patient, &settings.unit_source))
         .unwrap_or_else(|| settings.default_unit.clone());
-    let recorded_at = patient
-        .meta
-        .last_updated
-        .trimmed()
-        .unwrap_or_else(|| envelope.received_at.clone());
+    let last_updated = patient.meta.last_updated.trimmed();
+    let time_assigned = last_updated.is_none();
+    let recorded_at = last_updated.unwrap_or_else(|| envelope.received_at.clone());
     let race = coded(patient, US_CORE_RACE, &mut provenance.race);
     let ethnicity = coded(patient, US_CORE_ETHNICITY, &mut provenance.ethnicity);
     let mut language = communication(patient).map(|(index, language)| {
@@ -174,6 +174,7 @@ pub fn to_record(
     }
     let caregivers: Vec<CaregiverWire> = related.iter().map(|r| caregiver(r)).collect();
     Ok(MappedPatient {
+        time_assigned,
         record: RecordWire {
             source: Some(source),
             patient_id: patient_id(patient, settings),

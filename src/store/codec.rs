@@ -45,6 +45,36 @@ thread_local! {
 #[error("a stored value cannot be decoded")]
 pub struct CorruptValue(#[source] pub std::io::Error);
 
+/// The first 16 bytes of the SHA-256 of a canonical record's JSON without its top-level
+/// `"recorded_at"` member: what a re-send whose time real-dq assigned shares with the record
+/// it repeats. The canonical text is the pipeline's serialisation of the record, so the same
+/// content always gives the same text around that member.
+pub fn timeless_hash(canonical: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    const MEMBER: &str = "\"recorded_at\":\"";
+    let mut hasher = Sha256::new();
+    match canonical.find(MEMBER) {
+        Some(start) => {
+            let value = start + MEMBER.len();
+            // A timestamp holds no quote or backslash: its end is the next quote.
+            let end = canonical[value..]
+                .find('"')
+                .map_or(canonical.len(), |at| value + at + 1);
+            let end = if canonical[end..].starts_with(',') {
+                end + 1
+            } else {
+                end
+            };
+            hasher.update(&canonical.as_bytes()[..start]);
+            hasher.update(&canonical.as_bytes()[end..]);
+        }
+        None => hasher.update(canonical.as_bytes()),
+    }
+    let mut hash = [0u8; 16];
+    hash.copy_from_slice(&hasher.finalize()[..16]);
+    hash
+}
+
 /// Compresses a JSON value for storage.
 pub fn encode(json: &str) -> Vec<u8> {
     COMPRESSOR.with(|compressor| {
@@ -95,5 +125,22 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(decode(b"\x28\xb5\x2f\xfd garbage").is_err());
         assert!(decode(b"").is_err());
+    }
+
+    #[test]
+    fn the_timeless_hash_ignores_only_the_record_time() {
+        let at = |t: &str| format!(r#"{{"source":"s","recorded_at":"{t}","unit":"u"}}"#);
+        assert_eq!(
+            timeless_hash(&at("2026-11-20T10:00:00Z")),
+            timeless_hash(&at("2026-12-01T08:30:00.5Z"))
+        );
+        assert_ne!(
+            timeless_hash(&at("2026-11-20T10:00:00Z")),
+            timeless_hash(&at("2026-11-20T10:00:00Z").replace("\"u\"", "\"v\""))
+        );
+        assert_eq!(
+            timeless_hash(r#"{"source":"s","unit":"u"}"#),
+            timeless_hash(&at("x").replace(r#""recorded_at":"x","#, ""))
+        );
     }
 }

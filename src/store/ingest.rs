@@ -60,6 +60,9 @@ pub struct PreparedRecord {
     pub recorded_at: i64,
     /// The first 16 bytes of the canonical record's SHA-256.
     pub content_hash: [u8; 16],
+    /// When real-dq assigned `recorded_at` (the sender gave none): the same hash without
+    /// it, so that a re-send of the current record's content is a duplicate.
+    pub timeless_hash: Option<[u8; 16]>,
     /// Canonical record JSON, compressed (`codec::encode`).
     pub body: Vec<u8>,
     /// Result JSON (with `id`), compressed, as stored.
@@ -192,6 +195,7 @@ pub(super) struct StateRow {
     pub source: String,
     pub patient_id: String,
     pub unit: String,
+    pub record_id: String,
     pub recorded_at: i64,
     pub real_complete: bool,
     pub race: String,
@@ -212,6 +216,7 @@ macro_rules! state_columns {
             current_state::source,
             current_state::patient_id,
             current_state::unit,
+            current_state::record_id,
             current_state::recorded_at,
             current_state::real_complete,
             current_state::race,
@@ -286,6 +291,8 @@ struct PgState {
     patient_id: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     unit: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    record_id: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     recorded_at: i64,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -319,6 +326,7 @@ impl From<PgState> for LoadedState {
                 source: s.source,
                 patient_id: s.patient_id,
                 unit: s.unit,
+                record_id: s.record_id,
                 recorded_at: s.recorded_at,
                 real_complete: s.real_complete,
                 race: s.race,
@@ -376,7 +384,7 @@ fn current_states(
             // `LIMIT 1` keeps the sub-query a probe per key: without it the planner may
             // flatten it into a join over the whole table.
             let found: Vec<PgState> = diesel::sql_query(
-                "SELECT s.source, s.patient_id, s.unit, s.recorded_at, s.real_complete, \
+                "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, s.real_complete, \
                         s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
                         s.caregiver_language, s.rules, s.profile, s.optional_domains, \
                         s.ctid::text AS ctid \
@@ -403,12 +411,13 @@ fn current_states(
 fn plan<'a>(
     prepared: &'a [PreparedRecord],
     mut known: HashMap<ContentKey, String>,
+    repeats: &HashMap<usize, String>,
     slots: &mut HashMap<Key<'a>, Slot<'_>>,
 ) -> (Vec<Stored>, Vec<usize>) {
     let mut stored = Vec::with_capacity(prepared.len());
     let mut new_records = Vec::with_capacity(prepared.len());
     for (index, record) in prepared.iter().enumerate() {
-        if let Some(id) = known.get(&record.content_key()) {
+        if let Some(id) = known.get(&record.content_key()).or(repeats.get(&index)) {
             stored.push(Stored {
                 id: id.clone(),
                 outcome: StoreOutcome::Duplicate,
@@ -488,9 +497,12 @@ fn store_pass(
             );
         }
     }
-    // 3. Resolve the pass in memory.
-    let (stored, new_records) = plan(prepared, known, &mut slots);
-    // 4. Write: history, then current states (with the rules fired), and the counts.
+    // 3. Records whose time real-dq assigned and whose content is the current record's:
+    //    re-sends, duplicates of it.
+    let repeats = repeats(conn, prepared, &slots)?;
+    // 4. Resolve the pass in memory.
+    let (stored, new_records) = plan(prepared, known, &repeats, &mut slots);
+    // 5. Write: history, then current states (with the rules fired), and the counts.
     let history: Vec<NewRecord<'_>> = new_records
         .iter()
         .map(|i| new_record(&prepared[*i], received_at))
@@ -521,6 +533,44 @@ fn store_pass(
     write::write_states(conn, &replaced, &replaced_at, &inserted)?;
     deltas.apply(conn)?;
     Ok(stored)
+}
+
+/// The records of a pass whose `recorded_at` real-dq assigned and whose content, but for
+/// that time, is their key's current record in the database: index → that record's ID. The
+/// current record's body is read and hashed without its time (only for such records: a FHIR
+/// Patient without `meta.lastUpdated` whose patient is already stored).
+fn repeats(
+    conn: &mut Conn<'_>,
+    prepared: &[PreparedRecord],
+    slots: &HashMap<Key<'_>, Slot<'_>>,
+) -> Result<HashMap<usize, String>, DieselError> {
+    use super::schema::records;
+    let mut repeats = HashMap::new();
+    for (index, record) in prepared.iter().enumerate() {
+        let Some(timeless) = record.timeless_hash else {
+            continue;
+        };
+        let key = (
+            record.source.as_str(),
+            record.patient_id.as_str(),
+            record.unit.as_str(),
+        );
+        let Some(current) = slots.get(&key).and_then(|slot| slot.in_db) else {
+            continue;
+        };
+        let row = &current.row;
+        let body: Option<Vec<u8>> = crate::on_conn!(conn, |c| records::table
+            .filter(records::id.eq(&row.record_id))
+            .filter(records::recorded_at.eq(row.recorded_at))
+            .select(records::body)
+            .first(c)
+            .optional())?;
+        let stored = body.and_then(|body| super::codec::decode(&body).ok());
+        if stored.is_some_and(|json| super::codec::timeless_hash(&json) == timeless) {
+            repeats.insert(index, row.record_id.clone());
+        }
+    }
+    Ok(repeats)
 }
 
 fn new_record(record: &PreparedRecord, received_at: i64) -> NewRecord<'_> {

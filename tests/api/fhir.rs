@@ -1529,3 +1529,37 @@ both!(a_bulk_import_wants_its_media_type, |app| async move {
     let page = app.get_json("/v1/records", 200).await;
     assert!(page["items"].as_array().unwrap().is_empty());
 });
+
+both!(
+    a_patient_sent_again_without_last_updated_is_a_duplicate,
+    |app| async move {
+        // No meta.lastUpdated: real-dq takes the time of receipt, which differs each time.
+        let resource = patient("r1", "MRN-R1");
+        assert!(resource.get("meta").is_none());
+        let (_, first, first_location) = store(&app, &resource, &[], 201).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (_, _, second_location) = store(&app, &resource, &[], 200).await;
+        assert_eq!(
+            first_location, second_location,
+            "the same record, not a new version"
+        );
+        // Through a Bundle and Bulk NDJSON too.
+        let bundle = json!({"resourceType": "Bundle", "type": "batch",
+                            "entry": [{"resource": resource.clone()}]});
+        let answer = post(&app, "/fhir", &bundle).await;
+        assert_eq!(
+            answer.body["entry"][0]["response"]["location"],
+            json!(first_location)
+        );
+        let lines = import(&app, &[resource.to_string()]).await;
+        assert_eq!(lines[0]["location"], json!(first_location));
+        let page = app.get_json("/v1/records", 200).await;
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["id"], first["id"]);
+        // A change is a new version.
+        let mut changed = resource.clone();
+        changed["birthDate"] = json!(birth_date_for_age(8));
+        let (_, _, third_location) = store(&app, &changed, &[], 200).await;
+        assert_ne!(third_location, first_location);
+    }
+);
