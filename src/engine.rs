@@ -73,6 +73,9 @@ pub struct Verdict {
     /// Required REaL domains (race, ethnicity, language, interpreter, and for minors the
     /// caregivers' language) complete or declined, and no error finding.
     pub real_complete: bool,
+    /// The status domains the profile requires of this patient (by unit and age): the
+    /// report counts a domain only over the patients it is required of.
+    pub required: Vec<Domain>,
 }
 
 /// The patient's race answer.
@@ -125,7 +128,17 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Verdict {
     let age = birth.map(|b| collection::age_on(b, record.recorded_on));
     let adult_age = i32::try_from(ctx.profile.adult_age).unwrap_or(i32::MAX);
     let minor = age.map(|age| age < adult_age);
-    let caregivers = caregivers::check(&record.caregivers, minor, ctx, &mut findings);
+    let required = ctx.profile.required_in(&record.unit);
+    let is_required = |domain: &Domain| {
+        required.all.contains(domain) || (minor != Some(false) && required.minors.contains(domain))
+    };
+    let caregivers = caregivers::check(
+        &record.caregivers,
+        minor,
+        is_required(&Domain::CaregiverLanguage),
+        ctx,
+        &mut findings,
+    );
     collection::check(record, ctx, &mut findings);
     let optional = optional_domains(record, age, minor, ctx, &mut findings);
     // The profile's severity overrides, `off` included, before anything is judged on them.
@@ -166,10 +179,6 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Verdict {
         .collect(),
     );
     let any_error = findings.iter().any(|f| f.severity == Severity::Error);
-    let required = ctx.profile.required_in(&record.unit);
-    let is_required = |domain: &Domain| {
-        required.all.contains(domain) || (minor != Some(false) && required.minors.contains(domain))
-    };
     let required_complete = |filter: &dyn Fn(&Domain) -> bool| {
         domains
             .0
@@ -190,7 +199,13 @@ pub fn validate(record: &Record, ctx: &Context<'_>) -> Verdict {
         });
     let omb_1997 = rollup::omb_1997(&races, &ethnicities);
     let spd15 = rollup::spd15(&races, &omb_1997);
+    let required = Domain::STATUS_DOMAINS
+        .iter()
+        .copied()
+        .filter(|d| is_required(d))
+        .collect();
     Verdict {
+        required,
         status,
         domains,
         findings,

@@ -120,8 +120,16 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
     }
 }
 
+/// The report column of a caregiver domain the profile does not require of a patient.
+pub const NOT_REQUIRED: &str = "not_required";
+
 fn domain_columns(verdict: &Verdict) -> DomainColumns {
+    // A domain the profile does not require of this patient (the caregivers' of an adult)
+    // is kept out of the report's counts of that domain.
     let status = |domain| {
+        if Domain::CAREGIVER_DOMAINS.contains(&domain) && !verdict.required.contains(&domain) {
+            return NOT_REQUIRED;
+        }
         verdict
             .domains
             .get(domain)

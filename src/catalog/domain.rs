@@ -45,6 +45,10 @@ impl Domain {
     /// them.
     pub const OPTIONAL_DOMAINS: [Domain; 3] = [Domain::Sogi, Domain::Disability, Domain::Sdoh];
 
+    /// The caregivers' domains, required of minors by default: the report counts them only
+    /// over the patients they are required of, and shows that denominator (`eligible`).
+    pub const CAREGIVER_DOMAINS: [Domain; 2] = [Domain::Caregivers, Domain::CaregiverLanguage];
+
     /// The domain of a wire name.
     pub fn from_name(name: &str) -> Option<Domain> {
         Domain::STATUS_DOMAINS

@@ -214,7 +214,7 @@ impl CurrentStates {
             .into_iter()
             .map(|((unit, statuses), patients)| {
                 let [race, ethnicity, language, interpreter, caregivers, caregiver_language] =
-                    statuses.core().map(|status| status.as_str().to_string());
+                    statuses.core().map(str::to_string);
                 StatusGroup {
                     unit: self.units[unit as usize].clone(),
                     real_complete: statuses.real_complete(),

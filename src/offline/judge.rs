@@ -93,9 +93,16 @@ impl Statuses {
         };
         let mut bits = 0;
         for (slot, domain) in Domain::STATUS_DOMAINS.into_iter().enumerate() {
-            // A core domain without a status is stored as `missing` (pipeline::prepare).
-            let status = verdict.domains.get(domain).unwrap_or(DomainStatus::Missing);
-            bits |= index(status) << (3 * slot);
+            // A core domain without a status is stored as `missing`, a caregiver domain the
+            // profile does not require of the patient as not required (pipeline::prepare).
+            let status = if Domain::CAREGIVER_DOMAINS.contains(&domain)
+                && !verdict.required.contains(&domain)
+            {
+                NO_STATUS
+            } else {
+                index(verdict.domains.get(domain).unwrap_or(DomainStatus::Missing))
+            };
+            bits |= status << (3 * slot);
         }
         for (slot, domain) in Domain::OPTIONAL_DOMAINS.into_iter().enumerate() {
             let status = verdict.domains.get(domain).map_or(NO_STATUS, index);
@@ -118,9 +125,13 @@ impl Statuses {
             .copied()
     }
 
-    /// The status of each REaL domain, in [`Domain::STATUS_DOMAINS`] order.
-    pub fn core(self) -> [DomainStatus; 6] {
-        std::array::from_fn(|slot| self.slot(slot).unwrap_or(DomainStatus::Missing))
+    /// The status column of each REaL domain, in [`Domain::STATUS_DOMAINS`] order, as the
+    /// store keeps it (`not_required` for a caregiver domain not required of the patient).
+    pub fn core(self) -> [&'static str; 6] {
+        std::array::from_fn(|slot| {
+            self.slot(slot)
+                .map_or(crate::pipeline::NOT_REQUIRED, DomainStatus::as_str)
+        })
     }
 
     /// The optional domains with a status, `domain:status` space-separated, as the store's

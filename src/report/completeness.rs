@@ -161,9 +161,17 @@ fn rate(count: i64, patients: i64) -> Option<f64> {
 
 /// The report's domains: the six REaL domains, and the optional ones the profile requires.
 fn empty_domains(profile: &Profile) -> BTreeMap<&'static str, DomainCounts> {
-    let core = Domain::STATUS_DOMAINS
-        .iter()
-        .map(|d| (d.as_str(), DomainCounts::default()));
+    // The caregivers' domains count only the patients they are required of.
+    let core = Domain::STATUS_DOMAINS.iter().map(|d| {
+        let eligible = Domain::CAREGIVER_DOMAINS.contains(d).then_some(0);
+        (
+            d.as_str(),
+            DomainCounts {
+                eligible,
+                ..DomainCounts::default()
+            },
+        )
+    });
     let optional = Domain::OPTIONAL_DOMAINS
         .into_iter()
         .filter(|d| profile.requires_anywhere(*d))

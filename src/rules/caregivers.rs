@@ -19,10 +19,14 @@ pub struct CaregiverStatus {
 }
 
 /// Checks the caregivers. `minor` is `None` when the age is unknown: a pediatric record
-/// of unknown age is treated as a minor's.
+/// of unknown age is treated as a minor's. `language_required` says whether the profile
+/// requires the caregivers' language for this patient (for minors, by default): an adult's
+/// next of kin (a spouse) gets no language or guardian findings, only a check of the codes
+/// sent.
 pub fn check(
     caregivers: &[CaregiverWire],
     minor: Option<bool>,
+    language_required: bool,
     ctx: &Context<'_>,
     out: &mut Vec<Finding>,
 ) -> CaregiverStatus {
@@ -46,6 +50,9 @@ pub fn check(
     for (index, caregiver) in caregivers.iter().enumerate() {
         relationship(caregiver, index, ctx, out);
         codes(caregiver, index, ctx, out);
+        if !language_required {
+            continue;
+        }
         let prefix = format!("caregivers[{index}].language");
         let place = LanguagePlace {
             prefix: &prefix,
@@ -57,7 +64,7 @@ pub fn check(
             .max(status.language)
             .max(status.interpreter);
     }
-    if !caregivers.iter().any(|c| c.legal_guardian == Some(true)) {
+    if minor != Some(false) && !caregivers.iter().any(|c| c.legal_guardian == Some(true)) {
         out.push(Finding::new(
             &catalog::CAREGIVER_NO_LEGAL_GUARDIAN,
             "caregivers",

@@ -177,3 +177,32 @@ both!(bad_report_parameters_are_rejected, |app| async move {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_acceptable");
 });
+
+both!(
+    the_caregiver_domains_count_only_the_patients_they_are_required_of,
+    |app| async move {
+        // A child with everything recorded, and an adult without any caregiver.
+        app.store(&complete_record("CHILD-1", "MIXED"), 201).await;
+        let mut adult = complete_record("ADULT-1", "MIXED");
+        adult["birth_date"] = json!(crate::helpers::birth_date_for_age(40));
+        adult.as_object_mut().unwrap().remove("caregivers");
+        app.store(&adult, 201).await;
+        let report = app.report("").await;
+        let unit = report["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit"] == "MIXED")
+            .unwrap();
+        assert_eq!(unit["patients"], 2);
+        for domain in ["caregivers", "caregiver_language"] {
+            let counts = &unit["domains"][domain];
+            assert_eq!(counts["eligible"], 1, "{domain}: {counts}");
+            assert_eq!(counts["missing"], 0, "{domain}: {counts}");
+            assert_eq!(counts["rate"], 1.0, "{domain}: {counts}");
+        }
+        // The other domains count both patients.
+        assert!(unit["domains"]["race"].get("eligible").is_none());
+        assert_eq!(unit["domains"]["race"]["complete"], 2);
+    }
+);

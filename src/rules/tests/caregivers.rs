@@ -554,3 +554,33 @@ fn caregiver_language_findings_do_not_touch_the_patient_statuses() {
         Some(DomainStatus::Invalid)
     );
 }
+
+#[test]
+fn an_adults_next_of_kin_is_not_a_caregiver() {
+    // 18 at collection, with a spouse recorded without a language or guardianship.
+    let record = adult(|r| {
+        r["caregivers"] = json!([{"relationship": "SPO"}]);
+    });
+    let verdict = outcome(&record);
+    let at_caregivers: Vec<&str> = verdict
+        .findings
+        .iter()
+        .filter(|f| f.path.starts_with("caregivers"))
+        .map(|f| f.rule.id)
+        .collect();
+    assert!(at_caregivers.is_empty(), "{at_caregivers:?}");
+    assert!(!verdict.required.contains(&Domain::Caregivers));
+    assert!(!verdict.required.contains(&Domain::CaregiverLanguage));
+    // The same caregiver of a minor is checked.
+    let minor = edited(|r| r["caregivers"] = json!([{"relationship": "SPO"}]));
+    let rules: Vec<&str> = outcome_of(&minor);
+    assert!(rules.contains(&"LANGUAGE_MISSING"), "{rules:?}");
+    assert!(rules.contains(&"CAREGIVER_NO_LEGAL_GUARDIAN"), "{rules:?}");
+    assert!(outcome(&minor)
+        .required
+        .contains(&Domain::CaregiverLanguage));
+}
+
+fn outcome_of(record: &Record) -> Vec<&'static str> {
+    outcome(record).findings.iter().map(|f| f.rule.id).collect()
+}
