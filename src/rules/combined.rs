@@ -182,11 +182,22 @@ fn unanswered(
             DomainStatus::of_null(flavor)
         }
         None => {
-            out.push(Finding::new(
-                &catalog::RACE_ETHNICITY_MISSING,
-                "race",
-                "no race or ethnicity is selected and no null value says why",
-            ));
+            // Text that the map pre-pass could not code: heard, but not coded.
+            let text = [("race", race_answer), ("ethnicity", ethnicity_answer)]
+                .into_iter()
+                .find(|(_, answer)| answer.is_some_and(|a| a.text.is_some()));
+            match text {
+                Some((field, _)) => out.push(Finding::new(
+                    &catalog::RACE_TEXT_ONLY,
+                    format!("{field}.text"),
+                    format!("{field} holds only a text, which no code map turns into a code"),
+                )),
+                None => out.push(Finding::new(
+                    &catalog::RACE_ETHNICITY_MISSING,
+                    "race",
+                    "no race or ethnicity is selected and no null value says why",
+                )),
+            }
             DomainStatus::Missing
         }
     }

@@ -315,3 +315,20 @@ fn findings_under(record: &Record, profile: &Profile, rule: &str) -> Vec<Finding
         .filter(|f| f.rule.id == rule)
         .collect()
 }
+
+#[test]
+fn text_only_under_the_combined_question_goes_through_the_maps_or_is_named() {
+    let profile = spd15_profile();
+    let text = |race: &str| {
+        edited(|r| {
+            r["race"] = json!({"codes": [], "text": race, "reported_by": "caregiver"});
+            remove(r, "/ethnicity");
+        })
+    };
+    let mapped = rule_set(&outcome_under(&text("Black or African American"), &profile));
+    assert!(mapped.contains("CODE_MAPPED"), "{mapped:?}");
+    assert!(!mapped.contains("RACE_ETHNICITY_MISSING"), "{mapped:?}");
+    let unmapped = rule_set(&outcome_under(&text("Martian"), &profile));
+    assert!(unmapped.contains("RACE_TEXT_ONLY"), "{unmapped:?}");
+    assert!(!unmapped.contains("RACE_ETHNICITY_MISSING"), "{unmapped:?}");
+}
