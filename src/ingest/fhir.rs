@@ -226,6 +226,13 @@ fn entry_response(out: &mut String, status: &str, outcome: &str) {
 /// The answer to a valid Patient that could not be stored. The diagnostics name the error
 /// as the API's error envelope does (its code, then its message).
 fn not_stored(out: &mut String, error: IngestError) {
+    let (status, outcome) = not_stored_outcome(error, "entry");
+    entry_response(out, status, &outcome);
+}
+
+/// The status and OperationOutcome of a Patient that could not be stored (`what`: "entry",
+/// "line").
+pub(super) fn not_stored_outcome(error: IngestError, what: &str) -> (&'static str, String) {
     let (status, code, diagnostics) = match error {
         IngestError::Unavailable => (
             "503 Service Unavailable",
@@ -240,10 +247,10 @@ fn not_stored(out: &mut String, error: IngestError) {
     };
     let outcome = operation_outcome::error(
         code,
-        &format!("{diagnostics}; nothing of this entry was stored"),
+        &format!("{diagnostics}; nothing of this {what} was stored"),
         None,
     );
-    entry_response(out, status, &outcome);
+    (status, outcome)
 }
 
 /// The answer to an entry that is a RelatedPerson of no Patient in the Bundle.

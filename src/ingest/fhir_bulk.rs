@@ -345,12 +345,8 @@ impl super::Render for BulkLines {
                 }
                 (BulkLine::Entry(Entry::Patient(_), _), Fate::NotStored(error)) => {
                     failed += 1;
-                    let (status, code, text) = not_stored(error);
-                    line(
-                        &mut out,
-                        status,
-                        &operation_outcome::error(code, text, None),
-                    );
+                    let (status, outcome) = super::fhir::not_stored_outcome(error, "line");
+                    line(&mut out, status, &outcome);
                 }
                 (BulkLine::Entry(Entry::Patient(patient), _), Fate::NotARecord) => {
                     failed += 1;
@@ -372,15 +368,7 @@ impl super::Render for BulkLines {
                 }
                 (BulkLine::Entry(Entry::Ignored(kind), _), _) if kind.is_empty() => {
                     failed += 1;
-                    line(
-                        &mut out,
-                        "422 Unprocessable Entity",
-                        &operation_outcome::error(
-                            "structure",
-                            "the line is not a FHIR resource (no resourceType)",
-                            None,
-                        ),
-                    );
+                    line(&mut out, "422 Unprocessable Entity", &not_a_resource());
                 }
                 (BulkLine::Entry(Entry::Ignored(kind), _), _) => line(
                     &mut out,
@@ -395,15 +383,7 @@ impl super::Render for BulkLines {
                 }
                 (BulkLine::NotAResource, _) => {
                     failed += 1;
-                    line(
-                        &mut out,
-                        "422 Unprocessable Entity",
-                        &operation_outcome::error(
-                            "structure",
-                            "the line is JSON but not a FHIR resource (no resourceType)",
-                            None,
-                        ),
-                    );
+                    line(&mut out, "422 Unprocessable Entity", &not_a_resource());
                 }
                 (BulkLine::Error(error), _) => {
                     failed += 1;
@@ -448,19 +428,13 @@ impl BulkLines {
     }
 }
 
-fn not_stored(error: super::IngestError) -> (&'static str, &'static str, &'static str) {
-    match error {
-        super::IngestError::Unavailable => (
-            "503 Service Unavailable",
-            "transient",
-            "service_unavailable: the database is unavailable; nothing of this line was stored; retry later",
-        ),
-        super::IngestError::Internal => (
-            "500 Internal Server Error",
-            "exception",
-            "internal: internal error; nothing of this line was stored",
-        ),
-    }
+/// The OperationOutcome of a line that is JSON but no FHIR resource.
+fn not_a_resource() -> String {
+    operation_outcome::error(
+        "structure",
+        "the line is JSON but not a FHIR resource (no resourceType)",
+        None,
+    )
 }
 
 fn rejection_text(rejection: crate::record::Rejection) -> String {
