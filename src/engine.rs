@@ -78,6 +78,14 @@ pub struct Verdict {
     pub required: Vec<Domain>,
 }
 
+impl Verdict {
+    /// Whether the report counts this patient in `domain`: every status domain but a
+    /// caregiver domain the profile does not require of the patient (an adult's).
+    pub fn counted_in(&self, domain: Domain) -> bool {
+        !Domain::CAREGIVER_DOMAINS.contains(&domain) || self.required.contains(&domain)
+    }
+}
+
 /// The patient's race answer.
 const RACE: Place<'static> = Place {
     prefix: "race",

@@ -127,7 +127,7 @@ fn domain_columns(verdict: &Verdict) -> DomainColumns {
     // A domain the profile does not require of this patient (the caregivers' of an adult)
     // is kept out of the report's counts of that domain.
     let status = |domain| {
-        if Domain::CAREGIVER_DOMAINS.contains(&domain) && !verdict.required.contains(&domain) {
+        if !verdict.counted_in(domain) {
             return NOT_REQUIRED;
         }
         verdict

@@ -156,11 +156,7 @@ impl Render for ResponseEntries {
                 }
                 (Entry::Patient(patient), Fate::Stored { stored, .. }) => {
                     self.stored += 1;
-                    let status = if stored.outcome == StoreOutcome::Created {
-                        "201 Created"
-                    } else {
-                        "200 OK"
-                    };
+                    let status = stored_status(stored.outcome);
                     let _ = write!(
                         out,
                         r#"{{"response":{{"status":"{status}","location":"/v1/records/{}","outcome":{}}}}}"#,
@@ -221,6 +217,15 @@ fn entry_response(out: &mut String, status: &str, outcome: &str) {
         out,
         r#"{{"response":{{"status":"{status}","outcome":{outcome}}}}}"#
     );
+}
+
+/// The HTTP status of a stored Patient: 201 when it created its patient, else 200.
+pub(super) fn stored_status(outcome: StoreOutcome) -> &'static str {
+    if outcome == StoreOutcome::Created {
+        "201 Created"
+    } else {
+        "200 OK"
+    }
 }
 
 /// The answer to a valid Patient that could not be stored. The diagnostics name the error

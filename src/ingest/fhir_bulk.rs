@@ -309,7 +309,6 @@ impl super::Render for BulkLines {
         chunk: Vec<super::Answered<BulkAnswer>>,
     ) -> Result<String, super::IngestError> {
         use super::Fate;
-        use crate::result::StoreOutcome;
         use std::fmt::Write;
         let mut out = String::with_capacity(chunk.len() * 400);
         let (mut stored, mut failed) = (0usize, 0usize);
@@ -332,11 +331,7 @@ impl super::Render for BulkLines {
                     Fate::Stored { stored: what, .. },
                 ) => {
                     stored += 1;
-                    let status = if what.outcome == StoreOutcome::Created {
-                        "201 Created"
-                    } else {
-                        "200 OK"
-                    };
+                    let status = super::fhir::stored_status(what.outcome);
                     let _ = writeln!(
                         out,
                         r#"{{"line":{number},"status":"{status}","location":"/v1/records/{}","outcome":{}}}"#,

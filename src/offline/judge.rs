@@ -95,9 +95,7 @@ impl Statuses {
         for (slot, domain) in Domain::STATUS_DOMAINS.into_iter().enumerate() {
             // A core domain without a status is stored as `missing`, a caregiver domain the
             // profile does not require of the patient as not required (pipeline::prepare).
-            let status = if Domain::CAREGIVER_DOMAINS.contains(&domain)
-                && !verdict.required.contains(&domain)
-            {
+            let status = if !verdict.counted_in(domain) {
                 NO_STATUS
             } else {
                 index(verdict.domains.get(domain).unwrap_or(DomainStatus::Missing))
