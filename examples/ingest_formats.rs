@@ -5,8 +5,13 @@
 //! records, `--connections` at a time, each format into a fresh database.
 //!
 //! ```text
-//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--runs 1] [--only json|hl7|fhir|bulk] [--full]
+//! cargo run --release --example ingest_formats -- [--records 20000] [--per-request 500] [--connections 2] [--runs 1] [--only json|hl7|fhir|bulk] [--full] [--bodies DIR]
 //! ```
+//! With `--bodies DIR` the request bodies are read from `DIR/{format}/` when they are there
+//! and written there first when not, so that timing the whole process (the way the
+//! figures in docs/performance.md are taken) counts the service's work and not the
+//! generator's: building FHIR resources as JSON trees costs the generator far more than
+//! building NDJSON lines.
 //! The records are cut down to what all three formats carry (`carried`), so each format
 //! stores the same thing; the completeness report of each run is compared with NDJSON's
 //! to show it did. `--full` sends the generated records whole (NDJSON then carries more).
@@ -65,12 +70,41 @@ fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<Str
         .collect()
 }
 
+/// The request bodies of `format`: read from `dir/{format}/` when a run wrote them there,
+/// else generated (and written there when `dir` is given).
+fn bodies_in(
+    format: Format,
+    records: &mut dyn FnMut() -> Vec<RecordWire>,
+    count: usize,
+    per_request: usize,
+    dir: Option<&std::path::Path>,
+) -> Vec<String> {
+    let Some(dir) = dir else {
+        return bodies(format, &records(), per_request);
+    };
+    let dir = dir.join(format!("{format:?}").to_ascii_lowercase());
+    let count = count.div_ceil(per_request);
+    let path = |i: usize| dir.join(format!("{i:06}"));
+    if (0..count).all(|i| path(i).is_file()) && !path(count).exists() {
+        return (0..count)
+            .map(|i| std::fs::read_to_string(path(i)).expect("a saved body"))
+            .collect();
+    }
+    let made = bodies(format, &records(), per_request);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the bodies directory");
+    for (i, body) in made.iter().enumerate() {
+        std::fs::write(path(i), body).expect("a body written");
+    }
+    made
+}
+
 /// Sends every record in `format`; records a second, and what the completeness report
 /// says was stored.
 async fn run(
     format: Format,
-    records: &[RecordWire],
-    per_request: usize,
+    records: usize,
+    bodies: Vec<String>,
     connections: usize,
 ) -> (f64, (Value, Value)) {
     let dir = tempfile::tempdir().unwrap();
@@ -92,7 +126,6 @@ async fn run(
             "\"location\":",
         ),
     };
-    let bodies = bodies(format, records, per_request);
     let bytes: usize = bodies.iter().map(String::len).sum();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
@@ -138,8 +171,8 @@ async fn run(
     let elapsed = started.elapsed();
     println!(
         "{format:?}: {answered} of {} records answered in {elapsed:.2?} = {:.0} records/s ({:.1} MB sent, {:.1} MB received)",
-        records.len(),
-        records.len() as f64 / elapsed.as_secs_f64(),
+        records,
+        records as f64 / elapsed.as_secs_f64(),
         bytes as f64 / 1e6,
         received as f64 / 1e6
     );
@@ -152,7 +185,7 @@ async fn run(
         .await
         .expect("report JSON");
     (
-        records.len() as f64 / elapsed.as_secs_f64(),
+        records as f64 / elapsed.as_secs_f64(),
         (report["units"].clone(), report["total"].clone()),
     )
 }
@@ -164,11 +197,26 @@ async fn main() {
     let per_request = arg("--per-request", 500);
     let connections = arg("--connections", 2);
     let full = std::env::args().any(|a| a == "--full");
-    let mut generator = Generator::new(2026);
-    let records: Vec<RecordWire> = (0..count as u64)
-        .map(|i| serde_json::from_value(generator.record(i)).expect("synthetic records parse"))
-        .map(|r| if full { r } else { render::carried(r) })
-        .collect();
+    let saved: Option<std::path::PathBuf> = std::env::args()
+        .skip_while(|a| a != "--bodies")
+        .nth(1)
+        .map(|dir| std::path::PathBuf::from(dir).join(format!("{count}-{per_request}-{full}")));
+    // Generated only when some format's bodies are not saved.
+    let mut generated: Option<Vec<RecordWire>> = None;
+    let mut records = || {
+        generated
+            .get_or_insert_with(|| {
+                let mut generator = Generator::new(2026);
+                (0..count as u64)
+                    .map(|i| {
+                        serde_json::from_value(generator.record(i))
+                            .expect("synthetic records parse")
+                    })
+                    .map(|r| if full { r } else { render::carried(r) })
+                    .collect()
+            })
+            .clone()
+    };
     println!(
         "{count} records{}, {per_request} per request, {connections} connections, {} cores",
         if full {
@@ -195,7 +243,13 @@ async fn main() {
     for _ in 0..runs {
         let mut baseline: Option<(Value, Value)> = None;
         for (k, format) in formats.iter().enumerate() {
-            let (rate, stored) = run(*format, &records, per_request, connections).await;
+            let (rate, stored) = run(
+                *format,
+                count,
+                bodies_in(*format, &mut records, count, per_request, saved.as_deref()),
+                connections,
+            )
+            .await;
             rates[k].push(rate);
             match &baseline {
                 None => baseline = Some(stored),

@@ -15,8 +15,10 @@ use serde::Deserialize;
 
 use super::lines::{Line, LineError};
 use super::{Checked, Format, Source};
+use crate::fhir::model::{self, Resource};
 use crate::fhir::patient::{Envelope, FhirSettings};
-use crate::fhir::{self, operation_outcome, Entry, ParsedBundle};
+use crate::fhir::{self, operation_outcome, CheckedPatient};
+use crate::record::{FieldError, Rejection};
 use crate::rules::Context;
 
 /// What one line is answered with, besides what storing did.
@@ -31,9 +33,12 @@ pub struct BulkAnswer {
 /// What a line was found to be.
 #[derive(Debug)]
 pub enum BulkLine {
-    /// A resource of a Patient's group: the Patient (a record, or why not) or one of its
-    /// RelatedPersons (naming the Patient's line) or another resource.
-    Entry(Entry, Vec<u64>),
+    /// A Patient, checked with the RelatedPersons after it (a record, or why not).
+    Patient(Box<CheckedPatient>),
+    /// A RelatedPerson recorded as a caregiver of the Patient on this line.
+    Caregiver(u64),
+    /// A resource real-dq does not read, of this type.
+    Ignored(String),
     /// A RelatedPerson that follows no line of the Patient it names.
     Orphan,
     /// Not a resource: too long, unreadable, not JSON.
@@ -42,32 +47,17 @@ pub enum BulkLine {
     NotAResource,
 }
 
-/// The fields of a line that decide how it groups.
-#[derive(Debug, Default, Deserialize)]
-struct Head {
-    #[serde(rename = "resourceType", default)]
-    resource_type: Option<String>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    patient: Option<Reference>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Reference {
-    #[serde(default)]
-    reference: Option<String>,
-}
-
-fn head(bytes: &[u8]) -> Option<Head> {
-    serde_json::from_slice::<Head>(bytes).ok()
-}
-
+/// Whether `line` is a Patient, read as far as its `resourceType` (grouping looks at the
+/// last lines of a chunk only).
 fn is_patient(line: &Line) -> bool {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "resourceType", borrow, default)]
+        resource_type: Option<std::borrow::Cow<'a, str>>,
+    }
     match line {
-        Line::Record { bytes, .. } => {
-            head(bytes).and_then(|h| h.resource_type).as_deref() == Some("Patient")
-        }
+        Line::Record { bytes, .. } => serde_json::from_slice::<Head<'_>>(bytes)
+            .is_ok_and(|h| h.resource_type.as_deref() == Some("Patient")),
         Line::Rejected { .. } => false,
     }
 }
@@ -142,6 +132,27 @@ pub struct FhirBulk {
     pub envelope: Envelope,
 }
 
+/// The Patient being read and the RelatedPerson lines after it that name it, each read
+/// once into the typed model.
+#[derive(Default)]
+struct Group {
+    patient: Option<(u64, Resource)>,
+    related: Vec<(u64, Resource)>,
+}
+
+impl Group {
+    /// Whether `person` names the Patient being read.
+    fn owns(&self, person: &Resource) -> bool {
+        let Some((_, patient)) = &self.patient else {
+            return false;
+        };
+        match (patient.id.get(), person.patient.reference.get()) {
+            (Some(id), Some(reference)) => names(reference, id),
+            _ => false,
+        }
+    }
+}
+
 impl Format for FhirBulk {
     type Chunk = Vec<Line>;
     type Answer = BulkAnswer;
@@ -149,137 +160,84 @@ impl Format for FhirBulk {
 
     fn check(&self, lines: Vec<Line>, ctx: &Context<'_>) -> Vec<Checked<BulkAnswer>> {
         let mut out = Vec::with_capacity(lines.len());
-        let mut group: Vec<(u64, Bytes)> = Vec::new();
-        let mut patient_id: Option<String> = None;
+        let mut group = Group::default();
+        let answer = |number, kind| Checked::answer_only(BulkAnswer { number, kind });
         for line in lines {
             let (number, bytes) = match line {
                 Line::Rejected { number, error } => {
                     self.flush(&mut group, ctx, &mut out);
-                    patient_id = None;
-                    out.push(Checked::answer_only(BulkAnswer {
-                        number,
-                        kind: BulkLine::Error(error),
-                    }));
+                    out.push(answer(number, BulkLine::Error(error)));
                     continue;
                 }
                 Line::Record { number, bytes } => (number, bytes),
             };
-            let Some(head) = head(&bytes).filter(|h| h.resource_type.is_some()) else {
-                self.flush(&mut group, ctx, &mut out);
-                patient_id = None;
-                if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-                    // JSON whose head the strict reader refused (a lone surrogate in some
-                    // element, say) or without `resourceType`: read alone, by the lenient
-                    // reader a Bundle's entries go through.
-                    group.push((number, bytes));
+            // Read once, by the lenient reader a Bundle's entries go through: an element
+            // real-dq does not read (a lone surrogate in a name, say) does not matter.
+            let resource: Resource = match model::read(&bytes) {
+                Ok(resource) => resource,
+                Err(model::NotJson(why)) => {
                     self.flush(&mut group, ctx, &mut out);
-                } else {
-                    out.push(Checked::answer_only(BulkAnswer {
+                    let why = why.replacen("the body", "the line", 1);
+                    out.push(answer(
                         number,
-                        kind: BulkLine::Error(LineError::Rejected(
-                            crate::record::Rejection::Malformed(crate::record::FieldError::new(
-                                "",
-                                "the line is not JSON",
-                            )),
-                        )),
-                    }));
+                        BulkLine::Error(LineError::Rejected(Rejection::Malformed(
+                            FieldError::new("", why),
+                        ))),
+                    ));
+                    continue;
                 }
-                continue;
             };
-            match head.resource_type.as_deref() {
+            match resource.resource_type.get() {
                 Some("Patient") => {
                     self.flush(&mut group, ctx, &mut out);
-                    patient_id = head.id.clone();
-                    group.push((number, bytes));
+                    group.patient = Some((number, resource));
                 }
-                Some("RelatedPerson") => {
-                    let follows = match (&patient_id, head.patient.and_then(|p| p.reference)) {
-                        (Some(id), Some(reference)) => names(&reference, id),
-                        _ => false,
-                    };
-                    if follows && !group.is_empty() {
-                        group.push((number, bytes));
-                    } else {
-                        out.push(Checked::answer_only(BulkAnswer {
-                            number,
-                            kind: BulkLine::Orphan,
-                        }));
-                    }
+                Some("RelatedPerson") if group.owns(&resource) => {
+                    group.related.push((number, resource));
                 }
-                Some(other) => out.push(Checked::answer_only(BulkAnswer {
+                Some("RelatedPerson") => out.push(answer(number, BulkLine::Orphan)),
+                Some(other) => out.push(answer(
                     number,
-                    kind: BulkLine::Entry(Entry::Ignored(other.to_string()), Vec::new()),
-                })),
-                None => unreachable!("filtered above"),
+                    BulkLine::Ignored(other.chars().take(40).collect()),
+                )),
+                None => {
+                    self.flush(&mut group, ctx, &mut out);
+                    out.push(answer(number, BulkLine::NotAResource));
+                }
             }
         }
         self.flush(&mut group, ctx, &mut out);
-        // Lines of a group come out in group order; answers go in line order.
+        // A group's RelatedPersons are answered after the lines between them: answers go
+        // in line order.
         out.sort_by_key(|checked| checked.answer.number);
         out
     }
 }
 
 impl FhirBulk {
-    /// Checks a Patient's group (its line and its RelatedPersons' lines) as a Bundle's
-    /// entries are checked.
-    fn flush(
-        &self,
-        group: &mut Vec<(u64, Bytes)>,
-        ctx: &Context<'_>,
-        out: &mut Vec<Checked<BulkAnswer>>,
-    ) {
-        if group.is_empty() {
+    /// Checks a Patient with its RelatedPersons, as a Bundle's entries are checked.
+    fn flush(&self, group: &mut Group, ctx: &Context<'_>, out: &mut Vec<Checked<BulkAnswer>>) {
+        let Group { patient, related } = std::mem::take(group);
+        let Some((number, patient)) = patient else {
             return;
-        }
-        let numbers: Vec<u64> = group.iter().map(|(n, _)| *n).collect();
-        let mut body =
-            Vec::with_capacity(group.iter().map(|(_, b)| b.len() + 16).sum::<usize>() + 64);
-        body.extend_from_slice(br#"{"resourceType":"Bundle","type":"collection","entry":["#);
-        for (i, (_, bytes)) in group.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(br#"{"resource":"#);
-            body.extend_from_slice(bytes);
-            body.push(b'}');
-        }
-        body.extend_from_slice(b"]}");
-        group.clear();
-        let bundle = match ParsedBundle::parse(Bytes::from(body)) {
-            Ok(bundle) => bundle,
-            Err(_) => {
-                // Each line was JSON on its own: this cannot happen; answer each as not JSON
-                // rather than panic.
-                for number in numbers {
-                    out.push(Checked::answer_only(BulkAnswer {
-                        number,
-                        kind: BulkLine::NotAResource,
-                    }));
-                }
-                return;
-            }
         };
-        let entries = fhir::check_entries(
-            &bundle,
-            0..numbers.len(),
-            &self.settings,
-            &self.envelope,
-            ctx,
-        );
-        for (number, mut entry) in numbers.iter().copied().zip(entries) {
-            let record = match &mut entry {
-                Entry::Patient(patient) => patient.validated.take(),
-                _ => None,
-            };
-            out.push(Checked {
-                answer: BulkAnswer {
-                    number,
-                    kind: BulkLine::Entry(entry, numbers.clone()),
-                },
-                record,
-            });
-        }
+        let caregivers: Vec<&Resource> = related.iter().map(|(_, r)| r).collect();
+        let mut checked =
+            fhir::check_patient(&patient, &caregivers, &self.settings, &self.envelope, ctx);
+        let record = checked.validated.take();
+        out.push(Checked {
+            answer: BulkAnswer {
+                number,
+                kind: BulkLine::Patient(Box::new(checked)),
+            },
+            record,
+        });
+        out.extend(related.into_iter().map(|(line, _)| {
+            Checked::answer_only(BulkAnswer {
+                number: line,
+                kind: BulkLine::Caregiver(number),
+            })
+        }));
     }
 }
 
@@ -322,14 +280,11 @@ impl super::Render for BulkLines {
                 );
             };
             match (answer.kind, fate) {
-                (BulkLine::Entry(Entry::Patient(_), _), Fate::Refused) => {
+                (BulkLine::Patient(_), Fate::Refused) => {
                     failed += 1;
                     line(&mut out, "403 Forbidden", &super::fhir::forbidden_outcome());
                 }
-                (
-                    BulkLine::Entry(Entry::Patient(patient), _),
-                    Fate::Stored { stored: what, .. },
-                ) => {
+                (BulkLine::Patient(patient), Fate::Stored { stored: what, .. }) => {
                     stored += 1;
                     let status = super::fhir::stored_status(what.outcome);
                     let _ = writeln!(
@@ -338,12 +293,12 @@ impl super::Render for BulkLines {
                         what.id, patient.operation_outcome
                     );
                 }
-                (BulkLine::Entry(Entry::Patient(_), _), Fate::NotStored(error)) => {
+                (BulkLine::Patient(_), Fate::NotStored(error)) => {
                     failed += 1;
                     let (status, outcome) = super::fhir::not_stored_outcome(error, "line");
                     line(&mut out, status, &outcome);
                 }
-                (BulkLine::Entry(Entry::Patient(patient), _), Fate::NotARecord) => {
+                (BulkLine::Patient(patient), Fate::NotARecord) => {
                     failed += 1;
                     line(
                         &mut out,
@@ -351,8 +306,7 @@ impl super::Render for BulkLines {
                         &patient.operation_outcome,
                     );
                 }
-                (BulkLine::Entry(Entry::Caregiver(owner), numbers), _) => {
-                    let of = numbers.get(owner).copied().unwrap_or_default();
+                (BulkLine::Caregiver(of), _) => {
                     line(
                         &mut out,
                         "200 OK",
@@ -361,18 +315,14 @@ impl super::Render for BulkLines {
                         )),
                     );
                 }
-                (BulkLine::Entry(Entry::Ignored(kind), _), _) if kind.is_empty() => {
-                    failed += 1;
-                    line(&mut out, "422 Unprocessable Entity", &not_a_resource());
-                }
-                (BulkLine::Entry(Entry::Ignored(kind), _), _) => line(
+                (BulkLine::Ignored(kind), _) => line(
                     &mut out,
                     "200 OK",
                     &operation_outcome::information(&format!(
                         "{kind} ignored: real-dq reads Patient and RelatedPerson"
                     )),
                 ),
-                (BulkLine::Entry(Entry::Orphan, _) | BulkLine::Orphan, _) => {
+                (BulkLine::Orphan, _) => {
                     failed += 1;
                     line(&mut out, "422 Unprocessable Entity", &orphan_outcome());
                 }
