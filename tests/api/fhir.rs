@@ -28,7 +28,7 @@ const US_CORE_INTERPRETER: &str =
 const CDCREC: &str = "urn:oid:2.16.840.1.113883.6.238";
 const SNOMED: &str = "http://snomed.info/sct";
 
-const SYNTHEA_NDJSON: &str =
+pub(crate) const SYNTHEA_NDJSON: &str =
     include_str!("../fixtures/fhir-synthea/synthea_pediatric_patients_50.ndjson");
 const SYNTHEA_MANIFEST: &str =
     include_str!("../fixtures/fhir-synthea/synthea_pediatric_patients_50.manifest.csv");
@@ -38,11 +38,11 @@ const SYNTHEA_MANIFEST: &str =
 // ---------------------------------------------------------------------------------------
 
 /// One FHIR answer.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     location: Option<String>,
     content_type: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 /// POSTs `body` as `application/fhir+json` with extra headers; the answer must be JSON.
@@ -80,12 +80,12 @@ async fn post_with(
     }
 }
 
-async fn post(app: &TestApp, path: &str, resource: &Value) -> Answer {
+pub(crate) async fn post(app: &TestApp, path: &str, resource: &Value) -> Answer {
     post_with(app, path, resource.to_string(), &[]).await
 }
 
 /// `$validate`: 200 and an OperationOutcome.
-async fn validate(app: &TestApp, resource: &Value) -> Value {
+pub(crate) async fn validate(app: &TestApp, resource: &Value) -> Value {
     let answer = post(app, "/fhir/Patient/$validate", resource).await;
     assert_eq!(answer.status, 200, "$validate answered {}", answer.body);
     assert_fhir(&answer);
@@ -128,7 +128,7 @@ fn assert_fhir(answer: &Answer) {
 }
 
 /// The `response.status` of each entry of a response Bundle.
-fn statuses(bundle: &Value) -> Vec<&str> {
+pub(crate) fn statuses(bundle: &Value) -> Vec<&str> {
     bundle["entry"]
         .as_array()
         .expect("a Bundle's entries")
@@ -297,7 +297,7 @@ fn has_rule(result: &Value, rule: &str) -> bool {
 }
 
 /// The findings with the time-independent fields (for comparing two results).
-fn findings_of(result: &Value) -> Vec<Value> {
+pub(crate) fn findings_of(result: &Value) -> Vec<Value> {
     result["findings"]
         .as_array()
         .expect("findings")
@@ -1393,7 +1393,7 @@ both!(
 const FHIR_NDJSON: &str = "application/fhir+ndjson";
 
 /// Posts a Bulk NDJSON body; asserts 200 and the media type; returns the answer lines.
-async fn import(app: &TestApp, lines: &[String]) -> Vec<Value> {
+pub(crate) async fn import(app: &TestApp, lines: &[String]) -> Vec<Value> {
     let body = lines.join("\n") + "\n";
     let response = app
         .post_raw("/fhir/Patient/$import", FHIR_NDJSON, body)
@@ -1412,7 +1412,7 @@ async fn import(app: &TestApp, lines: &[String]) -> Vec<Value> {
         .collect()
 }
 
-fn line_statuses(answers: &[Value]) -> Vec<(u64, String)> {
+pub(crate) fn line_statuses(answers: &[Value]) -> Vec<(u64, String)> {
     answers
         .iter()
         .map(|a| {

@@ -8,6 +8,7 @@ mod batch;
 mod cli;
 mod errors;
 mod fhir;
+mod fhir_written;
 mod framework;
 mod generate;
 mod health;
