@@ -1,6 +1,7 @@
 //! The command line: `serve`, `validate`, `migrate`, `revalidate`, `rules`, `generate`,
-//! `keys`, `purge`, `report`.
+//! `keys`, `purge`, `report`, `interleave`.
 
+pub mod interleave;
 pub mod keys;
 pub mod report;
 
@@ -90,6 +91,10 @@ pub enum Command {
     /// Print the completeness report of an NDJSON extract, without a server or database:
     /// the same JSON or CSV as `GET /v1/reports/completeness` after posting it as a batch.
     Report(report::ReportArgs),
+    /// Write a Bulk Data export's Patient files with each Patient followed by the
+    /// RelatedPersons that name it (from the export's RelatedPerson files), ready for
+    /// `POST /fhir/Patient/$import`. Writes to standard output.
+    Interleave(interleave::InterleaveArgs),
     /// Print the rule catalog.
     Rules {
         /// Print JSON instead of a table.
@@ -233,6 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         } => generate(records, seed, format, &shape),
         Command::Keys { command } => keys::run(command),
         Command::Report(args) => report::run(args),
+        Command::Interleave(args) => interleave::run(args),
         Command::Purge {
             before,
             audit_before,

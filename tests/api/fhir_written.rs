@@ -399,3 +399,66 @@ both!(
         assert_eq!(domains["interpreter"]["missing"], 50);
     }
 );
+
+both!(
+    an_export_in_separate_files_imports_after_real_dq_interleave,
+    |app| async move {
+        // The written export split as `$export` writes it: Patients (and the Observation)
+        // in one file, RelatedPersons in another, in their order.
+        let dir = tempfile::tempdir().unwrap();
+        let (related, patients): (Vec<&str>, Vec<&str>) = BULK_EXPORT
+            .lines()
+            .partition(|l| l.contains(r#""resourceType":"RelatedPerson""#));
+        let patient_file = dir.path().join("Patient.000.ndjson");
+        let related_file = dir.path().join("RelatedPerson.000.ndjson");
+        std::fs::write(&patient_file, patients.join("\n") + "\n").unwrap();
+        std::fs::write(&related_file, related.join("\n") + "\n").unwrap();
+        // Imported as they are, every RelatedPerson is an orphan.
+        let separate = import(
+            &app,
+            &lines_of(&std::fs::read_to_string(&related_file).unwrap()),
+        )
+        .await;
+        assert!(separate
+            .iter()
+            .all(|a| a["status"] == "422 Unprocessable Entity"));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_real-dq"))
+            .arg("interleave")
+            .arg("--related")
+            .arg(&related_file)
+            .arg(&patient_file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("5 RelatedPerson lines placed after their Patient; 1 at the end"),
+            "{stderr}"
+        );
+        let joined = String::from_utf8(output.stdout).unwrap();
+        let answers = import(&app, &lines_of(&joined)).await;
+        // The same answers as the interleaved file, but the orphan comes last.
+        let mut statuses: Vec<String> = answers
+            .iter()
+            .map(|a| a["status"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(statuses.pop().unwrap(), "422 Unprocessable Entity");
+        let expected: Vec<String> = BULK_EXPORT_LINES
+            .iter()
+            .filter(|l| l.line != 9)
+            .map(|l| l.status.to_string())
+            .collect();
+        assert_eq!(statuses, expected);
+        for answer in &answers {
+            if let Some(location) = answer["location"].as_str() {
+                let result = app.get_json(location, 200).await;
+                let expected = BULK_EXPORT_LINES
+                    .iter()
+                    .filter_map(|l| l.stored.as_ref())
+                    .find(|s| result["patient_id"] == s.patient_id)
+                    .expect("a Patient of the file");
+                assert_stored(&result, expected);
+            }
+        }
+    }
+);
