@@ -114,9 +114,9 @@ fn parse_origin(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// How FHIR Patient resources map onto records, and how large a transaction may be.
+/// How FHIR Patient resources map onto records (the service's and `real-dq report`'s).
 #[derive(Debug, Clone, Args)]
-pub struct FhirArgs {
+pub struct FhirMapArgs {
     /// Identifier system whose value is the patient_id (default: the MR identifier, else
     /// the first identifier, else Patient.id).
     #[arg(long, env = "REALDQ_FHIR_IDENTIFIER_SYSTEM")]
@@ -126,6 +126,14 @@ pub struct FhirArgs {
     /// `extension:<url>` for a valueString/valueCode extension on the Patient.
     #[arg(long, env = "REALDQ_FHIR_UNIT_SOURCE", default_value = "managingOrganization", value_parser = parse_unit_source)]
     pub fhir_unit_source: String,
+}
+
+/// How FHIR Patient resources map onto records, and how large a transaction may be.
+#[derive(Debug, Clone, Args)]
+pub struct FhirArgs {
+    /// The mapping.
+    #[command(flatten)]
+    pub mapping: FhirMapArgs,
 
     /// Most entries in a `transaction` Bundle (413 beyond, before anything is judged): a
     /// transaction is stored in one database transaction, so all its records are held at
@@ -155,17 +163,25 @@ fn parse_unit_source(text: &str) -> Result<String, String> {
     }
 }
 
+impl Default for FhirMapArgs {
+    fn default() -> Self {
+        FhirMapArgs {
+            fhir_identifier_system: None,
+            fhir_unit_source: "managingOrganization".into(),
+        }
+    }
+}
+
 impl Default for FhirArgs {
     fn default() -> Self {
         FhirArgs {
-            fhir_identifier_system: None,
-            fhir_unit_source: "managingOrganization".into(),
+            mapping: FhirMapArgs::default(),
             fhir_max_transaction_entries: DEFAULT_MAX_TRANSACTION_ENTRIES,
         }
     }
 }
 
-impl FhirArgs {
+impl FhirMapArgs {
     /// The mapping settings; the default unit is shared with HL7 v2.
     pub fn map_settings(&self, default_unit: &str) -> crate::fhir::patient::FhirSettings {
         use crate::fhir::patient::UnitSource;
@@ -181,9 +197,10 @@ impl FhirArgs {
     }
 }
 
-/// How HL7 v2 messages map onto records.
+/// Where HL7 v2 messages and FHIR resources find their unit (the service's and
+/// `real-dq report`'s).
 #[derive(Debug, Clone, Args)]
-pub struct Hl7Settings {
+pub struct UnitArgs {
     /// PV1-3 component that names the unit (1 point of care, 2 room, 4 facility, ...).
     #[arg(long, env = "REALDQ_HL7_UNIT_COMPONENT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=11))]
     pub hl7_unit_component: u32,
@@ -191,6 +208,23 @@ pub struct Hl7Settings {
     /// The unit of a record whose message or resource names none (HL7 PV1-3, FHIR).
     #[arg(long, env = "REALDQ_DEFAULT_UNIT", default_value = "UNASSIGNED")]
     pub hl7_default_unit: String,
+}
+
+impl Default for UnitArgs {
+    fn default() -> Self {
+        UnitArgs {
+            hl7_unit_component: 1,
+            hl7_default_unit: "UNASSIGNED".into(),
+        }
+    }
+}
+
+/// How HL7 v2 messages map onto records.
+#[derive(Debug, Clone, Args)]
+pub struct Hl7Settings {
+    /// The unit.
+    #[command(flatten)]
+    pub units: UnitArgs,
 
     /// MSA-1 of a stored message with error findings: `AA` (the default: stored, with one
     /// ERR per finding) or `AE` (marks such messages failed at an interface engine that
@@ -212,11 +246,19 @@ impl Hl7Settings {
     /// The mapping settings.
     pub fn map_settings(&self) -> crate::hl7v2::map::MapSettings {
         crate::hl7v2::map::MapSettings {
+            ack_on_error_findings: self.hl7_ack_on_error_findings,
+            ..self.units.map_settings()
+        }
+    }
+}
+
+impl UnitArgs {
+    /// The HL7 v2 mapping settings (ACKs `AA` on error findings, the default).
+    pub fn map_settings(&self) -> crate::hl7v2::map::MapSettings {
+        crate::hl7v2::map::MapSettings {
             unit_component: self.hl7_unit_component as usize,
             default_unit: self.hl7_default_unit.clone(),
-            source_override: None,
-            default_source: None,
-            ack_on_error_findings: self.hl7_ack_on_error_findings,
+            ..crate::hl7v2::map::MapSettings::default()
         }
     }
 }
@@ -236,8 +278,7 @@ fn parse_ack_code(text: &str) -> Result<crate::hl7v2::ack::AckCode, String> {
 impl Default for Hl7Settings {
     fn default() -> Self {
         Hl7Settings {
-            hl7_unit_component: 1,
-            hl7_default_unit: "UNASSIGNED".into(),
+            units: UnitArgs::default(),
             hl7_ack_on_error_findings: crate::hl7v2::ack::AckCode::Accepted,
             mllp: None,
             mllp_allow: crate::ingest::mllp::AllowList::default(),

@@ -50,7 +50,12 @@ impl Application {
                 max_transaction_entries: settings.fhir.fhir_max_transaction_entries as usize,
             },
             hl7: Arc::new(settings.hl7.map_settings()),
-            fhir: Arc::new(settings.fhir.map_settings(&settings.hl7.hl7_default_unit)),
+            fhir: Arc::new(
+                settings
+                    .fhir
+                    .mapping
+                    .map_settings(&settings.hl7.units.hl7_default_unit),
+            ),
         };
         let mllp = match &settings.hl7.mllp {
             Some(address) => {

@@ -53,7 +53,7 @@ pub enum Command {
         profile: ProfileSettings,
     },
     /// Print synthetic records (never real patients) for load tests, interface tests and
-    /// demos: NDJSON lines, HL7 v2 ADT^A08 messages or one FHIR Bundle.
+    /// demos: NDJSON lines, HL7 v2 ADT^A08 messages, one FHIR Bundle or FHIR Bulk NDJSON.
     Generate {
         /// How many records.
         #[arg(long, default_value_t = 1000)]
@@ -177,6 +177,9 @@ pub enum GenerateFormat {
     Hl7v2,
     /// One FHIR R4 `batch` Bundle of US Core Patients and RelatedPerson caregivers.
     Fhir,
+    /// FHIR Bulk NDJSON (for `$import` and `report`): each Patient on a line, its
+    /// RelatedPerson caregivers on the lines after it.
+    FhirNdjson,
 }
 
 fn generate(
@@ -205,6 +208,12 @@ fn generate(
                 write!(out, "{}", render::hl7_message(&wire, index))?;
             }
             GenerateFormat::Fhir => wires.push(serde_json::from_value(record)?),
+            GenerateFormat::FhirNdjson => {
+                let wire: crate::record::RecordWire = serde_json::from_value(record)?;
+                for entry in render::fhir_entries(&wire, usize::try_from(index)?) {
+                    writeln!(out, "{}", entry["resource"])?;
+                }
+            }
         }
     }
     if format == GenerateFormat::Fhir {

@@ -1,15 +1,17 @@
-//! `real-dq report FILE|-`: the completeness report of an NDJSON extract, without a server
-//! or a database, byte for byte as `GET /v1/reports/completeness` answers it (but for
+//! `real-dq report FILE|-`: the completeness report of an extract (canonical NDJSON, FHIR
+//! Bulk NDJSON or HL7 v2), without a server or a database, byte for byte as
+//! `GET /v1/reports/completeness` answers it after the same file is posted (but for
 //! `generated_at`). The work is in [`crate::offline`].
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::codesets::CodeSets;
-use crate::config::ProfileSettings;
-use crate::offline::{self, Options, Summary};
+use crate::config::{FhirMapArgs, ProfileSettings, UnitArgs};
+use crate::offline::formats::{sniff, Sniffed};
+use crate::offline::{self, Input, Options, Summary};
 use crate::report;
 use crate::result::timestamp;
 use crate::rules::Context;
@@ -18,9 +20,14 @@ use crate::store::aggregates::Window;
 /// The arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The NDJSON file to read (canonical records, as for `POST /v1/records/batch`), or `-`
-    /// for standard input.
+    /// The file to read, or `-` for standard input: canonical records as for
+    /// `POST /v1/records/batch`, FHIR Bulk NDJSON as for `POST /fhir/Patient/$import`, or
+    /// HL7 v2 messages (or a batch file) as for `POST /hl7v2`.
     pub input: String,
+    /// What the input holds; `auto` tells it by its first bytes (an `MSH`, `FHS` or `BHS`
+    /// segment: HL7 v2; a first line with a `resourceType`: FHIR).
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
     pub format: ReportFormat,
@@ -39,7 +46,27 @@ pub struct ReportArgs {
     pub max_record_bytes: usize,
     #[command(flatten)]
     pub profile: ProfileSettings,
+    #[command(flatten)]
+    pub fhir: FhirMapArgs,
+    #[command(flatten)]
+    pub units: UnitArgs,
 }
+
+/// What `report` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Told by the first bytes.
+    Auto,
+    /// Canonical records, one JSON object a line.
+    Ndjson,
+    /// FHIR Bulk NDJSON: one resource a line, a Patient's RelatedPersons right after it.
+    Fhir,
+    /// HL7 v2 messages, one after another, or a batch file.
+    Hl7v2,
+}
+
+/// The bytes read to tell the format.
+const SNIFFED_BYTES: u64 = 64 * 1024;
 
 /// What `report` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,6 +105,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
         max_line: args.max_record_bytes,
         workers: None,
         input_bytes: None,
+        input: Input::Ndjson,
     };
     let ctx = Context {
         codes: CodeSets::get(),
@@ -85,7 +113,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
         now: Utc::now(),
     };
     let (counts, summary) = if args.input == "-" {
-        offline::counts(std::io::stdin().lock(), &options, &ctx)?
+        let (input, options) = with_format(std::io::stdin().lock(), &args, options)?;
+        offline::counts(input, &options, &ctx)?
     } else {
         let file = std::fs::File::open(&args.input)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input))?;
@@ -98,7 +127,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
             input_bytes,
             ..options
         };
-        offline::counts(file, &options, &ctx)?
+        let (input, options) = with_format(file, &args, options)?;
+        offline::counts(input, &options, &ctx)?
     };
     let report = report::build(
         counts,
@@ -120,17 +150,56 @@ pub fn run(args: ReportArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// The input with its format settled (by its first bytes when `auto`): the bytes read to
+/// tell it are read again.
+fn with_format(
+    mut input: impl Read,
+    args: &ReportArgs,
+    options: Options,
+) -> anyhow::Result<(impl Read, Options)> {
+    let mut head = Vec::new();
+    if args.input_format == InputFormat::Auto {
+        (&mut input).take(SNIFFED_BYTES).read_to_end(&mut head)?;
+    }
+    let format = match args.input_format {
+        InputFormat::Auto => match sniff(&head) {
+            Sniffed::Ndjson => InputFormat::Ndjson,
+            Sniffed::Fhir => InputFormat::Fhir,
+            Sniffed::Hl7 => InputFormat::Hl7v2,
+        },
+        other => other,
+    };
+    let input_format = match format {
+        InputFormat::Fhir => Input::FhirBulk(args.fhir.map_settings(&args.units.hl7_default_unit)),
+        InputFormat::Hl7v2 => Input::Hl7(args.units.map_settings()),
+        InputFormat::Ndjson | InputFormat::Auto => Input::Ndjson,
+    };
+    Ok((
+        std::io::Cursor::new(head).chain(input),
+        Options {
+            input: input_format,
+            ..options
+        },
+    ))
+}
+
 /// The one-line summary: counts, line numbers and error codes, never a value from a line.
 pub fn summary_line(summary: &Summary, patients: i64) -> String {
+    let noun = if summary.noun.is_empty() {
+        "lines"
+    } else {
+        summary.noun
+    };
+    let one = noun.trim_end_matches('s');
     let mut line = format!(
-        "real-dq report: {} lines read, {} records judged, {} rejected",
+        "real-dq report: {} {noun} read, {} records judged, {} rejected",
         summary.lines, summary.records, summary.rejected
     );
     if !summary.rejections.is_empty() {
         let shown: Vec<String> = summary
             .rejections
             .iter()
-            .map(|r| format!("line {}: {}", r.line, r.reason))
+            .map(|r| format!("{one} {}: {}", r.line, r.reason))
             .collect();
         let more = if summary.rejected > shown.len() as u64 {
             "; ..."

@@ -230,6 +230,8 @@ pub struct Judge<'a> {
     pub unit: Option<&'a str>,
     /// The longest line accepted, as `REALDQ_MAX_RECORD_BYTES` (a trailing `\r` aside).
     pub max_line: usize,
+    /// What the extract holds.
+    pub input: &'a super::Input,
 }
 
 impl Judge<'_> {
@@ -244,6 +246,20 @@ impl Judge<'_> {
             ..BlockResult::default()
         };
         let mut units: HashMap<String, u32> = HashMap::new();
+        match self.input {
+            super::Input::Ndjson => {}
+            super::Input::FhirBulk(settings) => {
+                let (lines, items) =
+                    super::formats::fhir_items(&block.data, settings, self.max_line, self.ctx);
+                self.items(&mut result, &mut units, block.dropped_before, lines, items);
+                return result;
+            }
+            super::Input::Hl7(settings) => {
+                let (messages, items) = super::formats::hl7_items(&block.data, settings, self.ctx);
+                self.items(&mut result, &mut units, 0, messages, items);
+                return result;
+            }
+        }
         for _ in 0..block.dropped_before {
             result.lines += 1;
             self.reject(&mut result, self.too_long());
@@ -275,23 +291,44 @@ impl Judge<'_> {
                 continue;
             }
             let verdict = engine::validate(&record, self.ctx);
-            let next = units.len() as u32;
-            let unit = match units.get(record.unit.as_str()) {
-                Some(&index) => index,
-                None => *units.entry(record.unit.clone()).or_insert(next),
-            };
-            result.judged.push(Judged {
-                identity: identity(&record.source, &record.patient_id, &record.unit),
-                recorded_at: micros(record.recorded_at),
-                statuses: Statuses::of(&verdict),
-                rules: RuleSet::of(&verdict),
-                unit,
-            });
+            keep(&mut result, &mut units, &record, &verdict);
         }
-        let mut units: Vec<(String, u32)> = units.into_iter().collect();
-        units.sort_unstable_by_key(|(_, index)| *index);
-        result.units = units.into_iter().map(|(unit, _)| unit).collect();
+        result.units = unit_names(units);
         result
+    }
+
+    /// Counts a FHIR or HL7 v2 block's items: `count` lines or messages, after
+    /// `dropped_before` lines too long to keep.
+    fn items(
+        &self,
+        result: &mut BlockResult,
+        units: &mut HashMap<String, u32>,
+        dropped_before: u64,
+        count: u64,
+        items: Vec<super::formats::Item>,
+    ) {
+        for _ in 0..dropped_before {
+            result.lines += 1;
+            self.reject(result, self.too_long());
+        }
+        let before = result.lines;
+        for item in items {
+            match item {
+                super::formats::Item::Record(validated) => {
+                    result.records += 1;
+                    let record = &validated.record;
+                    if self.unit.is_none_or(|unit| unit == record.unit) {
+                        keep(result, units, record, &validated.verdict);
+                    }
+                }
+                super::formats::Item::Rejected(number, reason) => {
+                    result.lines = before + number;
+                    self.reject(result, reason);
+                }
+            }
+        }
+        result.lines = before + count;
+        result.units = unit_names(std::mem::take(units));
     }
 
     fn too_long(&self) -> String {
@@ -310,6 +347,34 @@ impl Judge<'_> {
             });
         }
     }
+}
+
+/// Keeps what the report needs of a judged record.
+fn keep(
+    result: &mut BlockResult,
+    units: &mut HashMap<String, u32>,
+    record: &Record,
+    verdict: &Verdict,
+) {
+    let next = units.len() as u32;
+    let unit = match units.get(record.unit.as_str()) {
+        Some(&index) => index,
+        None => *units.entry(record.unit.clone()).or_insert(next),
+    };
+    result.judged.push(Judged {
+        identity: identity(&record.source, &record.patient_id, &record.unit),
+        recorded_at: micros(record.recorded_at),
+        statuses: Statuses::of(verdict),
+        rules: RuleSet::of(verdict),
+        unit,
+    });
+}
+
+/// A block's unit names, by index.
+fn unit_names(units: HashMap<String, u32>) -> Vec<String> {
+    let mut units: Vec<(String, u32)> = units.into_iter().collect();
+    units.sort_unstable_by_key(|(_, index)| *index);
+    units.into_iter().map(|(unit, _)| unit).collect()
 }
 
 /// [`Record::from_json`], without keeping a copy of the wire record the report does not

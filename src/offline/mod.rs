@@ -1,4 +1,5 @@
-//! The completeness report of an NDJSON extract, without a database (`real-dq report`).
+//! The completeness report of an extract, without a database (`real-dq report`):
+//! canonical NDJSON, FHIR Bulk NDJSON or HL7 v2 ([`formats`]).
 //!
 //! The input is read in large blocks cut at line ends; worker threads (one per core) parse
 //! and judge the blocks' lines exactly as a batch line is judged ([`judge`]); one merger
@@ -10,6 +11,7 @@
 //! built from them by the same code ([`crate::report::build`]).
 
 pub mod current;
+pub mod formats;
 pub mod judge;
 
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::rules::Context;
 use crate::store::aggregates::{Counts, Window};
 use current::CurrentStates;
+pub use formats::Input;
 use judge::{Block, BlockResult, Judge, Judged, Rejected};
 
 /// Bytes read per block: large enough that the channel and thread hand-offs cost nothing
@@ -45,6 +48,8 @@ pub struct Options {
     /// for as many records as the first block's line length says the input holds (at most
     /// [`RESERVED_AT_MOST`]).
     pub input_bytes: Option<u64>,
+    /// What the extract holds.
+    pub input: Input,
 }
 
 /// The most states made room for in advance (about 140 MB); more grow as they come.
@@ -53,7 +58,9 @@ pub const RESERVED_AT_MOST: usize = 4_000_000;
 /// What was read, for the summary on standard error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Lines read, blank ones included.
+    /// What `lines` counts: `lines` (NDJSON, FHIR) or `messages` (HL7 v2).
+    pub noun: &'static str,
+    /// Lines read, blank ones included (HL7 v2: messages).
     pub lines: u64,
     /// Records that passed the envelope checks.
     pub records: u64,
@@ -97,6 +104,7 @@ pub fn counts(
         ctx,
         unit: options.unit.as_deref(),
         max_line: options.max_line,
+        input: &options.input,
     };
     // Bounded: the reader stays at most a few blocks ahead of the workers. The workers
     // alone hold the receiving end, so that if they all stopped (a panic), the reader's
@@ -134,15 +142,20 @@ pub fn counts(
         drop((block_rx, result_tx, spare_tx));
         let input_bytes = options.input_bytes;
         let merger = scope.spawn(move || merge(result_rx, spare_judged_tx, input_bytes));
-        let read = read_blocks(input, options.max_line, &spare_rx, |block| {
-            block_tx.send(block).is_ok()
-        });
+        let read = read_blocks(
+            input,
+            &options.input,
+            options.max_line,
+            &spare_rx,
+            |block| block_tx.send(block).is_ok(),
+        );
         drop(block_tx);
         let (current, summary) = merger.join().expect("the merger does not panic");
         (current, summary, read)
     });
     read?;
     summary.identities = current.len() as u64;
+    summary.noun = options.input.noun();
     Ok((current.counts(options.window, &ctx.profile.id()), summary))
 }
 
@@ -179,12 +192,15 @@ fn merge(
     (current, summary)
 }
 
-/// Cuts `input` into blocks of whole lines and hands each to `send` (which answers false
-/// to stop), in buffers taken from `spare` when one has come back. A line longer than
-/// `max_line` (plus a `\r`) that does not fit in a block is dropped as it is read, and the
-/// next block says so.
+/// Cuts `input` into blocks of whole lines (or of whole groups and messages, as `format`
+/// cuts them) and hands each to `send` (which answers false to stop), in buffers taken
+/// from `spare` when one has come back. A line longer than `max_line` (plus a `\r`) that
+/// does not fit in a block is dropped as it is read, and the next block says so; an HL7 v2
+/// input with no message boundary in [`formats::HL7_MAX_WITHOUT_BOUNDARY`] bytes is an
+/// error.
 fn read_blocks(
     mut input: impl Read,
+    format: &Input,
     max_line: usize,
     spare: &mpsc::Receiver<Vec<u8>>,
     mut send: impl FnMut(Block) -> bool,
@@ -219,10 +235,23 @@ fn read_blocks(
             }
         }
         if !eof {
-            match memchr::memrchr(b'\n', &data) {
-                Some(last) => {
-                    carry.extend_from_slice(&data[last + 1..]);
-                    data.truncate(last + 1);
+            match format.cut(&data) {
+                Some(cut) => {
+                    carry.extend_from_slice(&data[cut..]);
+                    data.truncate(cut);
+                }
+                None if matches!(format, Input::Hl7(_)) => {
+                    if data.len() > formats::HL7_MAX_WITHOUT_BOUNDARY {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "no HL7 v2 message boundary (MSH) in {} MiB of input",
+                                formats::HL7_MAX_WITHOUT_BOUNDARY >> 20
+                            ),
+                        ));
+                    }
+                    carry = data;
+                    continue;
                 }
                 None if data.len() > max_line + 1 => {
                     // One line, already too long: drop it up to its end.

@@ -175,10 +175,16 @@ fn blocks_end_at_line_ends_and_lose_nothing() {
     let input = line.repeat(5000) + "tail";
     let mut blocks = Vec::new();
     let (_, spare) = std::sync::mpsc::channel();
-    read_blocks(input.as_bytes(), 256 * 1024, &spare, |block| {
-        blocks.push(block);
-        true
-    })
+    read_blocks(
+        input.as_bytes(),
+        &Input::Ndjson,
+        256 * 1024,
+        &spare,
+        |block| {
+            blocks.push(block);
+            true
+        },
+    )
     .unwrap();
     assert!(blocks.len() >= 3, "{} blocks", blocks.len());
     let (last, whole) = blocks.split_last().unwrap();

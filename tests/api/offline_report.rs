@@ -182,3 +182,115 @@ async fn the_command_line_report_equals_the_services_on_postgres() {
         .await;
     the_command_line_report_equals_the_services(app).await;
 }
+
+/// `count` synthetic records (a third of them new versions of earlier patients), cut down
+/// to what FHIR and HL7 v2 carry.
+fn carried_records(count: usize) -> Vec<real_dq::record::RecordWire> {
+    let mut generator = real_dq::synthetic::Generator::new(23);
+    (0..count as u64)
+        .map(|index| {
+            let mut record = generator.record(index);
+            record["patient_id"] = json!(format!("SYN-{:05}", index % (count as u64 * 2 / 3)));
+            let wire = serde_json::from_value(record).unwrap();
+            real_dq::synthetic::render::carried(wire)
+        })
+        .collect()
+}
+
+crate::both!(
+    the_command_line_report_of_a_fhir_bulk_file_equals_the_services,
+    |app| async move {
+        // Several 1 MiB blocks, so Patients and their RelatedPersons meet block ends.
+        let mut lines: Vec<String> = carried_records(3000)
+            .iter()
+            .enumerate()
+            .flat_map(|(i, record)| real_dq::synthetic::render::fhir_entries(record, i))
+            .map(|entry| entry["resource"].to_string())
+            .collect();
+        // Between two Patients' groups (a line that is not JSON ends a group).
+        let at = (10..)
+            .find(|i| lines[*i].contains(r#""resourceType":"Patient""#))
+            .unwrap();
+        lines.insert(at, "{not json".into());
+        lines.push(
+            json!({"resourceType": "RelatedPerson", "patient": {"reference": "Patient/nobody"}})
+                .to_string(),
+        );
+        assert!(lines.iter().map(String::len).sum::<usize>() > 3 << 20);
+        let input = lines.join("\n") + "\n";
+        let answers = crate::fhir::import(&app, &lines).await;
+        let failed = answers
+            .iter()
+            .filter(|a| a["status"].as_str().unwrap() >= "400")
+            .count();
+        assert_eq!(failed, 2);
+        let service = service_text(&app, "", "application/json").await;
+        let (cli, stderr) = offline(&input, &[]).await;
+        assert_eq!(
+            without_generated_at(cli.trim_end()),
+            without_generated_at(&service)
+        );
+        assert!(
+            stderr.contains("3000 records judged, 2 rejected"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("line {}: invalid_json", at + 1)),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("related_person_without_its_patient"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("SYN-"), "{stderr}");
+        // Patients recorded again in the same unit are counted once.
+        let report: Value = serde_json::from_str(&service).unwrap();
+        let patients = report["total"]["patients"].as_i64().unwrap();
+        assert!((2000..3000).contains(&patients), "{patients}");
+    }
+);
+
+crate::both!(
+    the_command_line_report_of_an_hl7_file_equals_the_services,
+    |app| async move {
+        let mut messages: Vec<String> = carried_records(8000)
+            .iter()
+            .enumerate()
+            .map(|(i, record)| real_dq::synthetic::render::hl7_message(record, i))
+            .collect();
+        // A query: no PID, answered AR.
+        messages.insert(
+            5,
+            "MSH|^~\\&|Q|H|real-dq|H|20261120140300||QBP^Q22^QBP_Q21|Q1|P|2.5.1\rQPD|IHE PDQ Query|Q1\r"
+                .into(),
+        );
+        let input = messages.concat();
+        assert!(input.len() > 1 << 20);
+        let response = app
+            .client
+            .post(app.url("/hl7v2"))
+            .header("content-type", "x-application/hl7-v2+er7")
+            .body(input.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let acks = response.text().await.unwrap();
+        assert_eq!(acks.matches("MSA|AA|").count(), 8000, "{}", &acks[..2000]);
+        assert_eq!(acks.matches("MSA|AR|").count(), 1);
+        let service = service_text(&app, "", "application/json").await;
+        let (cli, stderr) = offline(&input, &[]).await;
+        assert_eq!(
+            without_generated_at(cli.trim_end()),
+            without_generated_at(&service)
+        );
+        assert!(
+            stderr.contains(
+                "8001 messages read, 8000 records judged, 1 rejected (message 6: hl7_rejected"
+            ),
+            "{stderr}"
+        );
+        let (csv, _) = offline(&input, &["--format", "csv", "--input-format", "hl7v2"]).await;
+        assert_eq!(csv, service_text(&app, "", "text/csv").await);
+    }
+);
