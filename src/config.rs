@@ -32,6 +32,12 @@ pub struct Settings {
     #[arg(long, env = "REALDQ_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
+    /// Also serve `GET /metrics` without a key on this address (off by default), for a
+    /// Prometheus scraper on a private network, e.g. 127.0.0.1:9464. Only `/metrics` is
+    /// served there; on the main address it needs an admin key.
+    #[arg(long, env = "REALDQ_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
     #[command(flatten)]
     pub database: DatabaseSettings,
 
@@ -309,6 +315,7 @@ impl Settings {
     pub fn for_database(database_url: &str) -> Self {
         Settings {
             bind: "127.0.0.1:0".into(),
+            metrics_bind: None,
             database: DatabaseSettings {
                 database_url: database_url.into(),
                 pool_size: 8,

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod fhir;
 pub mod hl7v2;
 pub mod ingest;
+pub mod metrics;
 pub mod offline;
 pub mod pipeline;
 pub mod process;

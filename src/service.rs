@@ -47,6 +47,8 @@ pub struct AppState {
     pub hl7: Arc<MapSettings>,
     /// How FHIR resources map onto records.
     pub fhir: Arc<FhirSettings>,
+    /// Operational metrics (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -24,6 +24,7 @@ pub struct Application {
     pool: DbPool,
     first_admin_key: Option<String>,
     mllp: Option<(TcpListener, AppState, Admission)>,
+    metrics: Option<(Server, String)>,
     https: bool,
 }
 
@@ -33,7 +34,12 @@ impl Application {
         // TLS files are checked before anything is opened or bound: a half or broken TLS
         // configuration must never leave a plain-text listener behind.
         let tls = crate::tls::load(&settings.tls)?;
-        let pool = store::open(&settings.database.database_url, settings.database.pool_size)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let pool = store::open_counted(
+            &settings.database.database_url,
+            settings.database.pool_size,
+            Arc::clone(&metrics.pool_events),
+        )?;
         let first_admin_key = bootstrap_admin(&pool, settings.access.admin_key.as_deref())?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_BIND={}: {e}", settings.bind))?;
@@ -56,6 +62,7 @@ impl Application {
                     .mapping
                     .map_settings(&settings.hl7.units.hl7_default_unit),
             ),
+            metrics,
         };
         let mllp = match &settings.hl7.mllp {
             Some(address) => {
@@ -72,6 +79,10 @@ impl Application {
             }
             None => None,
         };
+        let metrics = match &settings.metrics_bind {
+            Some(address) => Some(metrics_server(address, state.clone())?),
+            None => None,
+        };
         let data = web::Data::new(state);
         let keys = web::Data::new(KeyCache::default());
         let origins = settings.access.cors_origins.clone();
@@ -86,6 +97,7 @@ impl Application {
                     App::new()
                         .wrap(api::auth::Authenticate)
                         $(.wrap($cors(&_origins)))?
+                        .wrap(actix_web::middleware::from_fn(crate::telemetry::timed))
                         .wrap(TracingLogger::<PhiSafeRootSpan>::new())
                         .app_data(data.clone())
                         .app_data(keys.clone())
@@ -113,6 +125,7 @@ impl Application {
             server,
             pool,
             mllp,
+            metrics,
             first_admin_key,
             https,
         })
@@ -148,14 +161,45 @@ impl Application {
         &self.pool
     }
 
+    /// The keyless metrics listener's bound address, when `REALDQ_METRICS_BIND` is set.
+    pub fn metrics_address(&self) -> Option<&str> {
+        self.metrics.as_ref().map(|(_, address)| address.as_str())
+    }
+
     /// Runs until stopped.
     pub async fn run(self) -> std::io::Result<()> {
         if let Some((listener, state, admission)) = self.mllp {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             actix_web::rt::spawn(crate::ingest::mllp::serve(listener, state, admission));
         }
+        if let Some((server, _)) = self.metrics {
+            actix_web::rt::spawn(server);
+        }
         self.server.await
     }
+}
+
+/// The keyless metrics listener: `GET /metrics` and nothing else (404 for any other path,
+/// 405 for another method), one worker.
+fn metrics_server(address: &str, state: AppState) -> anyhow::Result<(Server, String)> {
+    let listener = TcpListener::bind(address)
+        .map_err(|e| anyhow::anyhow!("cannot bind REALDQ_METRICS_BIND={address}: {e}"))?;
+    let bound = listener.local_addr()?.to_string();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .service(
+                web::resource("/metrics")
+                    .get(api::metrics::metrics)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .default_service(web::to(api::not_found))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok((server, bound))
 }
 
 /// CORS for the configured origins only (none: the middleware is off and no CORS header is

@@ -17,6 +17,47 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// Records each request's latency (to its response's head) by method, route pattern and
+/// status in the service's metrics, and answers with `X-Request-Id`, the id its log lines
+/// carry.
+pub async fn timed(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let metrics = request
+        .app_data::<actix_web::web::Data<crate::service::AppState>>()
+        .map(|state| std::sync::Arc::clone(&state.metrics));
+    let request_id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .copied();
+    let outcome = next.call(request).await;
+    let status = match &outcome {
+        Ok(response) => response.status().as_u16(),
+        Err(error) => error.as_response_error().status_code().as_u16(),
+    };
+    if let Some(metrics) = metrics {
+        metrics.request(&method, &route, status, started.elapsed().as_secs_f64());
+    }
+    outcome.map(|mut response| {
+        if let Some(id) = request_id {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.to_string()) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("x-request-id"),
+                    value,
+                );
+            }
+        }
+        response
+    })
+}
+
 /// The HTTP root span, PHI-free: method, matched route pattern (`/v1/records/{id}`, never
 /// the path or query as sent), status and request id. No error text is recorded: error
 /// messages may quote what a caller sent.

@@ -61,6 +61,9 @@ pub const ROUTES: &[Route] = &[
     route("post", "/v1/keys", Access::Roles(ADMIN)),
     route("delete", "/v1/keys/{name}", Access::Roles(ADMIN)),
     route("get", "/v1/audit", Access::Roles(ADMIN)),
+    // Operational counters: no PHI, but what flows through the service is the
+    // administrator's to see (a scraper on a private network may use REALDQ_METRICS_BIND).
+    route("get", "/metrics", Access::Roles(ADMIN)),
     route("get", "/healthz", Access::Public),
     route("get", "/readyz", Access::Public),
     route("get", "/openapi.json", Access::Public),

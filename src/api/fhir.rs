@@ -146,6 +146,7 @@ pub async fn create(
     // FHIR answers with the OperationOutcome, not with the result.
     let prepared = pipeline::prepare(&validated, &state.profile_id);
     drop(validated);
+    let (source, rules) = (prepared.source.clone(), prepared.rules.clone());
     let received_at = Utc::now().timestamp_micros();
     let entry = caller.audit(Action::Create, 201);
     let stored = match state
@@ -162,6 +163,9 @@ pub async fn create(
         Ok(mut stored) => stored.remove(0),
         Err(error) => return transport(&error),
     };
+    state
+        .metrics
+        .stored("fhir", &source, stored.outcome, &rules);
     tracing::info!(record_id = %stored.id, outcome = stored.outcome.as_str(), "fhir patient stored");
     let status = if stored.outcome == StoreOutcome::Created {
         StatusCode::CREATED

@@ -13,6 +13,7 @@ pub mod framework;
 pub mod health;
 pub mod hl7;
 pub mod keys;
+pub mod metrics;
 pub mod openapi;
 pub mod records;
 pub mod reports;
@@ -105,6 +106,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource("/metrics")
+                .get(metrics::metrics)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource("/v1/framework")
                 .get(framework::framework)
                 .default_service(web::to(method_not_allowed)),
@@ -167,7 +173,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
+pub(crate) async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
 }
 

@@ -207,6 +207,11 @@ fn build() -> Value {
                     "text/csv": {"schema": {"type": "string"}}
                 }}), &["406", "422", "503"])
             }},
+            "/metrics": {"get": {
+                "summary": "Operational metrics in the Prometheus text format: records by format, source and outcome; rules fired; request latency by route; the database pool; ingest lines in flight (docs/deployment.md, Monitoring)",
+                "operationId": "metrics",
+                "responses": responses("200", json!({"content": {"text/plain": {"schema": {"type": "string"}}}}), &[])
+            }},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"summary": "Readiness: the database answers", "operationId": "readyz", "responses": responses("200", json!({}), &["503"])}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}},

@@ -56,6 +56,7 @@ pub async fn create(
         .await?;
     let prepared = pipeline::prepare(&validated, &state.profile_id);
     let tail = prepared.result_tail.clone();
+    let (source, rules) = (prepared.source.clone(), prepared.rules.clone());
     let received_at = Utc::now().timestamp_micros();
     let entry = caller.audit(Action::Create, 201);
     let stored = state
@@ -69,6 +70,9 @@ pub async fn create(
         })
         .await?
         .remove(0);
+    state
+        .metrics
+        .stored("json", &source, stored.outcome, &rules);
     let result = with_identity(&tail, &stored.id, Some(stored.outcome));
     tracing::info!(record_id = %stored.id, unit = %validated.record.unit,
         outcome = stored.outcome.as_str(), status = validated.verdict.status.as_str(), "record stored");

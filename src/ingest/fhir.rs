@@ -73,6 +73,7 @@ impl Format for BundleEntries {
     type Chunk = Range<usize>;
     type Answer = Entry;
     const ANSWERS_WITH_RESULT: bool = false;
+    const NAME: &'static str = "fhir";
 
     fn check(&self, range: Range<usize>, ctx: &crate::rules::Context<'_>) -> Vec<Checked<Entry>> {
         fhir::check_entries(&self.bundle, range, &self.settings, &self.envelope, ctx)

@@ -157,6 +157,7 @@ impl Format for FhirBulk {
     type Chunk = Vec<Line>;
     type Answer = BulkAnswer;
     const ANSWERS_WITH_RESULT: bool = false;
+    const NAME: &'static str = "fhir-bulk";
 
     fn check(&self, lines: Vec<Line>, ctx: &Context<'_>) -> Vec<Checked<BulkAnswer>> {
         let mut out = Vec::with_capacity(lines.len());

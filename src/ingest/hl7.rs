@@ -47,6 +47,7 @@ impl Format for Hl7 {
     type Chunk = Vec<Range<usize>>;
     type Answer = CheckedMessage;
     const ANSWERS_WITH_RESULT: bool = false;
+    const NAME: &'static str = "hl7v2";
 
     fn check(&self, chunk: Vec<Range<usize>>, ctx: &Context<'_>) -> Vec<Checked<CheckedMessage>> {
         chunk

@@ -164,6 +164,8 @@ pub trait Format: Send + Sync + 'static {
     /// Whether the answers carry the result JSON (NDJSON's do; ACKs and OperationOutcomes
     /// are built when checked, and the result's text is then not kept).
     const ANSWERS_WITH_RESULT: bool;
+    /// The format's name in the metrics (`ndjson`, `hl7v2`, `fhir`, `fhir-bulk`).
+    const NAME: &'static str;
     /// Checks every item of a chunk, in order, one [`Checked`] per item.
     fn check(&self, chunk: Self::Chunk, ctx: &Context<'_>) -> Vec<Checked<Self::Answer>>;
 }
@@ -253,6 +255,7 @@ where
                 in_flight.push_back(blocking(move || {
                     let ctx = state.context(Utc::now());
                     let checked = format.check(chunk, &ctx);
+                    state.metrics.lines_in_flight(checked.len() as f64);
                     store::prepare(
                         checked,
                         &state.profile_id,
@@ -280,9 +283,12 @@ where
                 Ok(chunk) => chunk,
                 Err(error) => return (renderer, Err(error)),
             };
+            let items = chunk.items.len();
+            let metrics = Arc::clone(&state.metrics);
             let (state, audit, mut next) = (state.clone(), sender.audit.clone(), renderer.clone());
             let answered = blocking(move || {
                 let writes = store::store_chunk(&state, &chunk, &audit, unavailable);
+                store::count(&state.metrics, F::NAME, &chunk, &writes);
                 let reached = writes.reached;
                 let text = next.render(store::answered(chunk, writes));
                 (text.map(|text| (text, next)), reached)
@@ -295,7 +301,9 @@ where
                 }
                 Ok((Err(error), _)) | Err(error) => return (renderer, Err(error)),
             };
-            if let Err(error) = emit(text).await {
+            let emitted = emit(text).await;
+            metrics.lines_in_flight(-(items as f64));
+            if let Err(error) = emitted {
                 return (renderer, Err(error));
             }
             renderer = next;

@@ -25,6 +25,7 @@ impl Format for Ndjson {
     type Chunk = Vec<Line>;
     type Answer = LineAnswer;
     const ANSWERS_WITH_RESULT: bool = true;
+    const NAME: &'static str = "ndjson";
 
     fn check(&self, lines: Vec<Line>, ctx: &Context<'_>) -> Vec<Checked<LineAnswer>> {
         lines

@@ -1,10 +1,13 @@
 //! The pipeline's two ends around the database: a checked chunk's rows prepared (records of
 //! the sender's units only), and the chunk stored with each record's write isolated.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 
 use super::{Answered, Checked, Fate, IngestError, PreparedChunk};
 use crate::access::Principal;
+use crate::metrics::{Metrics, Outcome};
 use crate::pipeline;
 use crate::service::AppState;
 use crate::store::audit::{self, AuditEntry};
@@ -153,6 +156,48 @@ pub(super) fn store_chunk<A>(
     Writes {
         results,
         reached: true,
+    }
+}
+
+/// Counts what became of a stored chunk's items in the service's metrics, by format and
+/// sending system (items that are no record, or were refused for their unit, have no
+/// sending system read: `unknown`), and the rules fired on the records newly stored.
+pub(super) fn count<A>(
+    metrics: &Metrics,
+    format: &'static str,
+    chunk: &PreparedChunk<A>,
+    writes: &Writes,
+) {
+    let (mut rejected, mut refused) = (0, 0);
+    for (_, slot) in &chunk.items {
+        match slot {
+            Slot::NotARecord => rejected += 1,
+            Slot::Refused => refused += 1,
+            Slot::Record => {}
+        }
+    }
+    metrics.records(format, "unknown", Outcome::Rejected, rejected);
+    metrics.records(format, "unknown", Outcome::Refused, refused);
+    // Tallied first: a counter is looked up once per chunk, not once per record.
+    let mut tally: HashMap<(&str, Outcome), u64> = HashMap::new();
+    let mut fired: HashMap<&'static str, u64> = HashMap::new();
+    for (record, result) in chunk.records.iter().zip(&writes.results) {
+        let outcome = match result {
+            Ok(stored) => Outcome::of(stored.outcome),
+            Err(_) => Outcome::NotStored,
+        };
+        *tally.entry((record.source.as_str(), outcome)).or_default() += 1;
+        if !matches!(outcome, Outcome::Duplicate | Outcome::NotStored) {
+            for rule in &record.rules {
+                *fired.entry(rule).or_default() += 1;
+            }
+        }
+    }
+    for ((source, outcome), n) in tally {
+        metrics.records(format, source, outcome, n);
+    }
+    for (rule, n) in fired {
+        metrics.rule_fired(rule, n);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Database connections: one `MultiConnection` over SQLite (the embedded default, WAL mode)
 //! and PostgreSQL, chosen by the URL's scheme, pooled with r2d2, migrated at start.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -264,8 +266,45 @@ fn spawn_checkpointer(manager: &Manager) {
     }
 }
 
+/// What the pool's checkouts cost: counted as they happen, read by the service's metrics.
+#[derive(Debug, Default)]
+pub struct PoolEvents {
+    /// Connections taken from the pool.
+    pub checkouts: AtomicU64,
+    /// Microseconds spent waiting for them.
+    pub wait_micros: AtomicU64,
+    /// Waits that timed out.
+    pub timeouts: AtomicU64,
+}
+
+impl r2d2::HandleEvent for PoolEventsHandler {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        self.0.checkouts.fetch_add(1, Ordering::Relaxed);
+        let waited = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+        self.0.wait_micros.fetch_add(waited, Ordering::Relaxed);
+    }
+
+    fn handle_timeout(&self, event: r2d2::event::TimeoutEvent) {
+        self.0.timeouts.fetch_add(1, Ordering::Relaxed);
+        let waited = u64::try_from(event.timeout().as_micros()).unwrap_or(u64::MAX);
+        self.0.wait_micros.fetch_add(waited, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+struct PoolEventsHandler(Arc<PoolEvents>);
+
 /// Connects, migrates and builds the pool. Fails when the database cannot be reached.
 pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
+    open_counted(url, pool_size, Arc::new(PoolEvents::default()))
+}
+
+/// [`open`], counting the pool's checkouts into `events`.
+pub fn open_counted(
+    url: &str,
+    pool_size: u32,
+    events: Arc<PoolEvents>,
+) -> Result<DbPool, StoreError> {
     let manager = Manager::new(url);
     let mut conn = manager.connect()?;
     migrate(&mut conn)?;
@@ -282,6 +321,7 @@ pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(true)
+        .event_handler(Box::new(PoolEventsHandler(events)))
         .build(manager)
         .map_err(StoreError::Pool)
 }

@@ -17,7 +17,7 @@ pub mod revalidate;
 pub mod schema;
 mod write;
 
-pub use connection::{open, Backend, DbConnection, DbPool};
+pub use connection::{open, open_counted, Backend, DbConnection, DbPool, PoolEvents};
 pub use error::{Causes, StoreError};
 pub use outcome::StoreOutcome;
 

@@ -39,6 +39,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("post", "/v1/keys", &["admin"]),
     ("delete", "/v1/keys/{name}", &["admin"]),
     ("get", "/v1/audit", &["admin"]),
+    ("get", "/metrics", &["admin"]),
     ("get", "/healthz", &[]),
     ("get", "/readyz", &[]),
     ("get", "/openapi.json", &[]),

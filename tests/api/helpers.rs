@@ -73,6 +73,8 @@ pub struct TestApp {
     pub address: String,
     /// The MLLP listener, when the builder turned it on (see [`TestApp::mllp_address`]).
     mllp: Option<SocketAddr>,
+    /// The keyless metrics listener (`REALDQ_METRICS_BIND`), when the settings turned it on.
+    pub metrics_address: Option<String>,
     /// An HTTP client that sends the admin key.
     pub client: reqwest::Client,
     /// The admin key the server was started with (`REALDQ_ADMIN_KEY`).
@@ -242,10 +244,12 @@ impl<'a> TestAppBuilder<'a> {
         let app = Application::build(&settings, self.profile).expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let mllp = app.mllp_address();
+        let metrics_address = app.metrics_address().map(str::to_string);
         actix_web::rt::spawn(app.run());
         TestApp {
             address,
             mllp,
+            metrics_address,
             client: keyed_client(&admin_key),
             admin_key,
             database_url: url,

@@ -14,6 +14,7 @@ mod generate;
 mod health;
 mod hl7;
 mod logs;
+mod metrics;
 mod mllp;
 mod offline_report;
 mod partitions;
