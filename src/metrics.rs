@@ -56,8 +56,12 @@ pub enum Outcome {
     Historical,
     /// Already stored: nothing new.
     Duplicate,
-    /// Not a record (unreadable, invalid, nothing to store).
+    /// Not a record: unreadable, invalid, or a caregiver of no Patient.
     Rejected,
+    /// Not a record of its own: a caregiver attached to its Patient.
+    Attached,
+    /// Nothing to store: a resource real-dq does not read, a message without demographics.
+    Ignored,
     /// Refused: a unit outside the sender's key's units.
     Refused,
     /// A record that could not be stored.
@@ -72,6 +76,8 @@ impl Outcome {
             Outcome::Historical => "historical",
             Outcome::Duplicate => "duplicate",
             Outcome::Rejected => "rejected",
+            Outcome::Attached => "attached",
+            Outcome::Ignored => "ignored",
             Outcome::Refused => "refused",
             Outcome::NotStored => "not_stored",
         }

@@ -75,6 +75,15 @@ impl Format for BundleEntries {
     const ANSWERS_WITH_RESULT: bool = false;
     const NAME: &'static str = "fhir";
 
+    fn no_record(entry: &Entry) -> crate::metrics::Outcome {
+        use crate::metrics::Outcome;
+        match entry {
+            Entry::Caregiver(_) => Outcome::Attached,
+            Entry::Ignored(kind) if !kind.is_empty() => Outcome::Ignored,
+            _ => Outcome::Rejected,
+        }
+    }
+
     fn check(&self, range: Range<usize>, ctx: &crate::rules::Context<'_>) -> Vec<Checked<Entry>> {
         fhir::check_entries(&self.bundle, range, &self.settings, &self.envelope, ctx)
             .into_iter()

@@ -159,6 +159,15 @@ impl Format for FhirBulk {
     const ANSWERS_WITH_RESULT: bool = false;
     const NAME: &'static str = "fhir-bulk";
 
+    fn no_record(answer: &BulkAnswer) -> crate::metrics::Outcome {
+        use crate::metrics::Outcome;
+        match answer.kind {
+            BulkLine::Caregiver(_) => Outcome::Attached,
+            BulkLine::Ignored(_) => Outcome::Ignored,
+            _ => Outcome::Rejected,
+        }
+    }
+
     fn check(&self, lines: Vec<Line>, ctx: &Context<'_>) -> Vec<Checked<BulkAnswer>> {
         let mut out = Vec::with_capacity(lines.len());
         let mut group = Group::default();

@@ -49,6 +49,14 @@ impl Format for Hl7 {
     const ANSWERS_WITH_RESULT: bool = false;
     const NAME: &'static str = "hl7v2";
 
+    fn no_record(message: &CheckedMessage) -> crate::metrics::Outcome {
+        match message.code {
+            // Acknowledged with nothing to store (a merge, a discharge without demographics).
+            crate::hl7v2::ack::AckCode::Accepted => crate::metrics::Outcome::Ignored,
+            _ => crate::metrics::Outcome::Rejected,
+        }
+    }
+
     fn check(&self, chunk: Vec<Range<usize>>, ctx: &Context<'_>) -> Vec<Checked<CheckedMessage>> {
         chunk
             .into_iter()

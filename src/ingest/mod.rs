@@ -168,6 +168,12 @@ pub trait Format: Send + Sync + 'static {
     const NAME: &'static str;
     /// Checks every item of a chunk, in order, one [`Checked`] per item.
     fn check(&self, chunk: Self::Chunk, ctx: &Context<'_>) -> Vec<Checked<Self::Answer>>;
+    /// For the metrics, what an item that is no record was: rejected (the default), or
+    /// taken without being a record of its own (a caregiver attached to its Patient; a
+    /// resource or message with nothing to store).
+    fn no_record(_answer: &Self::Answer) -> crate::metrics::Outcome {
+        crate::metrics::Outcome::Rejected
+    }
 }
 
 /// Writes the answers of stored chunks, in order (on the blocking pool). It is cloned for
@@ -288,7 +294,7 @@ where
             let (state, audit, mut next) = (state.clone(), sender.audit.clone(), renderer.clone());
             let answered = blocking(move || {
                 let writes = store::store_chunk(&state, &chunk, &audit, unavailable);
-                store::count(&state.metrics, F::NAME, &chunk, &writes);
+                store::count::<F>(&state.metrics, &chunk, &writes);
                 let reached = writes.reached;
                 let text = next.render(store::answered(chunk, writes));
                 (text.map(|text| (text, next)), reached)

@@ -162,24 +162,20 @@ pub(super) fn store_chunk<A>(
 /// Counts what became of a stored chunk's items in the service's metrics, by format and
 /// sending system (items that are no record, or were refused for their unit, have no
 /// sending system read: `unknown`), and the rules fired on the records newly stored.
-pub(super) fn count<A>(
+pub(super) fn count<F: super::Format>(
     metrics: &Metrics,
-    format: &'static str,
-    chunk: &PreparedChunk<A>,
+    chunk: &PreparedChunk<F::Answer>,
     writes: &Writes,
 ) {
-    let (mut rejected, mut refused) = (0, 0);
-    for (_, slot) in &chunk.items {
+    // Tallied first: a counter is looked up once per chunk, not once per record.
+    let mut tally: HashMap<(&str, Outcome), u64> = HashMap::new();
+    for (answer, slot) in &chunk.items {
         match slot {
-            Slot::NotARecord => rejected += 1,
-            Slot::Refused => refused += 1,
+            Slot::NotARecord => *tally.entry(("unknown", F::no_record(answer))).or_default() += 1,
+            Slot::Refused => *tally.entry(("unknown", Outcome::Refused)).or_default() += 1,
             Slot::Record => {}
         }
     }
-    metrics.records(format, "unknown", Outcome::Rejected, rejected);
-    metrics.records(format, "unknown", Outcome::Refused, refused);
-    // Tallied first: a counter is looked up once per chunk, not once per record.
-    let mut tally: HashMap<(&str, Outcome), u64> = HashMap::new();
     let mut fired: HashMap<&'static str, u64> = HashMap::new();
     for (record, result) in chunk.records.iter().zip(&writes.results) {
         let outcome = match result {
@@ -194,7 +190,7 @@ pub(super) fn count<A>(
         }
     }
     for ((source, outcome), n) in tally {
-        metrics.records(format, source, outcome, n);
+        metrics.records(F::NAME, source, outcome, n);
     }
     for (rule, n) in fired {
         metrics.rule_fired(rule, n);

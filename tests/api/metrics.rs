@@ -170,3 +170,44 @@ both!(
         assert_eq!(post.status().as_u16(), 405);
     }
 );
+
+both!(items_that_are_no_record_are_told_apart, |app| async move {
+    // The written Bulk export: 4 Patients, 5 caregivers with them, an Observation, an
+    // orphan RelatedPerson.
+    let lines: Vec<String> = include_str!("../fixtures/fhir-written/bulk-export-01.ndjson")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    crate::fhir::import(&app, &lines).await;
+    // An A40 merge: acknowledged, nothing to store.
+    let merge = include_bytes!("../fixtures/hl7v2-written/ADT-A40-01.hl7").to_vec();
+    let response = app
+        .post_raw("/hl7v2", "x-application/hl7-v2+er7", merge)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let text = scrape(&app).await;
+    let bulk = |source: &str, outcome: &str| {
+        value(
+                &text,
+                &format!(
+                    "realdq_records_total{{format=\"fhir-bulk\",source=\"{source}\",outcome=\"{outcome}\"}}"
+                ),
+            )
+    };
+    assert_eq!(
+        bulk("https://ehr.example.org/fhir", "created"),
+        Some(4.0),
+        "{text}"
+    );
+    assert_eq!(bulk("unknown", "attached"), Some(5.0), "{text}");
+    assert_eq!(bulk("unknown", "ignored"), Some(1.0), "{text}");
+    assert_eq!(bulk("unknown", "rejected"), Some(1.0), "{text}");
+    assert_eq!(
+        value(
+            &text,
+            "realdq_records_total{format=\"hl7v2\",source=\"unknown\",outcome=\"ignored\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+});
