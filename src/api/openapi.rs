@@ -128,16 +128,22 @@ fn build() -> Value {
                     "responses": stored
                 },
                 "get": {
-                    "summary": "Current results, filtered and cursor-paged",
+                    "summary": "Current results, filtered and cursor-paged: the drill-down from a report cell (unit, domain, status) to its records. JSON, or with Accept: text/csv a work list of one row per finding with its staff hint (the next page's cursor in X-Next-Cursor)",
                     "operationId": "listRecords",
                     "parameters": [
                         query("unit", "only this unit", json!({"type": "string"})),
-                        query("status", "only this record status", json!({"enum": ["complete", "incomplete", "invalid"]})),
+                        query("domain", "only records whose domain has `status` (a report cell); status is then required", json!({"enum": ["race", "ethnicity", "language", "interpreter", "caregivers", "caregiver_language", "sogi", "disability", "sdoh"]})),
+                        query("status", "without domain: the record status (complete, incomplete, invalid); with domain: the domain status (complete, declined, unknown, not_asked, missing, invalid; not_required for the caregiver domains)", json!({"type": "string"})),
                         query("rule", "only records on which this rule fired", json!({"type": "string"})),
+                        query("source", "only records of this sending system", json!({"type": "string"})),
                         query("limit", "page size, 1 to 500 (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
-                        query("cursor", "next_cursor of the previous page", json!({"type": "string"}))
+                        query("cursor", "next_cursor of the previous page", json!({"type": "string"})),
+                        query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
                     ],
-                    "responses": responses("200", json_body("RecordsPage"), &["422", "503"])
+                    "responses": responses("200", json!({"content": {
+                        "application/json": {"schema": schema("RecordsPage")},
+                        "text/csv": {"schema": {"type": "string"}}
+                    }}), &["406", "422", "503"])
                 }
             },
             "/v1/records/batch": {"post": {

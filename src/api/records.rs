@@ -124,8 +124,49 @@ pub struct ListQuery {
     unit: Option<String>,
     status: Option<String>,
     rule: Option<String>,
+    source: Option<String>,
+    domain: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
+    format: Option<String>,
+}
+
+/// The domain filter: `domain` with `status` (one of the domain statuses, or `not_required`
+/// for the caregiver domains).
+fn domain_filter(
+    domain: Option<&str>,
+    status: Option<&str>,
+) -> Result<Option<(String, String)>, ApiError> {
+    use crate::catalog::{Domain, DomainStatus};
+    let Some(domain) = domain else {
+        return Ok(None);
+    };
+    let known = Domain::STATUS_DOMAINS
+        .iter()
+        .chain(Domain::OPTIONAL_DOMAINS.iter())
+        .any(|d| d.as_str() == domain);
+    if !known {
+        return Err(ApiError::field(
+            "domain",
+            "is not a domain of the framework (race, ethnicity, language, interpreter, caregivers, caregiver_language, sogi, disability, sdoh)",
+        ));
+    }
+    let Some(status) = status else {
+        return Err(ApiError::field(
+            "status",
+            "is required with domain: the domain status of the report cell (complete, declined, unknown, not_asked, missing, invalid)",
+        ));
+    };
+    let valid = DomainStatus::ALL.iter().any(|s| s.as_str() == status)
+        || (status == crate::pipeline::NOT_REQUIRED
+            && matches!(domain, "caregivers" | "caregiver_language"));
+    if !valid {
+        return Err(ApiError::field(
+            "status",
+            "with domain, must be a domain status: complete, declined, unknown, not_asked, missing or invalid (not_required for the caregiver domains)",
+        ));
+    }
+    Ok(Some((domain.to_string(), status.to_string())))
 }
 
 /// `GET /v1/records?unit=&status=&rule=&limit=&cursor=`: current results, cursor-paged,
@@ -133,6 +174,7 @@ pub struct ListQuery {
 /// each record without patient id, birth date or findings' text. The page's read is
 /// audited before it is sent.
 pub async fn list(
+    req: HttpRequest,
     query: web::Query<ListQuery>,
     caller: Caller,
     state: web::Data<AppState>,
@@ -145,7 +187,9 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 500"));
     }
-    if let Some(status) = &query.status {
+    let csv = super::reports::wants_csv(&req, query.format.as_deref())?;
+    let domain = domain_filter(query.domain.as_deref(), query.status.as_deref())?;
+    if let (None, Some(status)) = (&domain, &query.status) {
         if !["complete", "incomplete", "invalid"].contains(&status.as_str()) {
             return Err(ApiError::field(
                 "status",
@@ -167,8 +211,11 @@ pub async fn list(
     let filter = ListFilter {
         unit: query.unit,
         units: caller.principal.units.list().map(<[String]>::to_vec),
-        status: query.status,
+        // With a domain, `status` is the domain's.
+        status: query.status.filter(|_| domain.is_none()),
         rule: query.rule,
+        source: query.source,
+        domain,
         after: None,
         limit: limit + 1,
     };
@@ -205,6 +252,15 @@ pub async fn list(
     } else {
         None
     };
+    if csv {
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(cursor) = &next_cursor {
+            // CSV has no place for it: the next page's cursor travels in a header.
+            response.insert_header(("X-Next-Cursor", cursor.as_str()));
+        }
+        return Ok(response.body(work_list_csv(&rows, &state.profile)));
+    }
     let mut body =
         String::with_capacity(rows.iter().map(|(_, _, r)| r.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"items\":[");
@@ -220,6 +276,85 @@ pub async fn list(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+/// The work list as CSV: one row per finding of each record (a record without findings
+/// has one row with empty finding columns), with the staff hint of each. An item without
+/// `patient_id` (the `report` role's) leaves that column empty; its findings are the rules
+/// fired, with their severity under the profile and their hint, without message or path.
+fn work_list_csv(rows: &[(String, String, String)], profile: &crate::profile::Profile) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record([
+        "record_id",
+        "source",
+        "patient_id",
+        "unit",
+        "recorded_at",
+        "status",
+        "rule",
+        "severity",
+        "domain",
+        "path",
+        "message",
+        "hint",
+    ]);
+    for (_, _, item) in rows {
+        let item: serde_json::Value = serde_json::from_str(item).unwrap_or_default();
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        let head = [
+            text(&item["id"]),
+            text(&item["source"]),
+            text(&item["patient_id"]),
+            text(&item["unit"]),
+            text(&item["recorded_at"]),
+            text(&item["status"]),
+        ];
+        let mut findings: Vec<[String; 6]> = match item["findings"].as_array() {
+            Some(findings) => findings
+                .iter()
+                .map(|f| {
+                    [
+                        text(&f["rule"]),
+                        text(&f["severity"]),
+                        text(&f["domain"]),
+                        text(&f["path"]),
+                        text(&f["message"]),
+                        text(&f["hint"]),
+                    ]
+                })
+                .collect(),
+            // The redacted item: the rules fired only.
+            None => item["rules"]
+                .as_array()
+                .map(|rules| {
+                    rules
+                        .iter()
+                        .filter_map(|r| crate::catalog::by_id(r.as_str()?))
+                        .map(|rule| {
+                            let severity = profile
+                                .severity_of(rule, rule.severity)
+                                .map_or("off", |s| s.as_str());
+                            [
+                                rule.id.to_string(),
+                                severity.to_string(),
+                                rule.domain.as_str().to_string(),
+                                String::new(),
+                                String::new(),
+                                rule.hint.to_string(),
+                            ]
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        if findings.is_empty() {
+            findings.push(Default::default());
+        }
+        for finding in findings {
+            let _ = writer.write_record(head.iter().chain(finding.iter()));
+        }
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// A page of `(record_id, unit, item JSON)`: the stored result, or for the `report` role

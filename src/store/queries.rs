@@ -33,6 +33,12 @@ pub struct ListFilter {
     pub status: Option<String>,
     /// Only records on which this rule fired.
     pub rule: Option<String>,
+    /// Only this sending system's records.
+    pub source: Option<String>,
+    /// Only records whose domain has this status: `(domain, status)`; the domain is one of
+    /// the six REaL domains (a column of its own) or an optional one (in
+    /// `optional_domains`). The caller checks both against the catalog.
+    pub domain: Option<(String, String)>,
     /// Only states after this key `(source, patient_id, unit)`: the key of the cursor's
     /// record ([`cursor_key`]).
     pub after: Option<(String, String, String)>,
@@ -78,6 +84,33 @@ macro_rules! matching {
         }
         if let Some(status) = &filter.status {
             query = query.filter(current_state::status.eq(status.clone()));
+        }
+        if let Some(source) = &filter.source {
+            query = query.filter(current_state::source.eq(source.clone()));
+        }
+        if let Some((domain, status)) = &filter.domain {
+            let status = status.clone();
+            query = match domain.as_str() {
+                "race" => query.filter(current_state::race.eq(status)),
+                "ethnicity" => query.filter(current_state::ethnicity.eq(status)),
+                "language" => query.filter(current_state::language.eq(status)),
+                "interpreter" => query.filter(current_state::interpreter.eq(status)),
+                "caregivers" => query.filter(current_state::caregivers.eq(status)),
+                "caregiver_language" => query.filter(current_state::caregiver_language.eq(status)),
+                // An optional domain: `domain:status` in the space-separated list (names
+                // and statuses are catalog words; `_` is LIKE's wildcard, escaped).
+                optional => query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "(' ' || current_state.optional_domains || ' ') LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(format!(
+                        "% {}:{} %",
+                        optional.replace('_', "\\_"),
+                        status.replace('_', "\\_")
+                    ))
+                    .sql(" ESCAPE '\\'"),
+                ),
+            };
         }
         if let Some((source, patient_id, unit)) = &filter.after {
             query = query.filter(

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod batch;
 mod cli;
+mod drill_down;
 mod errors;
 mod fhir;
 mod fhir_written;
