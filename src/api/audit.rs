@@ -163,20 +163,23 @@ fn render_csv(items: &[AuditItem]) -> String {
         "peer",
         "target",
     ]);
+    // Key names, units and targets come from callers: written so a spreadsheet never
+    // runs them (`report::csv::cell`).
+    use crate::report::csv::cell;
     for item in items {
         let _ = writer.write_record([
             item.id.as_str(),
             &item.at,
-            item.key.as_deref().unwrap_or(""),
+            &cell(item.key.as_deref().unwrap_or("")),
             item.role.as_deref().unwrap_or(""),
             item.action,
             &item.route,
             &item.status.to_string(),
-            &item.units.join(" "),
+            &cell(&item.units.join(" ")),
             &item.records.to_string(),
             &item.record_ids.join(" "),
             item.peer.as_deref().unwrap_or(""),
-            item.target.as_deref().unwrap_or(""),
+            &cell(item.target.as_deref().unwrap_or("")),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -301,11 +301,12 @@ fn work_list_csv(rows: &[(String, String, String)], profile: &crate::profile::Pr
     for (_, _, item) in rows {
         let item: serde_json::Value = serde_json::from_str(item).unwrap_or_default();
         let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        let safe = |v: &serde_json::Value| crate::report::csv::cell(&text(v)).into_owned();
         let head = [
             text(&item["id"]),
-            text(&item["source"]),
-            text(&item["patient_id"]),
-            text(&item["unit"]),
+            safe(&item["source"]),
+            safe(&item["patient_id"]),
+            safe(&item["unit"]),
             text(&item["recorded_at"]),
             text(&item["status"]),
         ];
@@ -318,7 +319,7 @@ fn work_list_csv(rows: &[(String, String, String)], profile: &crate::profile::Pr
                         text(&f["severity"]),
                         text(&f["domain"]),
                         text(&f["path"]),
-                        text(&f["message"]),
+                        safe(&f["message"]),
                         text(&f["hint"]),
                     ]
                 })

@@ -216,3 +216,18 @@ both!(
         assert!(rows.iter().any(|r| r[6] == "RACE_MISSING"));
     }
 );
+
+both!(
+    csv_cells_from_feeds_are_never_spreadsheet_formulas,
+    |app| async move {
+        let mut record = crate::helpers::bare_record("=HYPERLINK(\"http://x\")", "ED");
+        record["source"] = json!("+cmd");
+        app.store(&record, 201).await;
+        let (rows, _) = csv_rows(&app.client, app.url("/v1/records?unit=ED")).await;
+        assert!(rows.len() > 1);
+        for row in &rows[1..] {
+            assert_eq!(row[1], "'+cmd");
+            assert_eq!(row[2], "'=HYPERLINK(\"http://x\")");
+        }
+    }
+);
