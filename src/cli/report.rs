@@ -191,8 +191,9 @@ pub fn summary_line(summary: &Summary, patients: i64) -> String {
         summary.noun
     };
     let one = noun.trim_end_matches('s');
+    let read = if summary.lines == 1 { one } else { noun };
     let mut line = format!(
-        "real-dq report: {} {noun} read, {} records judged, {} rejected",
+        "real-dq report: {} {read} read, {} records judged, {} rejected",
         summary.lines, summary.records, summary.rejected
     );
     if !summary.rejections.is_empty() {

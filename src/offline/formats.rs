@@ -46,13 +46,22 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     {
         return Sniffed::Hl7;
     }
-    let first = &head[..memchr::memchr(b'\n', head).unwrap_or(head.len())];
-    if first.starts_with(b"{")
-        && model::read::<Resource>(first).is_ok_and(|r| r.resource_type.get().is_some())
-    {
-        return Sniffed::Fhir;
+    let end = memchr::memchr(b'\n', head);
+    let first = &head[..end.unwrap_or(head.len())];
+    if !first.starts_with(b"{") {
+        return Sniffed::Ndjson;
     }
-    Sniffed::Ndjson
+    let fhir = match end {
+        Some(_) => model::read::<Resource>(first).is_ok_and(|r| r.resource_type.get().is_some()),
+        // A first line longer than the bytes read: a canonical record has no
+        // `resourceType` anywhere, a FHIR resource has it (usually first).
+        None => memchr::memmem::find(first, b"\"resourceType\"").is_some(),
+    };
+    if fhir {
+        Sniffed::Fhir
+    } else {
+        Sniffed::Ndjson
+    }
 }
 
 /// What [`sniff`] found.
@@ -241,6 +250,15 @@ mod tests {
             Sniffed::Ndjson
         );
         assert_eq!(sniff(b""), Sniffed::Ndjson);
+        // A first line longer than what was read.
+        assert_eq!(
+            sniff(b"{\"resourceType\":\"Patient\",\"name\":[{\"text\":\"xxxx"),
+            Sniffed::Fhir
+        );
+        assert_eq!(
+            sniff(b"{\"source\":\"ehr\",\"notes\":\"xxxx"),
+            Sniffed::Ndjson
+        );
     }
 
     #[test]
