@@ -196,14 +196,17 @@ pub fn fhir_items(
                 return Some(Item::Record(Box::new(record)));
             }
             let reason = match checked.answer.kind {
-                BulkLine::Patient(_) => "not_a_record",
-                BulkLine::Orphan => "related_person_without_its_patient",
-                BulkLine::Error(LineError::TooLarge(_)) => "payload_too_large",
-                BulkLine::Error(_) => "invalid_json",
-                BulkLine::NotAResource => "not_a_resource",
+                BulkLine::Patient(_) => "not_a_record".to_string(),
+                BulkLine::Orphan => "related_person_without_its_patient".to_string(),
+                // As a canonical line's (`judge::Judge::too_long`).
+                BulkLine::Error(LineError::TooLarge(_)) => {
+                    format!("payload_too_large: a line may be at most {max_line} bytes")
+                }
+                BulkLine::Error(_) => "invalid_json".to_string(),
+                BulkLine::NotAResource => "not_a_resource".to_string(),
                 BulkLine::Caregiver(_) | BulkLine::Ignored(_) => return None,
             };
-            Some(Item::Rejected(line, reason.to_string()))
+            Some(Item::Rejected(line, reason))
         })
         .collect();
     (number, items)
