@@ -70,17 +70,40 @@ fn bodies(format: Format, records: &[RecordWire], per_request: usize) -> Vec<Str
         .collect()
 }
 
+/// The generated records, made on first use only (not at all when every format's bodies
+/// are saved).
+struct Records {
+    count: usize,
+    full: bool,
+    made: Option<Vec<RecordWire>>,
+}
+
+impl Records {
+    fn get(&mut self) -> &[RecordWire] {
+        let (count, full) = (self.count, self.full);
+        self.made.get_or_insert_with(|| {
+            let mut generator = Generator::new(2026);
+            (0..count as u64)
+                .map(|i| {
+                    serde_json::from_value(generator.record(i)).expect("synthetic records parse")
+                })
+                .map(|r| if full { r } else { render::carried(r) })
+                .collect()
+        })
+    }
+}
+
 /// The request bodies of `format`: read from `dir/{format}/` when a run wrote them there,
 /// else generated (and written there when `dir` is given).
 fn bodies_in(
     format: Format,
-    records: &mut dyn FnMut() -> Vec<RecordWire>,
-    count: usize,
+    records: &mut Records,
     per_request: usize,
     dir: Option<&std::path::Path>,
 ) -> Vec<String> {
+    let count = records.count;
     let Some(dir) = dir else {
-        return bodies(format, &records(), per_request);
+        return bodies(format, records.get(), per_request);
     };
     let dir = dir.join(format!("{format:?}").to_ascii_lowercase());
     let count = count.div_ceil(per_request);
@@ -90,7 +113,7 @@ fn bodies_in(
             .map(|i| std::fs::read_to_string(path(i)).expect("a saved body"))
             .collect();
     }
-    let made = bodies(format, &records(), per_request);
+    let made = bodies(format, records.get(), per_request);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the bodies directory");
     for (i, body) in made.iter().enumerate() {
@@ -201,21 +224,10 @@ async fn main() {
         .skip_while(|a| a != "--bodies")
         .nth(1)
         .map(|dir| std::path::PathBuf::from(dir).join(format!("{count}-{per_request}-{full}")));
-    // Generated only when some format's bodies are not saved.
-    let mut generated: Option<Vec<RecordWire>> = None;
-    let mut records = || {
-        generated
-            .get_or_insert_with(|| {
-                let mut generator = Generator::new(2026);
-                (0..count as u64)
-                    .map(|i| {
-                        serde_json::from_value(generator.record(i))
-                            .expect("synthetic records parse")
-                    })
-                    .map(|r| if full { r } else { render::carried(r) })
-                    .collect()
-            })
-            .clone()
+    let mut records = Records {
+        count,
+        full,
+        made: None,
     };
     println!(
         "{count} records{}, {per_request} per request, {connections} connections, {} cores",
@@ -246,7 +258,7 @@ async fn main() {
             let (rate, stored) = run(
                 *format,
                 count,
-                bodies_in(*format, &mut records, count, per_request, saved.as_deref()),
+                bodies_in(*format, &mut records, per_request, saved.as_deref()),
                 connections,
             )
             .await;

@@ -37,10 +37,8 @@ pub struct Interleaved {
 /// The Patient id a RelatedPerson line names (`Patient/{id}`, or a URL ending so).
 fn named_patient(line: &str) -> Option<String> {
     let person: Resource = model::read(line.as_bytes()).ok()?;
-    let reference = person.patient.reference.get()?;
-    let at = reference.rfind("Patient/")?;
-    let id = &reference[at + "Patient/".len()..];
-    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+    let reference = crate::fhir::patient::related_patient(&person)?;
+    crate::fhir::patient::referenced_patient_id(reference).map(str::to_string)
 }
 
 /// The id of a Patient line (`None` for any other line).

@@ -389,6 +389,28 @@ pub fn related_patient(related: &Resource) -> Option<&str> {
     related.patient.reference.get()
 }
 
+/// The Patient id a reference names: `Patient/{id}`, or a URL ending `/Patient/{id}`
+/// (`None` for anything else, a versioned reference included).
+pub fn referenced_patient_id(reference: &str) -> Option<&str> {
+    let id = match reference.strip_prefix("Patient/") {
+        Some(id) => id,
+        None => &reference[reference.rfind("/Patient/")? + "/Patient/".len()..],
+    };
+    (!id.is_empty() && !id.contains('/')).then_some(id)
+}
+
+/// Whether a line of FHIR NDJSON is a Patient, read as far as its `resourceType` (for
+/// cutting a Bulk file between Patients without reading every line whole).
+pub fn is_patient_line(line: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "resourceType", borrow, default)]
+        resource_type: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Head<'_>>(line.trim_ascii())
+        .is_ok_and(|h| h.resource_type.as_deref() == Some("Patient"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

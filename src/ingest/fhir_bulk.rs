@@ -11,7 +11,6 @@
 //! sinks another.
 
 use bytes::Bytes;
-use serde::Deserialize;
 
 use super::lines::{Line, LineError};
 use super::{Checked, Format, Source};
@@ -47,26 +46,11 @@ pub enum BulkLine {
     NotAResource,
 }
 
-/// Whether `line` is a Patient, read as far as its `resourceType` (grouping looks at the
-/// last lines of a chunk only).
 fn is_patient(line: &Line) -> bool {
-    #[derive(Deserialize)]
-    struct Head<'a> {
-        #[serde(rename = "resourceType", borrow, default)]
-        resource_type: Option<std::borrow::Cow<'a, str>>,
-    }
     match line {
-        Line::Record { bytes, .. } => serde_json::from_slice::<Head<'_>>(bytes)
-            .is_ok_and(|h| h.resource_type.as_deref() == Some("Patient")),
+        Line::Record { bytes, .. } => crate::fhir::patient::is_patient_line(bytes),
         Line::Rejected { .. } => false,
     }
-}
-
-/// Whether `reference` names the Patient `id` (`Patient/{id}`, or a URL ending so).
-fn names(reference: &str, id: &str) -> bool {
-    reference
-        .strip_suffix(id)
-        .is_some_and(|rest| rest == "Patient/" || rest.ends_with("/Patient/"))
 }
 
 /// The most RelatedPerson lines read with one Patient, as in a Bundle.
@@ -147,7 +131,9 @@ impl Group {
             return false;
         };
         match (patient.id.get(), person.patient.reference.get()) {
-            (Some(id), Some(reference)) => names(reference, id),
+            (Some(id), Some(reference)) => {
+                crate::fhir::patient::referenced_patient_id(reference) == Some(id)
+            }
             _ => false,
         }
     }

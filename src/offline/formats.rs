@@ -112,22 +112,12 @@ fn last_patient_line(data: &[u8]) -> Option<usize> {
     let mut end = data.len();
     while end > 0 {
         let start = memchr::memrchr(b'\n', &data[..end - 1]).map_or(0, |at| at + 1);
-        if is_patient(&data[start..end]) {
+        if crate::fhir::patient::is_patient_line(&data[start..end]) {
             return Some(start);
         }
         end = start;
     }
     None
-}
-
-fn is_patient(line: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Head<'a> {
-        #[serde(rename = "resourceType", borrow, default)]
-        resource_type: Option<std::borrow::Cow<'a, str>>,
-    }
-    serde_json::from_slice::<Head<'_>>(line.trim_ascii())
-        .is_ok_and(|h| h.resource_type.as_deref() == Some("Patient"))
 }
 
 /// Where the last `MSH` segment of `data` starts (at the start or after a CR or LF).

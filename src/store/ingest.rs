@@ -301,9 +301,10 @@ pub(super) struct LoadedState {
     ctid: Option<String>,
 }
 
-/// `StateRow` and its `ctid`, as PostgreSQL's per-key look-up returns them.
+/// `StateRow` read by column name, with its `ctid` on PostgreSQL (empty on SQLite), as the
+/// pass's look-up returns it on both backends.
 #[derive(QueryableByName)]
-struct PgState {
+struct StateByName {
     #[diesel(sql_type = diesel::sql_types::Text)]
     source: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -338,8 +339,8 @@ struct PgState {
     ctid: String,
 }
 
-impl From<PgState> for LoadedState {
-    fn from(s: PgState) -> Self {
+impl From<StateByName> for LoadedState {
+    fn from(s: StateByName) -> Self {
         LoadedState {
             row: StateRow {
                 source: s.source,
@@ -387,7 +388,7 @@ fn current_states(
             // SQLite walks the JSON array with `json_each` and probes the primary key once
             // per key.
             let keys = serde_json::to_string(&keys).expect("strings serialise");
-            let found: Vec<PgState> = diesel::sql_query(
+            let found: Vec<StateByName> = diesel::sql_query(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, \
                         s.real_complete, s.race, s.ethnicity, s.language, s.interpreter, \
                         s.caregivers, s.caregiver_language, s.rules, s.profile, \
@@ -412,7 +413,7 @@ fn current_states(
             let units: Vec<&str> = keys.iter().map(|k| k.2).collect();
             // `LIMIT 1` keeps the sub-query a probe per key: without it the planner may
             // flatten it into a join over the whole table.
-            let found: Vec<PgState> = diesel::sql_query(
+            let found: Vec<StateByName> = diesel::sql_query(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, s.real_complete, \
                         s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
                         s.caregiver_language, s.rules, s.profile, s.optional_domains, \

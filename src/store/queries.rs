@@ -61,6 +61,18 @@ pub fn cursor_key(
         .map_err(StoreError::from)
 }
 
+/// The `LIKE` pattern (with `ESCAPE '\'`) that finds `word` in a space-separated list
+/// padded with a space at each end: `_` is LIKE's one-character wildcard, and rule IDs and
+/// domain names are full of it.
+fn word_pattern(word: &str) -> String {
+    format!(
+        "% {} %",
+        word.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 /// A boxed query over `current_state` (alone or joined) narrowed by the filter, in
 /// primary-key order (source, patient, unit; no index on `record_id` is kept, see
 /// migration `state_without_record_index`): one place for the work list's filters,
@@ -97,17 +109,14 @@ macro_rules! matching {
                 "interpreter" => query.filter(current_state::interpreter.eq(status)),
                 "caregivers" => query.filter(current_state::caregivers.eq(status)),
                 "caregiver_language" => query.filter(current_state::caregiver_language.eq(status)),
-                // An optional domain: `domain:status` in the space-separated list (names
-                // and statuses are catalog words; `_` is LIKE's wildcard, escaped).
+                // An optional domain: `domain:status` in the space-separated list.
                 optional => query.filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>(
                         "(' ' || current_state.optional_domains || ' ') LIKE ",
                     )
-                    .bind::<diesel::sql_types::Text, _>(format!(
-                        "% {}:{} %",
-                        optional.replace('_', "\\_"),
-                        status.replace('_', "\\_")
-                    ))
+                    .bind::<diesel::sql_types::Text, _>(word_pattern(&format!(
+                        "{optional}:{status}"
+                    )))
                     .sql(" ESCAPE '\\'"),
                 ),
             };
@@ -126,19 +135,12 @@ macro_rules! matching {
             );
         }
         if let Some(rule) = &filter.rule {
-            // `rules` is the space-separated list of the rules fired; `_` is LIKE's
-            // one-character wildcard, and rule IDs are full of it.
-            let pattern = format!(
-                "% {} %",
-                rule.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            // `rules` is the space-separated list of the rules fired.
             query = query.filter(
                 diesel::dsl::sql::<diesel::sql_types::Bool>(
                     "(' ' || current_state.rules || ' ') LIKE ",
                 )
-                .bind::<diesel::sql_types::Text, _>(pattern)
+                .bind::<diesel::sql_types::Text, _>(word_pattern(rule))
                 .sql(" ESCAPE '\\'"),
             );
         }
