@@ -23,6 +23,7 @@ use super::connection::{Conn, DbConnection};
 use super::counts::{Deltas, Group};
 use super::models::{NewCurrentState, NewRecord};
 use super::schema::current_state;
+use super::trend::{self, Timeline, TrendChanges, Version};
 use super::write::{self, ContentKey};
 use super::{StoreError, StoreOutcome};
 
@@ -86,6 +87,21 @@ pub struct PreparedRecord {
 impl PreparedRecord {
     fn content_key(&self) -> ContentKey {
         (self.recorded_at, self.content_hash)
+    }
+
+    /// The record as a version of its key's timeline.
+    pub(super) fn version(&self) -> Version {
+        Version {
+            at: self.recorded_at,
+            tag: self.tag(),
+            combo: trend::code(&self.group()),
+        }
+    }
+
+    /// The first bytes of its content hash: which record a timeline's version is.
+    pub(super) fn tag(&self) -> [u8; 4] {
+        let [a, b, c, d, ..] = self.content_hash;
+        [a, b, c, d]
     }
 
     pub(super) fn group(&self) -> Group<'_> {
@@ -226,6 +242,8 @@ pub(super) struct StateRow {
     pub rules: String,
     pub profile: String,
     pub optional_domains: String,
+    /// The key's timeline (`trend::Timeline`), as kept.
+    pub versions: Vec<u8>,
 }
 
 /// `StateRow`'s columns.
@@ -247,14 +265,26 @@ macro_rules! state_columns {
             current_state::rules,
             current_state::profile,
             current_state::optional_domains,
+            current_state::versions,
         )
     };
 }
 
 impl StateRow {
-    /// The state of `record`'s key, if `record` is its current record (a primary-key
-    /// look-up).
-    pub fn of_record(
+    /// The key's timeline: as kept, or (a state from before timelines) the state alone.
+    pub fn timeline(&self) -> Timeline {
+        Timeline::read(
+            &self.versions,
+            Some(Version {
+                at: self.recorded_at,
+                tag: [0; 4],
+                combo: trend::code(&self.group()),
+            }),
+        )
+    }
+
+    /// The state of `record`'s key, whichever record it is.
+    pub fn of_key(
         conn: &mut DbConnection,
         record: &PreparedRecord,
     ) -> Result<Option<StateRow>, DieselError> {
@@ -262,7 +292,6 @@ impl StateRow {
             .filter(current_state::source.eq(&record.source))
             .filter(current_state::patient_id.eq(&record.patient_id))
             .filter(current_state::unit.eq(&record.unit))
-            .filter(current_state::record_id.eq(&record.id))
             .select(state_columns!())
             .first(conn)
             .optional()
@@ -335,6 +364,8 @@ struct StateByName {
     profile: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     optional_domains: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    versions: Vec<u8>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     ctid: String,
 }
@@ -358,6 +389,7 @@ impl From<StateByName> for LoadedState {
                 rules: s.rules,
                 profile: s.profile,
                 optional_domains: s.optional_domains,
+                versions: s.versions,
             },
             ctid: Some(s.ctid),
         }
@@ -392,7 +424,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, \
                         s.real_complete, s.race, s.ethnicity, s.language, s.interpreter, \
                         s.caregivers, s.caregiver_language, s.rules, s.profile, \
-                        s.optional_domains, '' AS ctid \
+                        s.optional_domains, s.versions, '' AS ctid \
                  FROM json_each(?) AS k CROSS JOIN current_state AS s \
                  WHERE s.source = k.value ->> 0 AND s.patient_id = k.value ->> 1 \
                    AND s.unit = k.value ->> 2",
@@ -417,7 +449,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, s.real_complete, \
                         s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
                         s.caregiver_language, s.rules, s.profile, s.optional_domains, \
-                        s.ctid::text AS ctid \
+                        s.versions, s.ctid::text AS ctid \
                  FROM unnest($1::text[], $2::text[], $3::text[]) \
                       WITH ORDINALITY AS k(source, patient_id, unit, n) \
                  CROSS JOIN LATERAL (SELECT c.*, c.ctid FROM current_state c \
@@ -532,7 +564,28 @@ fn store_pass(
     let repeats = repeats(conn, prepared, &slots)?;
     // 4. Resolve the pass in memory.
     let (stored, new_records) = plan(prepared, known, &repeats, &mut slots);
-    // 5. Write: history, then current states (with the rules fired), and the counts.
+    // 5. Each touched key's timeline takes its new versions; the trend counts what they
+    //    change, late records included.
+    let mut trend = TrendChanges::default();
+    let mut timelines: HashMap<Key<'_>, Timeline> = HashMap::new();
+    for &index in &new_records {
+        let record = &prepared[index];
+        let key = (
+            record.source.as_str(),
+            record.patient_id.as_str(),
+            record.unit.as_str(),
+        );
+        timelines
+            .entry(key)
+            .or_insert_with(|| match slots.get(&key).and_then(|s| s.in_db) {
+                Some(state) => state.row.timeline(),
+                None => Timeline::default(),
+            })
+            .insert(&record.unit, record.version(), &mut trend);
+    }
+    let versions: HashMap<Key<'_>, Vec<u8>> =
+        timelines.iter().map(|(key, t)| (*key, t.write())).collect();
+    // 6. Write: history, then current states (with the rules fired), and the counts.
     let history: Vec<NewRecord<'_>> = new_records
         .iter()
         .map(|i| new_record(&prepared[*i], received_at))
@@ -541,15 +594,25 @@ fn store_pass(
     let mut replaced = Vec::new();
     let mut replaced_at = Vec::new();
     let mut inserted = Vec::new();
+    let mut late_only = Vec::new();
     let mut deltas = Deltas::default();
     // In key order, so that concurrent writers (PostgreSQL) take row locks in the same
     // order and cannot deadlock each other.
     let mut changed: Vec<(&Key<'_>, &Slot<'_>)> = slots.iter().collect();
     changed.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    for (_, slot) in changed {
-        let Some(index) = slot.now else { continue };
+    for (key, slot) in changed {
+        let Some(timeline) = versions.get(key) else {
+            continue;
+        };
+        let Some(index) = slot.now else {
+            // Only older records: the state stays, its timeline grows.
+            if let Some(state) = slot.in_db {
+                late_only.push((state, timeline.as_slice()));
+            }
+            continue;
+        };
         let record = &prepared[index];
-        let state = new_state(record);
+        let state = new_state(record, timeline);
         match slot.in_db {
             None => inserted.push(state),
             Some(stale) => {
@@ -561,7 +624,19 @@ fn store_pass(
         deltas.add(record.group(), record.rules.iter().copied(), 1);
     }
     write::write_states(conn, &replaced, &replaced_at, &inserted)?;
+    let late_only: Vec<write::TimelineRow<'_>> = late_only
+        .into_iter()
+        .map(|(state, versions)| write::TimelineRow {
+            source: &state.row.source,
+            patient_id: &state.row.patient_id,
+            unit: &state.row.unit,
+            ctid: state.ctid.as_deref(),
+            versions,
+        })
+        .collect();
+    write::write_timelines(conn, &late_only)?;
     deltas.apply(conn)?;
+    trend.apply(conn)?;
     Ok(stored)
 }
 
@@ -619,7 +694,7 @@ fn new_record(record: &PreparedRecord, received_at: i64) -> NewRecord<'_> {
     }
 }
 
-fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
+fn new_state<'a>(record: &'a PreparedRecord, versions: &'a [u8]) -> NewCurrentState<'a> {
     let domains = &record.domains;
     NewCurrentState {
         source: &record.source,
@@ -638,5 +713,6 @@ fn new_state(record: &PreparedRecord) -> NewCurrentState<'_> {
         rules: &record.rules_text,
         profile: &record.profile,
         optional_domains: &domains.optional,
+        versions,
     }
 }

@@ -15,6 +15,7 @@ pub mod purge;
 pub mod queries;
 pub mod revalidate;
 pub mod schema;
+pub mod trend;
 mod write;
 
 pub use connection::{open, open_counted, Backend, DbConnection, DbPool, PoolEvents};

@@ -72,4 +72,6 @@ pub struct NewCurrentState<'a> {
     pub profile: &'a str,
     /// Optional domains' statuses, `domain:status` space-separated.
     pub optional_domains: &'a str,
+    /// The key's timeline (`trend::Timeline`).
+    pub versions: &'a [u8],
 }

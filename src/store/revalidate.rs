@@ -1,6 +1,7 @@
 //! `real-dq revalidate`: stored records re-run under the current profile. Every history
 //! row gets the new result, status and profile; a row that is some patient's current state
-//! also updates that state and its rule rows. IDs, bodies and hashes never change.
+//! also updates that state and its rule rows, and each record's version on its key's
+//! timeline is re-judged where it stands in time (the trend). IDs, bodies and hashes never change.
 
 use diesel::prelude::*;
 
@@ -9,6 +10,7 @@ use super::connection::DbConnection;
 use super::counts::Deltas;
 use super::ingest::{PreparedRecord, StateRow};
 use super::schema::{current_state, records};
+use super::trend::{self, TrendChanges};
 use super::StoreError;
 
 /// One stored record to re-run: its ID and canonical body.
@@ -53,6 +55,7 @@ pub fn page(
 pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<usize, StoreError> {
     conn.write_transaction::<_, StoreError>(|conn| {
         let mut replaced = Vec::new();
+        let mut trend = TrendChanges::default();
         for record in prepared {
             diesel::update(records::table.filter(records::id.eq(&record.id)))
                 .set((
@@ -61,31 +64,49 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     records::profile.eq(&record.profile),
                 ))
                 .execute(conn)?;
-            let Some(old) = StateRow::of_record(conn, record)? else {
+            // The key's timeline re-judges the record where it stands in time (the trend);
+            // the current record also updates the state itself.
+            let Some(old) = StateRow::of_key(conn, record)? else {
                 continue;
             };
+            let mut timeline = old.timeline();
+            let combo = trend::code(&record.group());
+            let rejudged = timeline.rejudge(
+                &record.unit,
+                record.recorded_at,
+                record.tag(),
+                &combo,
+                &mut trend,
+            );
+            let key = current_state::table
+                .filter(current_state::source.eq(&record.source))
+                .filter(current_state::patient_id.eq(&record.patient_id))
+                .filter(current_state::unit.eq(&record.unit));
+            if old.record_id != record.id {
+                if rejudged {
+                    diesel::update(key)
+                        .set(current_state::versions.eq(timeline.write()))
+                        .execute(conn)?;
+                }
+                continue;
+            }
             let domains = &record.domains;
-            diesel::update(
-                current_state::table
-                    .filter(current_state::source.eq(&record.source))
-                    .filter(current_state::patient_id.eq(&record.patient_id))
-                    .filter(current_state::unit.eq(&record.unit))
-                    .filter(current_state::record_id.eq(&record.id)),
-            )
-            .set((
-                current_state::status.eq(record.status),
-                current_state::real_complete.eq(record.real_complete),
-                current_state::race.eq(domains.race),
-                current_state::ethnicity.eq(domains.ethnicity),
-                current_state::language.eq(domains.language),
-                current_state::interpreter.eq(domains.interpreter),
-                current_state::caregivers.eq(domains.caregivers),
-                current_state::caregiver_language.eq(domains.caregiver_language),
-                current_state::optional_domains.eq(&domains.optional),
-                current_state::rules.eq(&record.rules_text),
-                current_state::profile.eq(&record.profile),
-            ))
-            .execute(conn)?;
+            diesel::update(key)
+                .set((
+                    current_state::status.eq(record.status),
+                    current_state::real_complete.eq(record.real_complete),
+                    current_state::race.eq(domains.race),
+                    current_state::ethnicity.eq(domains.ethnicity),
+                    current_state::language.eq(domains.language),
+                    current_state::interpreter.eq(domains.interpreter),
+                    current_state::caregivers.eq(domains.caregivers),
+                    current_state::caregiver_language.eq(domains.caregiver_language),
+                    current_state::optional_domains.eq(&domains.optional),
+                    current_state::rules.eq(&record.rules_text),
+                    current_state::profile.eq(&record.profile),
+                    current_state::versions.eq(timeline.write()),
+                ))
+                .execute(conn)?;
             replaced.push((record, old));
         }
         // The report's counts follow the states.
@@ -95,6 +116,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
             deltas.add(record.group(), record.rules.iter().copied(), 1);
         }
         deltas.apply(&mut conn.concrete())?;
+        trend.apply(&mut conn.concrete())?;
         Ok(replaced.len())
     })
 }

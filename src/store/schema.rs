@@ -39,6 +39,27 @@ diesel::table! {
         rules -> Text,
         profile -> Text,
         optional_domains -> Text,
+        versions -> Binary,
+    }
+}
+
+diesel::table! {
+    /// Each day's net change in patients by unit and coded statuses (the trend).
+    trend_days (unit, day, combo) {
+        unit -> Text,
+        day -> BigInt,
+        combo -> Text,
+        patients -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Each month's net change in patients by unit and coded statuses (the trend).
+    trend_months (unit, month, combo) {
+        unit -> Text,
+        month -> BigInt,
+        combo -> Text,
+        patients -> BigInt,
     }
 }
 
@@ -74,6 +95,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     current_state,
     report_counts,
     rule_counts,
+    trend_days,
+    trend_months,
     api_keys,
     audit_log
 );

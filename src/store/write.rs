@@ -251,9 +251,65 @@ pub fn write_states(
                         current_state::rules.eq(r.rules.to_owned()),
                         current_state::profile.eq(r.profile.to_owned()),
                         current_state::optional_domains.eq(r.optional_domains.to_owned()),
+                        current_state::versions.eq(r.versions.to_owned()),
                     )
                 }
             );
+        }
+    }
+    Ok(())
+}
+
+/// A current state whose timeline grew while the state stayed (records older than it).
+pub struct TimelineRow<'a> {
+    /// Sending system.
+    pub source: &'a str,
+    /// Patient identifier.
+    pub patient_id: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// On PostgreSQL, where the row is (read and locked earlier in the transaction).
+    pub ctid: Option<&'a str>,
+    /// The new timeline.
+    pub versions: &'a [u8],
+}
+
+/// Writes grown timelines, one statement for all: on SQLite the keys and timelines (in hex)
+/// as one JSON array, on PostgreSQL arrays of positions and timelines.
+pub fn write_timelines(conn: &mut Conn<'_>, rows: &[TimelineRow<'_>]) -> Result<(), DieselError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn.reborrow() {
+        Conn::Sqlite(c) => {
+            let rows: Vec<(&str, &str, &str, String)> = rows
+                .iter()
+                .map(|r| {
+                    let hex = r.versions.iter().map(|b| format!("{b:02x}")).collect();
+                    (r.source, r.patient_id, r.unit, hex)
+                })
+                .collect();
+            let json = serde_json::to_string(&rows).expect("strings serialise");
+            diesel::sql_query(
+                "UPDATE current_state SET versions = unhex(k.value ->> 3) \
+                 FROM json_each(?) AS k \
+                 WHERE source = k.value ->> 0 AND patient_id = k.value ->> 1 \
+                   AND unit = k.value ->> 2",
+            )
+            .bind::<Text, _>(json)
+            .execute(c)?;
+        }
+        Conn::Pg(c) => {
+            let ctids: Vec<&str> = rows.iter().filter_map(|r| r.ctid).collect();
+            let versions: Vec<&[u8]> = rows.iter().map(|r| r.versions).collect();
+            diesel::sql_query(
+                "UPDATE current_state AS c SET versions = k.versions \
+                 FROM unnest($1::text[], $2::bytea[]) AS k(ctid, versions) \
+                 WHERE c.ctid = k.ctid::tid",
+            )
+            .bind::<Array<Text>, _>(&ctids)
+            .bind::<Array<diesel::sql_types::Binary>, _>(&versions)
+            .execute(c)?;
         }
     }
     Ok(())
