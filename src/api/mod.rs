@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod records;
 pub mod reports;
 pub mod spool;
+pub mod trend;
 
 use actix_web::web;
 
@@ -103,6 +104,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/reports/completeness")
                 .get(reports::completeness)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/reports/trend")
+                .get(trend::trend)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

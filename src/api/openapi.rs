@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The schema files, by component name.
-pub const SCHEMAS: [(&str, &str); 10] = [
+pub const SCHEMAS: [(&str, &str); 11] = [
     ("Key", include_str!("../../schemas/key.schema.json")),
     (
         "KeyRequest",
@@ -24,6 +24,7 @@ pub const SCHEMAS: [(&str, &str); 10] = [
         "CompletenessReport",
         include_str!("../../schemas/completeness-report.schema.json"),
     ),
+    ("Trend", include_str!("../../schemas/trend.schema.json")),
     ("Error", include_str!("../../schemas/error.schema.json")),
     (
         "BatchLine",
@@ -171,6 +172,22 @@ fn build() -> Value {
                     "application/json": {"schema": schema("CompletenessReport")},
                     "text/csv": {"schema": {"type": "string"}}
                 }}), &["406", "422", "503"])
+            }},
+            "/v1/reports/trend": {"get": {
+                "summary": "Completeness by unit as of the end of each day, week or month (JSON, or CSV with Accept: text/csv)",
+                "operationId": "trendReport",
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("domain", "only this domain (or real_complete)", json!({"type": "string"})),
+                    query("period", "day, week (ISO, from Monday) or month (default), UTC", json!({"enum": ["day", "week", "month"]})),
+                    query("from", "the first period is the one holding this date or instant (default: 12 periods back)", json!({"type": "string"})),
+                    query("to", "the last period is the one holding the instant before this date or instant (exclusive; default now)", json!({"type": "string"})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("Trend")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["403", "406", "422", "503"])
             }},
             "/v1/framework": {"get": {
                 "summary": "Active profile, rule catalog, code-set versions",

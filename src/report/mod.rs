@@ -5,3 +5,4 @@ pub mod completeness;
 pub mod csv;
 
 pub use completeness::{build, CompletenessReport};
+pub mod trend;

@@ -435,7 +435,7 @@ pub fn as_of(
         buckets.extend(query.load::<(i64, String, String, i64)>(conn)?);
     }
     // Latest first: walking the ends back in time, each takes the changes from its day on.
-    buckets.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    buckets.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
     let mut since: HashMap<(String, String), i64> = HashMap::new();
     let mut next = buckets.into_iter().peekable();
     let mut counts = vec![Counts::default(); ends.len()];

@@ -21,6 +21,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("get", "/v1/records", &["feedback", "report", "admin"]),
     ("get", "/v1/records/{id}", &["feedback", "admin"]),
     ("get", "/v1/reports/completeness", &["report", "admin"]),
+    ("get", "/v1/reports/trend", &["report", "admin"]),
     (
         "get",
         "/v1/framework",
@@ -1177,6 +1178,7 @@ both!(
                     "/v1/records?status=incomplete",
                     "/v1/reports/completeness",
                     "/v1/reports/completeness?format=csv",
+                    "/v1/reports/trend?from=2021-01-01&to=2021-08-01",
                 ] {
                     let text = app_client.get(format!("{base}{path}")).text_body().await;
                     out.push(strip_generated_at(&text));

@@ -25,4 +25,5 @@ mod reports;
 mod schemas;
 mod stages;
 mod tls;
+mod trend;
 mod validate;

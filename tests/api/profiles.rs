@@ -306,3 +306,39 @@ both!(
         assert!(rules_of(&rerun).contains(&"LANGUAGE_CODE_INVALID".to_string()));
     }
 );
+
+both!(
+    revalidate_rejudges_the_trend_where_each_version_stands,
+    |app| async move {
+        let mut january = hispanic_in_race("REV-4", "PEDS");
+        january["recorded_at"] = json!("2025-01-10T12:00:00Z");
+        app.store(&january, 201).await;
+        let mut march = hispanic_in_race("REV-4", "PEDS");
+        march["recorded_at"] = json!("2025-03-10T12:00:00Z");
+        march["language"]["preferred"] = json!("en");
+        app.store(&march, 200).await;
+        let ethnicity = |trend: &Value| -> Vec<i64> {
+            trend["periods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    p["units"][0]["domains"]["ethnicity"]["complete"]
+                        .as_i64()
+                        .unwrap()
+                })
+                .collect()
+        };
+        let query = "/v1/reports/trend?from=2025-01-01&to=2025-04-01";
+        let before = app.get_json(query, 200).await;
+        assert_eq!(ethnicity(&before), [0, 0, 0], "{before:#}");
+        revalidate(&app, &spd15_version_2(), &[]);
+        // Both versions are re-judged: January and February count the January record's
+        // new statuses, March the March record's.
+        let after = app.get_json(query, 200).await;
+        assert_eq!(ethnicity(&after), [1, 1, 1], "{after:#}");
+        let now = app.get_json("/v1/reports/trend?period=day", 200).await;
+        let last = now["periods"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["total"], app.report("").await["total"]);
+    }
+);

@@ -9,10 +9,11 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, TestApp};
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "record",
     "result",
     "completeness-report",
+    "trend",
     "error",
     "batch-line",
     "records-page",
@@ -146,6 +147,10 @@ both!(responses_match_their_schemas, |app| async move {
         &app.get_json("/v1/records?limit=2", 200).await,
     );
     assert_valid("completeness-report", &app.report("").await);
+    assert_valid(
+        "trend",
+        &app.get_json("/v1/reports/trend?period=week", 200).await,
+    );
     assert_valid("framework", &app.get_json("/v1/framework", 200).await);
     let answers = app
         .batch(&format!(
@@ -228,6 +233,7 @@ both!(
             ("Record", "record"),
             ("Result", "result"),
             ("CompletenessReport", "completeness-report"),
+            ("Trend", "trend"),
             ("Error", "error"),
         ] {
             assert_eq!(
