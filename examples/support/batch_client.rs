@@ -85,27 +85,48 @@ pub async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
     (results, errors)
 }
 
-/// Asks for the completeness report `runs` times and prints its median, best and worst
-/// time and the patients it counts.
+/// Asks for the completeness report and the trend (12 months, weeks and days) `runs` times
+/// each and prints their median, best and worst time and the patients they count.
 pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
+    time_get(client, base, "/v1/reports/completeness", runs).await;
+    // The trend: 12 months, 12 weeks and 12 days ending now.
+    for period in ["month", "week", "day"] {
+        time_get(
+            client,
+            base,
+            &format!("/v1/reports/trend?period={period}"),
+            runs,
+        )
+        .await;
+    }
+}
+
+/// Times `runs` GETs of a report, printing the median, best and worst
+/// and the patients counted (the last period's, for a trend).
+pub async fn time_get(client: &reqwest::Client, base: &str, path: &str, runs: usize) {
     let mut timings = Vec::new();
     let mut patients = 0;
     for _ in 0..runs.max(1) {
         let started = std::time::Instant::now();
-        let report: serde_json::Value = client
-            .get(format!("{base}/v1/reports/completeness"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        let report: serde_json::Value = response.json().await.unwrap();
         timings.push(started.elapsed());
-        patients = report["total"]["patients"].as_u64().unwrap_or(0);
+        let total = match report["periods"].as_array() {
+            Some(periods) => periods
+                .last()
+                .map_or(&serde_json::Value::Null, |p| &p["total"]),
+            None => &report["total"],
+        };
+        patients = total["patients"].as_u64().unwrap_or(0);
     }
     timings.sort();
     println!(
-        "report over {patients} patients: median {:.1?}, best {:.1?}, worst {:.1?} ({} runs)",
+        "{path} over {patients} patients: median {:.1?}, best {:.1?}, worst {:.1?} ({} runs)",
         timings[timings.len() / 2],
         timings[0],
         timings[timings.len() - 1],

@@ -71,13 +71,16 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
             };
             let mut timeline = old.timeline();
             let combo = trend::code(&record.group());
-            let rejudged = timeline.rejudge(
-                &record.unit,
-                record.recorded_at,
-                record.tag(),
-                &combo,
-                &mut trend,
-            );
+            // A state without a kept timeline is its own one version: only its record is it.
+            let lone = old.versions.is_empty();
+            let rejudged = (!lone || old.record_id == record.id)
+                && timeline.rejudge(
+                    &record.unit,
+                    record.recorded_at,
+                    record.tag(),
+                    &combo,
+                    &mut trend,
+                );
             let key = current_state::table
                 .filter(current_state::source.eq(&record.source))
                 .filter(current_state::patient_id.eq(&record.patient_id))

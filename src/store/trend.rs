@@ -157,8 +157,12 @@ impl Timeline {
     }
 
     /// The bytes kept on the state: per version its time (8 bytes), tag (4), the combo's
-    /// length (1) and the combo.
+    /// length (1) and the combo. A lone version is the state itself, and is kept as nothing
+    /// (most patients have one: their rows stay as narrow as before timelines).
     pub fn write(&self) -> Vec<u8> {
+        if self.0.len() < 2 {
+            return Vec::new();
+        }
         let mut bytes = Vec::with_capacity(self.0.len() * 24);
         for v in &self.0 {
             let combo = &v.combo.as_bytes()[..v.combo.len().min(255)];
@@ -202,7 +206,8 @@ impl Timeline {
     }
 
     /// The version at `at` re-judged to `combo` (re-validation), if it is the record
-    /// tagged `tag` (or a version from before timelines): its days count the new combo
+    /// tagged `tag` (or a version read from no bytes, the state itself: the caller knows
+    /// whether the record is the state's): its days count the new combo
     /// instead of the old. Whether it was there.
     pub fn rejudge(
         &mut self,
