@@ -339,3 +339,89 @@ both!(the_trend_shows_a_key_its_own_units_only, |app| async move {
         .unwrap();
     assert_eq!(nobody.status().as_u16(), 401);
 });
+
+fn connect(app: &TestApp) -> real_dq::store::DbConnection {
+    real_dq::store::connection::Manager::new(&app.database_url)
+        .connect()
+        .expect("the test connects")
+}
+
+fn pending_rows(conn: &mut real_dq::store::DbConnection) -> i64 {
+    use diesel::prelude::*;
+    real_dq::store::schema::trend_pending::table
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+both!(
+    folding_pending_changes_changes_no_number,
+    |app| async move {
+        // Days of three months, late records, a patient coming back.
+        let mut lines = String::new();
+        for (i, day) in [5, 12, 19, 26, 33, 40, 47, 54, 61, 68]
+            .into_iter()
+            .enumerate()
+        {
+            let time = "2025-01-01T10:00:00Z";
+            let mut record = if i % 2 == 0 {
+                complete_at(&format!("F{}", i % 4), time)
+            } else {
+                bare_at(&format!("F{}", i % 4), time)
+            };
+            let at =
+                chrono::DateTime::parse_from_rfc3339(time).unwrap() + chrono::TimeDelta::days(day);
+            record["recorded_at"] = json!(at.to_rfc3339());
+            lines.push_str(&format!("{record}\n"));
+        }
+        app.batch(&lines).await;
+        app.store(&declined_at("F1", "2025-01-20T09:00:00Z"), 200)
+            .await;
+        let queries = [
+            "period=month&from=2025-01-01&to=2025-04-01",
+            "period=week&from=2025-01-01&to=2025-03-15",
+            "period=day&from=2025-01-15&to=2025-02-10",
+        ];
+        let mut before = Vec::new();
+        for q in queries {
+            before.push(ed_race(&app, q).await);
+        }
+        let mut conn = connect(&app);
+        real_dq::store::trend::fold(&mut conn).unwrap();
+        assert_eq!(pending_rows(&mut conn), 0);
+        for (q, expected) in queries.into_iter().zip(&before) {
+            assert_eq!(&ed_race(&app, q).await, expected, "{q}");
+        }
+        // Nothing left: a second fold moves nothing.
+        assert_eq!(real_dq::store::trend::fold(&mut conn).unwrap(), 0);
+        // And it is what the records say: F1's late declined race counts from 20 January
+        // until its bare record of 10 February.
+        assert_eq!(
+            before[0],
+            [
+                row("2025-01-01", (4, 2, 1, 1)),
+                row("2025-02-01", (4, 2, 0, 2)),
+                row("2025-03-01", (4, 2, 0, 2)),
+            ]
+        );
+    }
+);
+
+both!(
+    the_service_folds_pending_changes_by_itself,
+    |app| async move {
+        app.store(&complete_at("S1", "2025-01-10T12:00:00Z"), 201)
+            .await;
+        let mut conn = connect(&app);
+        let mut waited = 0;
+        while pending_rows(&mut conn) > 0 {
+            assert!(waited < 100, "pending changes were not folded in 10 s");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        assert_eq!(
+            ed_race(&app, "period=month&from=2025-01-01&to=2025-02-01").await,
+            [row("2025-01-01", (1, 1, 0, 0))]
+        );
+    }
+);

@@ -1,3 +1,4 @@
+DROP TABLE trend_pending;
 DROP TABLE trend_months;
 DROP TABLE trend_days;
 ALTER TABLE current_state DROP COLUMN versions;
