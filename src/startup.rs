@@ -175,33 +175,7 @@ impl Application {
         if let Some((server, _)) = self.metrics {
             actix_web::rt::spawn(server);
         }
-        actix_web::rt::spawn(fold_trend(self.pool.clone()));
         self.server.await
-    }
-}
-
-/// Folds the trend's pending changes into its days and months every second
-/// (`store::trend::fold`), on a blocking thread. The trend reads pending changes too, so a
-/// fold that fails (the database away) only leaves more for the next.
-async fn fold_trend(pool: DbPool) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let pool = pool.clone();
-        let folded = actix_web::web::block(move || -> Result<usize, crate::store::StoreError> {
-            let mut conn = pool.get()?;
-            crate::store::trend::fold(&mut conn)
-        })
-        .await;
-        match folded {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::warn!(
-                error = %error.causes(),
-                "trend changes not folded yet"
-            ),
-            Err(_) => return,
-        }
     }
 }
 

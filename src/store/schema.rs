@@ -64,14 +64,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Trend changes written and not yet folded into `trend_days` and `trend_months`.
-    trend_pending (seq) {
-        seq -> BigInt,
-        changes -> Text,
-    }
-}
-
-diesel::table! {
     /// Current patients by unit and combination of statuses (the completeness report).
     report_counts (unit, real_complete, race, ethnicity, language, interpreter, caregivers, caregiver_language, optional_domains, profile) {
         unit -> Text,
@@ -105,7 +97,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rule_counts,
     trend_days,
     trend_months,
-    trend_pending,
     api_keys,
     audit_log
 );

@@ -17,10 +17,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 
 use super::aggregates::{Counts, StatusGroup};
 use super::connection::{Conn, DbConnection};
@@ -259,142 +258,84 @@ impl TrendChanges {
             .or_default() += n;
     }
 
-    /// Appends the changes to `trend_pending`, as one row (a JSON array of `[unit, day,
-    /// month, combo, patients]`): a write costs one append however many units, days and
-    /// combinations it touched; [`fold`] moves them into the days and months later.
+    /// Writes the changes to the days and their months, in key order (concurrent writers on
+    /// PostgreSQL then take the rows' locks in one order), one statement per table.
     pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
-        let mut rows: Vec<Pending> = self
-            .days
-            .into_iter()
-            .filter(|(_, n)| *n != 0)
-            .map(|((unit, day, combo), n)| (unit, day, month_of_day(day), combo, n))
-            .collect();
-        if rows.is_empty() {
+        let mut days: Vec<((String, i64, String), i64)> =
+            self.days.into_iter().filter(|(_, n)| *n != 0).collect();
+        if days.is_empty() {
             return Ok(());
         }
-        rows.sort_unstable();
-        let json = serde_json::to_string(&rows).expect("strings and numbers serialise");
-        match conn.reborrow() {
-            Conn::Sqlite(c) => diesel::sql_query("INSERT INTO trend_pending (changes) VALUES (?)")
-                .bind::<Text, _>(json)
-                .execute(c)?,
-            Conn::Pg(c) => diesel::sql_query("INSERT INTO trend_pending (changes) VALUES ($1)")
-                .bind::<Text, _>(json)
-                .execute(c)?,
-        };
-        Ok(())
-    }
-}
-
-/// Moves every pending change into `trend_days` and `trend_months`, in one transaction,
-/// summed by unit, period and combination (changes from many writes to the same day add up
-/// to one upsert). How many pending rows it moved. The service runs it every second; the
-/// trend reads pending changes too, so it is never behind.
-pub fn fold(conn: &mut DbConnection) -> Result<usize, StoreError> {
-    conn.write_transaction(|conn| -> Result<usize, StoreError> {
-        match conn {
-            DbConnection::Sqlite(c) => {
-                // The write lock is held (IMMEDIATE): what is read here is all there is.
-                for (table, period, index) in
-                    [("trend_days", "day", 1), ("trend_months", "month", 2)]
-                {
-                    diesel::sql_query(format!(
-                        "INSERT INTO {table} (unit, {period}, combo, patients) \
-                         SELECT e.value ->> 0, e.value ->> {index}, e.value ->> 3, \
-                                sum(e.value ->> 4) \
-                         FROM trend_pending AS p, json_each(p.changes) AS e WHERE true \
-                         GROUP BY 1, 2, 3 \
-                         ON CONFLICT (unit, {period}, combo) \
-                         DO UPDATE SET patients = patients + excluded.patients"
-                    ))
-                    .execute(c)?;
-                }
-                Ok(diesel::sql_query("DELETE FROM trend_pending").execute(c)?)
-            }
-            DbConnection::Pg(c) => {
-                // The rows deleted are the rows folded: a concurrent fold (a second instance)
-                // waits on them and then finds them gone. Upserts go in key order.
-                #[derive(QueryableByName)]
-                struct Moved {
-                    #[diesel(sql_type = BigInt)]
-                    moved: i64,
-                }
-                let Moved { moved } = diesel::sql_query(
-                    "WITH moved AS (DELETE FROM trend_pending RETURNING changes), \
-                     changes AS (SELECT e ->> 0 AS unit, (e ->> 1)::bigint AS day, \
-                                        (e ->> 2)::bigint AS month, e ->> 3 AS combo, \
-                                        (e ->> 4)::bigint AS n \
-                                 FROM moved, jsonb_array_elements(moved.changes::jsonb) AS e), \
-                     days AS (INSERT INTO trend_days (unit, day, combo, patients) \
-                              SELECT unit, day, combo, sum(n)::bigint FROM changes \
-                              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 \
-                              ON CONFLICT (unit, day, combo) \
-                              DO UPDATE SET patients = trend_days.patients + excluded.patients \
-                              RETURNING 1), \
-                     months AS (INSERT INTO trend_months (unit, month, combo, patients) \
-                              SELECT unit, month, combo, sum(n)::bigint FROM changes \
-                              GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 \
-                              ON CONFLICT (unit, month, combo) \
-                              DO UPDATE SET patients = trend_months.patients + excluded.patients \
-                              RETURNING 1) \
-                     SELECT (SELECT count(*) FROM moved) \
-                            + 0 * (SELECT count(*) FROM days) \
-                            + 0 * (SELECT count(*) FROM months) AS moved",
-                )
-                .get_result(c)?;
-                Ok(usize::try_from(moved).unwrap_or(0))
-            }
+        days.sort_unstable();
+        let mut months: HashMap<(&str, i64, &str), i64> = HashMap::new();
+        for ((unit, day, combo), n) in &days {
+            *months
+                .entry((unit.as_str(), month_of_day(*day), combo.as_str()))
+                .or_default() += n;
         }
-    })
+        let mut months: Vec<_> = months.into_iter().filter(|(_, n)| *n != 0).collect();
+        months.sort_unstable();
+        let days: Vec<(&str, i64, &str, i64)> = days
+            .iter()
+            .map(|((u, d, c), n)| (u.as_str(), *d, c.as_str(), *n))
+            .collect();
+        let months: Vec<(&str, i64, &str, i64)> = months
+            .into_iter()
+            .map(|((u, m, c), n)| (u, m, c, n))
+            .collect();
+        upsert(conn, "trend_days", "day", &days)?;
+        upsert(conn, "trend_months", "month", &months)
+    }
 }
 
-/// A pending change as written: `(unit, day, month, combo, patients)`.
-type Pending = (String, i64, i64, String, i64);
-
-/// The pending changes of `units` (all when `None`).
-fn pending(conn: &mut DbConnection, units: Option<&[String]>) -> Result<Vec<Pending>, StoreError> {
-    use super::schema::trend_pending;
-    let texts: Vec<String> = trend_pending::table
-        .select(trend_pending::changes)
-        .order(trend_pending::seq)
-        .load(conn)?;
-    let mut rows = Vec::new();
-    for text in texts {
-        let changes: Vec<Pending> = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(super::codec::CorruptValue(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                e,
-            )))
-        })?;
-        rows.extend(
-            changes
-                .into_iter()
-                .filter(|c| units.is_none_or(|units| units.contains(&c.0))),
-        );
+/// Adds `(unit, period, combo, patients)` rows to a trend table.
+fn upsert(
+    conn: &mut Conn<'_>,
+    table: &str,
+    period: &str,
+    rows: &[(&str, i64, &str, i64)],
+) -> Result<(), DieselError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    Ok(rows)
+    match conn.reborrow() {
+        Conn::Sqlite(c) => {
+            let json = serde_json::to_string(rows).expect("strings and numbers serialise");
+            diesel::sql_query(format!(
+                "INSERT INTO {table} (unit, {period}, combo, patients) \
+                 SELECT k.value ->> 0, k.value ->> 1, k.value ->> 2, k.value ->> 3 \
+                 FROM json_each(?) AS k WHERE true \
+                 ON CONFLICT (unit, {period}, combo) \
+                 DO UPDATE SET patients = patients + excluded.patients"
+            ))
+            .bind::<Text, _>(json)
+            .execute(c)?;
+        }
+        Conn::Pg(c) => {
+            let units: Vec<&str> = rows.iter().map(|r| r.0).collect();
+            let periods: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let combos: Vec<&str> = rows.iter().map(|r| r.2).collect();
+            let patients: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            diesel::sql_query(format!(
+                "INSERT INTO {table} (unit, {period}, combo, patients) \
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) \
+                 ON CONFLICT (unit, {period}, combo) \
+                 DO UPDATE SET patients = {table}.patients + excluded.patients"
+            ))
+            .bind::<Array<Text>, _>(&units)
+            .bind::<Array<BigInt>, _>(&periods)
+            .bind::<Array<Text>, _>(&combos)
+            .bind::<Array<BigInt>, _>(&patients)
+            .execute(c)?;
+        }
+    }
+    Ok(())
 }
 
 /// The counts as of the end of each of `ends` (days since the epoch, exclusive, ascending):
 /// the current counts minus the changes from each end on. `unit` and `scope` limit the
 /// units as in the completeness report.
 pub fn as_of(
-    conn: &mut DbConnection,
-    ends: &[i64],
-    unit: Option<&str>,
-    scope: Option<&[String]>,
-) -> Result<Vec<Counts>, StoreError> {
-    // One snapshot for the current counts, the folded and the pending changes (a fold
-    // between two reads would count its changes twice or not at all).
-    conn.transaction(|conn| {
-        if let DbConnection::Pg(c) = conn {
-            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-        }
-        as_of_in(conn, ends, unit, scope)
-    })
-}
-
-fn as_of_in(
     conn: &mut DbConnection,
     ends: &[i64],
     unit: Option<&str>,
@@ -497,14 +438,6 @@ fn as_of_in(
             query = query.filter(trend_days::unit.eq_any(units.clone()));
         }
         buckets.extend(query.load::<(i64, String, String, i64)>(conn)?);
-    }
-    let days_to = first_day_of_month(months_from);
-    for (unit, day, month, combo, n) in pending(conn, units.as_deref())? {
-        if month >= months_from {
-            buckets.push((first_day_of_month(month), unit, combo, n));
-        } else if !all_month_starts && day >= first && day < days_to {
-            buckets.push((day, unit, combo, n));
-        }
     }
     // Latest first: walking the ends back in time, each takes the changes from its day on.
     buckets.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));

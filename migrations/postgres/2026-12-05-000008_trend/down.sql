@@ -1,4 +1,3 @@
-DROP TABLE trend_pending;
 DROP TABLE trend_months;
 DROP TABLE trend_days;
 ALTER TABLE current_state DROP COLUMN versions;

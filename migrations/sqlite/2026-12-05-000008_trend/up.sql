@@ -28,15 +28,6 @@ CREATE TABLE trend_months (
     PRIMARY KEY (unit, month, combo)
 ) WITHOUT ROWID;
 
--- Each writing transaction appends its changes here, as one row: a write costs one append,
--- not an upsert per unit, day and combination. The service folds them into the two tables
--- above every second (`trend::fold`, one transaction that moves them); the trend reads
--- both, so it never waits for a fold.
-CREATE TABLE trend_pending (
-    seq INTEGER PRIMARY KEY,               -- in the order written
-    changes TEXT NOT NULL                  -- JSON: [[unit, day, month, combo, patients], ...]
-);
-
 -- A store from before: each current state counted from its own day.
 CREATE TEMP TABLE trend_seed AS
     SELECT unit,
