@@ -91,7 +91,9 @@ pub fn periods(period: Period, from: i64, to: i64) -> Option<Vec<i64>> {
 
 /// A day as `YYYY-MM-DD`.
 pub fn date(day: i64) -> String {
-    (NaiveDate::default() + chrono::Days::new(day.max(0).unsigned_abs()))
+    NaiveDate::default()
+        .checked_add_signed(chrono::TimeDelta::days(day))
+        .unwrap_or_default()
         .format("%Y-%m-%d")
         .to_string()
 }
@@ -290,6 +292,9 @@ mod tests {
             "2026-01-01"
         );
         assert_eq!(date(Period::Week.back(day("2026-11-30"), 1)), "2026-11-23");
+        // Before 1970 too.
+        assert_eq!(date(Period::Month.start(day("1969-11-20"))), "1969-11-01");
+        assert_eq!(date(Period::Week.start(day("1969-12-31"))), "1969-12-29");
     }
 
     #[test]
