@@ -1,5 +1,8 @@
 //! The completeness report as CSV: one row per unit and domain.
 
+use std::collections::BTreeMap;
+
+use super::completeness::DomainCounts;
 use super::CompletenessReport;
 use crate::catalog::{Domain, DomainStatus};
 
@@ -35,27 +38,41 @@ pub fn render(report: &CompletenessReport) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).expect("writing to memory");
     for unit in &report.units {
-        for domain in Domain::STATUS_DOMAINS
-            .into_iter()
-            .chain(Domain::OPTIONAL_DOMAINS)
-        {
-            let Some(counts) = unit.domains.get(domain.as_str()) else {
-                continue;
-            };
-            // An optional domain counts the patients it applies to.
-            let patients = counts.eligible.unwrap_or(unit.patients);
-            let mut row = vec![
-                cell(&unit.unit).into_owned(),
-                domain.as_str().to_string(),
-                patients.to_string(),
-            ];
-            row.extend(DomainStatus::ALL.iter().map(|s| counts.get(*s).to_string()));
-            row.push(counts.rate.map(|r| format!("{r:.4}")).unwrap_or_default());
-            row.push(counts.threshold.unwrap_or("").to_string());
+        for row in domain_rows(&unit.unit, unit.patients, &unit.domains) {
             writer.write_record(&row).expect("writing to memory");
         }
     }
     String::from_utf8(writer.into_inner().expect("flushing to memory")).expect("CSV is UTF-8")
+}
+
+/// One unit's rows, a row per domain in domain order, in [`HEADER`]'s columns (the trend's
+/// CSV puts its period before them).
+pub fn domain_rows<'a>(
+    unit: &'a str,
+    patients: i64,
+    domains: &'a BTreeMap<&'static str, DomainCounts>,
+) -> impl Iterator<Item = Vec<String>> + 'a {
+    Domain::STATUS_DOMAINS
+        .into_iter()
+        .chain(Domain::OPTIONAL_DOMAINS)
+        .filter_map(move |domain| {
+            let counts = domains.get(domain.as_str())?;
+            // An optional domain counts the patients it applies to.
+            let mut row = vec![
+                cell(unit).into_owned(),
+                domain.as_str().to_string(),
+                counts.eligible.unwrap_or(patients).to_string(),
+            ];
+            row.extend(DomainStatus::ALL.iter().map(|s| counts.get(*s).to_string()));
+            row.push(rate(counts.rate));
+            row.push(counts.threshold.unwrap_or("").to_string());
+            Some(row)
+        })
+}
+
+/// A rate as the CSVs write it: four places, empty when there is none.
+pub fn rate(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{r:.4}")).unwrap_or_default()
 }
 
 #[cfg(test)]

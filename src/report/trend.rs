@@ -204,69 +204,40 @@ pub fn build(
     }
 }
 
-/// The CSV header (API.md "Trend").
-pub const HEADER: [&str; 12] = [
-    "period",
-    "unit",
-    "domain",
-    "patients",
-    "complete",
-    "declined",
-    "unknown",
-    "not_asked",
-    "missing",
-    "invalid",
-    "rate",
-    "threshold",
-];
-
-/// The trend as CSV: a row per period, unit and domain, as the completeness report's CSV
-/// with the period first; `real_complete` is a row of its own, its count under `complete`.
+/// The trend's CSV: a row per period, unit and domain, the completeness report's CSV
+/// columns (`report::csv::HEADER`) after `period`; `real_complete` is a row of its own,
+/// its count under `complete`.
 pub fn csv(trend: &Trend) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(HEADER).expect("writing to memory");
+    writer
+        .write_record(std::iter::once("period").chain(super::csv::HEADER))
+        .expect("writing to memory");
+    let status_columns = DomainStatus::ALL.len();
     for period in &trend.periods {
         for unit in &period.units {
-            let cell = super::csv::cell(&unit.unit);
-            for domain in Domain::STATUS_DOMAINS
-                .into_iter()
-                .chain(Domain::OPTIONAL_DOMAINS)
-            {
-                let Some(counts) = unit.domains.get(domain.as_str()) else {
-                    continue;
-                };
-                let mut row = vec![
-                    period.period.clone(),
-                    cell.to_string(),
-                    domain.as_str().to_string(),
-                    counts.eligible.unwrap_or(unit.patients).to_string(),
-                ];
-                row.extend(DomainStatus::ALL.iter().map(|s| counts.get(*s).to_string()));
-                row.push(rate(counts.rate));
-                row.push(counts.threshold.unwrap_or("").to_string());
-                writer.write_record(&row).expect("writing to memory");
+            let rows = super::csv::domain_rows(&unit.unit, unit.patients, &unit.domains);
+            for row in rows {
+                writer
+                    .write_record(std::iter::once(period.period.clone()).chain(row))
+                    .expect("writing to memory");
             }
             if trend.domain.is_none_or(|d| d == "real_complete") {
                 let real = &unit.real_complete;
                 let mut row = vec![
                     period.period.clone(),
-                    cell.to_string(),
+                    super::csv::cell(&unit.unit).into_owned(),
                     "real_complete".to_string(),
                     unit.patients.to_string(),
                     real.count.to_string(),
                 ];
-                row.extend(std::iter::repeat_n(String::new(), 5));
-                row.push(rate(real.rate));
+                row.extend(std::iter::repeat_n(String::new(), status_columns - 1));
+                row.push(super::csv::rate(real.rate));
                 row.push(real.threshold.unwrap_or("").to_string());
                 writer.write_record(&row).expect("writing to memory");
             }
         }
     }
     String::from_utf8(writer.into_inner().expect("flushing to memory")).expect("CSV is UTF-8")
-}
-
-fn rate(rate: Option<f64>) -> String {
-    rate.map(|r| format!("{r:.4}")).unwrap_or_default()
 }
 
 #[cfg(test)]

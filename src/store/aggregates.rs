@@ -46,6 +46,22 @@ pub struct StatusGroup {
 }
 
 impl StatusGroup {
+    /// The group as the write path counts it.
+    pub fn group(&self) -> super::counts::Group<'_> {
+        super::counts::Group {
+            unit: &self.unit,
+            real_complete: self.real_complete,
+            race: &self.race,
+            ethnicity: &self.ethnicity,
+            language: &self.language,
+            interpreter: &self.interpreter,
+            caregivers: &self.caregivers,
+            caregiver_language: &self.caregiver_language,
+            optional_domains: &self.optional_domains,
+            profile: &self.profile,
+        }
+    }
+
     /// `(domain, status)` pairs of the group, in domain order.
     pub fn statuses(&self) -> [(&'static str, &str); 6] {
         [
@@ -97,6 +113,29 @@ fn kept_counts(
     unit: Option<&str>,
     scope: Option<&[String]>,
 ) -> Result<Counts, StoreError> {
+    let mut rules = rule_counts::table
+        .filter(rule_counts::patients.gt(0))
+        .select((rule_counts::unit, rule_counts::rule, rule_counts::patients))
+        .into_boxed();
+    if let Some(unit) = unit {
+        rules = rules.filter(rule_counts::unit.eq(unit.to_string()));
+    }
+    if let Some(scope) = scope {
+        rules = rules.filter(rule_counts::unit.eq_any(scope.to_vec()));
+    }
+    Ok(Counts {
+        groups: kept_groups(conn, unit, scope)?,
+        rules: rules.load(conn)?,
+    })
+}
+
+/// Patients by unit and statuses now, as kept (`report_counts`): the report's groups, and
+/// the trend's starting point.
+pub(super) fn kept_groups(
+    conn: &mut DbConnection,
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+) -> Result<Vec<StatusGroup>, StoreError> {
     let mut groups = report_counts::table
         .filter(report_counts::patients.gt(0))
         .select((
@@ -113,22 +152,13 @@ fn kept_counts(
             report_counts::patients,
         ))
         .into_boxed();
-    let mut rules = rule_counts::table
-        .filter(rule_counts::patients.gt(0))
-        .select((rule_counts::unit, rule_counts::rule, rule_counts::patients))
-        .into_boxed();
     if let Some(unit) = unit {
         groups = groups.filter(report_counts::unit.eq(unit.to_string()));
-        rules = rules.filter(rule_counts::unit.eq(unit.to_string()));
     }
     if let Some(scope) = scope {
         groups = groups.filter(report_counts::unit.eq_any(scope.to_vec()));
-        rules = rules.filter(rule_counts::unit.eq_any(scope.to_vec()));
     }
-    Ok(Counts {
-        groups: groups.load(conn)?,
-        rules: rules.load(conn)?,
-    })
+    Ok(groups.load(conn)?)
 }
 
 /// The report from a scan of the current states in a window.

@@ -24,7 +24,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 use super::aggregates::{Counts, StatusGroup};
 use super::connection::{Conn, DbConnection};
 use super::counts::Group;
-use super::schema::{report_counts, trend_days, trend_months};
+use super::schema::{trend_days, trend_months};
 use super::StoreError;
 
 /// Microseconds in a day.
@@ -354,42 +354,8 @@ pub fn as_of(
     let units = units(unit);
     // Now: the kept counts, summed over the profiles they were validated with.
     let mut now: HashMap<(String, String), i64> = HashMap::new();
-    {
-        let mut query = report_counts::table
-            .filter(report_counts::patients.ne(0))
-            .select((
-                report_counts::unit,
-                report_counts::real_complete,
-                report_counts::race,
-                report_counts::ethnicity,
-                report_counts::language,
-                report_counts::interpreter,
-                report_counts::caregivers,
-                report_counts::caregiver_language,
-                report_counts::optional_domains,
-                report_counts::profile,
-                report_counts::patients,
-            ))
-            .into_boxed();
-        if let Some(units) = &units {
-            query = query.filter(report_counts::unit.eq_any(units.clone()));
-        }
-        let groups: Vec<StatusGroup> = query.load(conn)?;
-        for g in &groups {
-            let combo = code(&Group {
-                unit: &g.unit,
-                real_complete: g.real_complete,
-                race: &g.race,
-                ethnicity: &g.ethnicity,
-                language: &g.language,
-                interpreter: &g.interpreter,
-                caregivers: &g.caregivers,
-                caregiver_language: &g.caregiver_language,
-                optional_domains: &g.optional_domains,
-                profile: &g.profile,
-            });
-            *now.entry((g.unit.clone(), combo)).or_default() += g.patients;
-        }
+    for g in super::aggregates::kept_groups(conn, unit, scope)? {
+        *now.entry((g.unit.clone(), code(&g.group()))).or_default() += g.patients;
     }
     // The changes from the first end on, as buckets `(first day, rows)`: single days up to
     // the end of the last end's month when an end falls inside a month, whole months after.
