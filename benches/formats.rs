@@ -58,6 +58,7 @@ fn fresh_state() -> (AppState, tempfile::TempDir) {
                 .mapping
                 .map_settings(&settings.hl7.units.hl7_default_unit),
         ),
+        alerts: Arc::default(),
         metrics: Arc::new(real_dq::metrics::Metrics::new()),
     };
     (state, dir)

@@ -76,6 +76,46 @@ pub struct Settings {
 
     #[command(flatten)]
     pub tls: TlsSettings,
+
+    #[command(flatten)]
+    pub alerts: AlertSettings,
+}
+
+/// Alerts' webhook.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertSettings {
+    /// POST a JSON event to this URL (http or https) each time a unit and domain pair
+    /// crosses a warn or fail threshold, either way; retried with backoff while the
+    /// receiver is down. Unset: no events (`GET /v1/alerts` still lists the pairs).
+    /// (Never echoed or logged: such URLs often carry a token.)
+    #[arg(long, env = "REALDQ_ALERT_WEBHOOK", hide_env_values = true, value_parser = parse_webhook)]
+    pub alert_webhook: Option<String>,
+
+    /// Sign each event with this secret: `X-RealDQ-Signature: sha256=<hex HMAC-SHA256 of
+    /// the body>`.
+    #[arg(long, env = "REALDQ_ALERT_WEBHOOK_SECRET", hide_env_values = true)]
+    pub alert_webhook_secret: Option<String>,
+}
+
+impl AlertSettings {
+    /// The webhook, when one is set.
+    pub fn webhook(&self) -> Option<crate::alerts::Webhook> {
+        self.alert_webhook
+            .as_ref()
+            .map(|url| crate::alerts::Webhook {
+                url: url.clone(),
+                secret: self.alert_webhook_secret.clone(),
+            })
+    }
+}
+
+fn parse_webhook(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|_| "REALDQ_ALERT_WEBHOOK must be an http:// or https:// URL".to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("REALDQ_ALERT_WEBHOOK must be an http:// or https:// URL".into());
+    }
+    Ok(url.to_string())
 }
 
 /// Optional TLS, for HTTP and MLLP alike (both variables, or neither).
@@ -330,6 +370,7 @@ impl Settings {
             hl7: Hl7Settings::default(),
             fhir: FhirArgs::default(),
             tls: TlsSettings::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }

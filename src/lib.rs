@@ -7,6 +7,7 @@
 //! others share.
 
 pub mod access;
+pub mod alerts;
 pub mod api;
 pub mod catalog;
 pub mod cli;

@@ -31,6 +31,9 @@ pub struct Metrics {
     handle: PrometheusHandle,
     /// The pool's checkout waits and timeouts, counted by the store.
     pub pool_events: Arc<PoolEvents>,
+    /// Records stored that changed something (created, replaced, historical): the alert
+    /// watcher evaluates when this moves.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -107,6 +110,7 @@ impl Metrics {
             recorder,
             handle,
             pool_events: Arc::new(PoolEvents::default()),
+            changes: Default::default(),
         };
         metrics.describe();
         metrics
@@ -130,6 +134,11 @@ impl Metrics {
             Some(metrics::Unit::Seconds),
             "HTTP request latency by method, route pattern and status, to the end of the response's head"
                 .into(),
+        );
+        r.describe_counter(
+            "realdq_alert_deliveries_total".into(),
+            None,
+            "Alert webhook deliveries tried, by outcome (delivered, failed, unreachable)".into(),
         );
         r.describe_gauge(
             "realdq_batch_lines_in_flight".into(),
@@ -169,6 +178,12 @@ impl Metrics {
         if n == 0 {
             return;
         }
+        if matches!(
+            outcome,
+            Outcome::Created | Outcome::Replaced | Outcome::Historical
+        ) {
+            self.changes.fetch_add(n, Ordering::Relaxed);
+        }
         self.counter(
             "realdq_records_total",
             vec![
@@ -178,6 +193,21 @@ impl Metrics {
             ],
         )
         .increment(n);
+    }
+
+    /// How many stored records changed something so far.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+
+    /// Counts one webhook delivery: `delivered`, `failed` (the receiver answered another
+    /// status) or `unreachable`.
+    pub fn alert_delivery(&self, outcome: &'static str) {
+        self.counter(
+            "realdq_alert_deliveries_total",
+            vec![Label::new("outcome", outcome)],
+        )
+        .increment(1);
     }
 
     /// Counts one record stored through a single-record route.

@@ -49,6 +49,8 @@ pub struct AppState {
     pub fhir: Arc<FhirSettings>,
     /// Operational metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Alerting: the webhook and the deliverer's bell.
+    pub alerts: Arc<crate::alerts::Alerts>,
 }
 
 impl AppState {

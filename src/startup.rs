@@ -26,6 +26,7 @@ pub struct Application {
     mllp: Option<(TcpListener, AppState, Admission)>,
     metrics: Option<(Server, String)>,
     https: bool,
+    alerting: AppState,
 }
 
 impl Application {
@@ -63,7 +64,9 @@ impl Application {
                     .map_settings(&settings.hl7.units.hl7_default_unit),
             ),
             metrics,
+            alerts: Arc::new(crate::alerts::Alerts::new(settings.alerts.webhook())),
         };
+        let alerting = state.clone();
         let mllp = match &settings.hl7.mllp {
             Some(address) => {
                 let listener = TcpListener::bind(address)
@@ -128,6 +131,7 @@ impl Application {
             metrics,
             first_admin_key,
             https,
+            alerting,
         })
     }
 
@@ -175,6 +179,8 @@ impl Application {
         if let Some((server, _)) = self.metrics {
             actix_web::rt::spawn(server);
         }
+        actix_web::rt::spawn(crate::alerts::watch::watch(self.alerting.clone()));
+        actix_web::rt::spawn(crate::alerts::webhook::deliver(self.alerting));
         self.server.await
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP API (API.md): routes, handlers per resource, the error envelope, OpenAPI.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod batch;
@@ -109,6 +110,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/reports/trend")
                 .get(trend::trend)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/alerts")
+                .get(alerts::list)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The schema files, by component name.
-pub const SCHEMAS: [(&str, &str); 11] = [
+pub const SCHEMAS: [(&str, &str); 12] = [
     ("Key", include_str!("../../schemas/key.schema.json")),
     (
         "KeyRequest",
@@ -25,6 +25,7 @@ pub const SCHEMAS: [(&str, &str); 11] = [
         include_str!("../../schemas/completeness-report.schema.json"),
     ),
     ("Trend", include_str!("../../schemas/trend.schema.json")),
+    ("Alerts", include_str!("../../schemas/alerts.schema.json")),
     ("Error", include_str!("../../schemas/error.schema.json")),
     (
         "BatchLine",
@@ -186,6 +187,20 @@ fn build() -> Value {
                 ],
                 "responses": responses("200", json!({"content": {
                     "application/json": {"schema": schema("Trend")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["403", "406", "422", "503"])
+            }},
+            "/v1/alerts": {"get": {
+                "summary": "Unit and domain pairs below their warn or fail threshold, since when (JSON, or CSV with Accept: text/csv)",
+                "operationId": "alerts",
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("domain", "only this domain (or real_complete)", json!({"type": "string"})),
+                    query("level", "only this level", json!({"enum": ["warn", "fail"]})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("Alerts")},
                     "text/csv": {"schema": {"type": "string"}}
                 }}), &["403", "406", "422", "503"])
             }},

@@ -2,6 +2,7 @@
 //! and the per-domain and per-rule rows the completeness report aggregates in SQL.
 
 pub mod aggregates;
+pub mod alerts;
 pub mod audit;
 pub mod codec;
 pub mod connection;

@@ -89,6 +89,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The unit and domain pairs below a threshold (alerts).
+    alert_state (unit, domain) {
+        unit -> Text,
+        domain -> Text,
+        level -> Text,
+        since -> BigInt,
+        level_since -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Alert events waiting for the webhook.
+    alert_events (id) {
+        id -> Text,
+        created_at -> BigInt,
+        event -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+    }
+}
+
 diesel::joinable!(current_state -> records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(
     records,

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod alerts;
 mod batch;
 mod cli;
 mod drill_down;

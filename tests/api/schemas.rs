@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, TestApp};
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "record",
+    "alerts",
     "result",
     "completeness-report",
     "trend",
@@ -151,6 +152,7 @@ both!(responses_match_their_schemas, |app| async move {
         "trend",
         &app.get_json("/v1/reports/trend?period=week", 200).await,
     );
+    assert_valid("alerts", &app.get_json("/v1/alerts", 200).await);
     assert_valid("framework", &app.get_json("/v1/framework", 200).await);
     let answers = app
         .batch(&format!(
@@ -234,6 +236,7 @@ both!(
             ("Result", "result"),
             ("CompletenessReport", "completeness-report"),
             ("Trend", "trend"),
+            ("Alerts", "alerts"),
             ("Error", "error"),
         ] {
             assert_eq!(
