@@ -88,7 +88,7 @@ pub struct AlertSettings {
     /// crosses a warn or fail threshold, either way; retried with backoff while the
     /// receiver is down. Unset: no events (`GET /v1/alerts` still lists the pairs).
     /// (Never echoed or logged: such URLs often carry a token.)
-    #[arg(long, env = "REALDQ_ALERT_WEBHOOK", hide_env_values = true, value_parser = parse_webhook)]
+    #[arg(long, env = "REALDQ_ALERT_WEBHOOK", hide_env_values = true)]
     pub alert_webhook: Option<String>,
 
     /// Sign each event with this secret: `X-RealDQ-Signature: sha256=<hex HMAC-SHA256 of
@@ -98,24 +98,23 @@ pub struct AlertSettings {
 }
 
 impl AlertSettings {
-    /// The webhook, when one is set.
-    pub fn webhook(&self) -> Option<crate::alerts::Webhook> {
-        self.alert_webhook
-            .as_ref()
-            .map(|url| crate::alerts::Webhook {
-                url: url.clone(),
-                secret: self.alert_webhook_secret.clone(),
-            })
+    /// The webhook, when one is set. Checked here rather than by the argument parser,
+    /// whose error would echo the value (and the token such URLs carry).
+    pub fn webhook(&self) -> anyhow::Result<Option<crate::alerts::Webhook>> {
+        let Some(text) = &self.alert_webhook else {
+            return Ok(None);
+        };
+        let url = reqwest::Url::parse(text.trim())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+            .ok_or_else(|| {
+                anyhow::anyhow!("REALDQ_ALERT_WEBHOOK must be an http:// or https:// URL")
+            })?;
+        Ok(Some(crate::alerts::Webhook {
+            url: url.to_string(),
+            secret: self.alert_webhook_secret.clone(),
+        }))
     }
-}
-
-fn parse_webhook(text: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(text.trim())
-        .map_err(|_| "REALDQ_ALERT_WEBHOOK must be an http:// or https:// URL".to_string())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("REALDQ_ALERT_WEBHOOK must be an http:// or https:// URL".into());
-    }
-    Ok(url.to_string())
 }
 
 /// Optional TLS, for HTTP and MLLP alike (both variables, or neither).

@@ -20,6 +20,7 @@ pub mod hl7v2;
 pub mod ingest;
 pub mod metrics;
 pub mod offline;
+pub mod pages;
 pub mod pipeline;
 pub mod process;
 pub mod profile;

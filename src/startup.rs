@@ -64,7 +64,7 @@ impl Application {
                     .map_settings(&settings.hl7.units.hl7_default_unit),
             ),
             metrics,
-            alerts: Arc::new(crate::alerts::Alerts::new(settings.alerts.webhook())),
+            alerts: Arc::new(crate::alerts::Alerts::new(settings.alerts.webhook()?)),
         };
         let alerting = state.clone();
         let mllp = match &settings.hl7.mllp {
@@ -105,6 +105,7 @@ impl Application {
                         .app_data(data.clone())
                         .app_data(keys.clone())
                         .configure(api::configure)
+                        .configure(crate::pages::configure)
                         .default_service(web::to(api::not_found))
                 });
                 let mut server = match tls {

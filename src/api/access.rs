@@ -31,6 +31,7 @@ const VALIDATE: &[Role] = &[Role::Ingest, Role::Feedback, Role::Admin];
 const RECORD_LIST: &[Role] = &[Role::Feedback, Role::Report, Role::Admin];
 const RECORD_READ: &[Role] = &[Role::Feedback, Role::Admin];
 const AGGREGATES: &[Role] = &[Role::Report, Role::Admin];
+const PAGES: &[Role] = &[Role::Feedback, Role::Report, Role::Admin];
 const EVERY_ROLE: &[Role] = &[Role::Ingest, Role::Feedback, Role::Report, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 
@@ -66,6 +67,16 @@ pub const ROUTES: &[Route] = &[
     // Operational counters: no PHI, but what flows through the service is the
     // administrator's to see (a scraper on a private network may use REALDQ_METRICS_BIND).
     route("get", "/metrics", Access::Roles(ADMIN)),
+    // The dashboard's pages: the same roles as the API they show. The sign-in form and the
+    // stylesheet hold no data and must be reachable before signing in.
+    route("get", "/dashboard", Access::Roles(PAGES)),
+    route("get", "/dashboard/sign-in", Access::Public),
+    route("post", "/dashboard/sign-in", Access::Public),
+    route("post", "/dashboard/sign-out", Access::Roles(PAGES)),
+    route("get", "/dashboard/trend", Access::Roles(AGGREGATES)),
+    route("get", "/dashboard/units/{unit}", Access::Roles(AGGREGATES)),
+    route("get", "/dashboard/records", Access::Roles(RECORD_LIST)),
+    route("get", "/dashboard/dashboard.css", Access::Public),
     route("get", "/healthz", Access::Public),
     route("get", "/readyz", Access::Public),
     route("get", "/openapi.json", Access::Public),
@@ -138,12 +149,22 @@ mod tests {
     }
 
     #[test]
-    fn only_health_and_the_contract_are_public() {
+    fn only_health_the_contract_and_the_dashboards_sign_in_are_public() {
         let public: Vec<&str> = ROUTES
             .iter()
             .filter(|r| r.access == Access::Public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/healthz", "/readyz", "/openapi.json"]);
+        assert_eq!(
+            public,
+            [
+                "/dashboard/sign-in",
+                "/dashboard/sign-in",
+                "/dashboard/dashboard.css",
+                "/healthz",
+                "/readyz",
+                "/openapi.json"
+            ]
+        );
     }
 }

@@ -96,23 +96,58 @@ enum Refusal {
     Forbidden(Principal, String),
 }
 
-/// The key's principal, if the key is valid now.
+/// What a request shows to be let in: a bearer key, or (on the dashboard's pages only) a
+/// session cookie.
+#[derive(Debug, Clone, Copy)]
+enum Credential<'a> {
+    Key(&'a str),
+    Session(&'a str),
+}
+
+impl<'a> Credential<'a> {
+    fn of(req: &'a ServiceRequest) -> Option<Credential<'a>> {
+        if let Some(token) = bearer(req) {
+            return Some(Credential::Key(token));
+        }
+        if !crate::pages::session::covers(req.path()) {
+            return None;
+        }
+        crate::pages::session::token_of(req.headers()).map(Credential::Session)
+    }
+
+    /// The token, if it has the form of one (anything else is never looked up).
+    fn token(self) -> Option<&'a str> {
+        match self {
+            Credential::Key(token) => key::check_form(token).ok().map(|()| token),
+            Credential::Session(token) => crate::pages::session::check_form(token).then_some(token),
+        }
+    }
+}
+
+/// The principal a credential stands for, if it is valid now.
 async fn principal_for(
     state: &AppState,
     keys: &KeyCache,
-    token: &str,
+    credential: Credential<'_>,
 ) -> Result<Option<Principal>, ApiError> {
-    if key::check_form(token).is_err() {
+    let Some(token) = credential.token() else {
         return Ok(None);
-    }
+    };
     let hash = key::digest(token);
     let cached = match keys.fresh(&hash) {
         Some(cached) => cached,
         None => {
             let lookup = key::to_hex(&hash);
             let now = Utc::now().timestamp_micros();
+            let session = matches!(credential, Credential::Session(_));
             let row = state
-                .with_db(move |conn| crate::store::keys::authenticate(conn, &lookup, now))
+                .with_db(move |conn| {
+                    if session {
+                        crate::store::sessions::key_of(conn, &lookup, now)
+                    } else {
+                        crate::store::keys::authenticate(conn, &lookup, now)
+                    }
+                })
                 .await?;
             let cached = row.and_then(|row| {
                 Some(CachedKey {
@@ -226,8 +261,7 @@ where
 
 /// The principal of a request whose key is in the cache, active, of a role the route allows.
 fn cached_principal(req: &ServiceRequest, decision: Decision) -> Option<Principal> {
-    let token = bearer(req)?;
-    key::check_form(token).ok()?;
+    let token = Credential::of(req)?.token()?;
     let keys = req.app_data::<web::Data<KeyCache>>()?;
     let cached = keys.fresh(&key::digest(token))??;
     let now = Utc::now().timestamp_micros();
@@ -254,9 +288,9 @@ where
         .app_data::<web::Data<KeyCache>>()
         .cloned()
         .expect("the key cache is registered");
-    let principal = match bearer(&req) {
+    let principal = match Credential::of(&req) {
         None => Ok(None),
-        Some(token) => principal_for(&state, &keys, token).await,
+        Some(credential) => principal_for(&state, &keys, credential).await,
     };
     let refusal = match principal {
         Err(error) => return Ok(refuse(req, &error)),
@@ -283,6 +317,15 @@ where
         None => keyed(service.call(req).await),
         Some(Refusal::Unauthenticated) => {
             audit_refusal(&state, &req, None, 401).await;
+            if crate::pages::session::covers(req.path())
+                && req.method() == actix_web::http::Method::GET
+            {
+                // A page: the browser goes to the sign-in form instead.
+                let response = crate::pages::session::to_sign_in(req.request());
+                let mut response = req.into_response(response);
+                common_headers(&mut response, true);
+                return Ok(response.map_into_right_body());
+            }
             Ok(refuse(req, &ApiError::Unauthorized))
         }
         Some(Refusal::Forbidden(principal, why)) => {

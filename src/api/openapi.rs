@@ -86,8 +86,83 @@ fn responses(ok: &str, ok_body: Value, error_codes: &[&str]) -> Value {
     all
 }
 
+fn html() -> Value {
+    json!({"content": {"text/html": {"schema": {"type": "string"}}}})
+}
+
 fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+/// The dashboard's pages (HTML; `src/pages/`).
+fn dashboard_paths() -> Value {
+    json!({
+            "/dashboard": {"get": {
+                "summary": "Dashboard (HTML): the heat map, alerts and top rules; for the feedback role, its units' work lists. Takes the session cookie of /dashboard/sign-in or this header; without either, 303 to the sign-in form",
+                "operationId": "dashboard",
+                "tags": ["dashboard"],
+                "responses": responses("200", html(), &["303", "503"])
+            }},
+            "/dashboard/sign-in": {
+                "get": {
+                    "summary": "Dashboard sign-in form (HTML)",
+                    "operationId": "dashboardSignInForm",
+                    "tags": ["dashboard"],
+                    "responses": responses("200", html(), &[])
+                },
+                "post": {
+                    "summary": "Sign in with an API key (form field `key`): 303 to /dashboard with an HttpOnly, SameSite=Strict session cookie; 401 or 403 re-shows the form",
+                    "operationId": "dashboardSignIn",
+                    "tags": ["dashboard"],
+                    "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}}}}}},
+                    "responses": responses("303", json!({}), &["400", "401", "403", "503"])
+                }
+            },
+            "/dashboard/sign-out": {"post": {
+                "summary": "End the dashboard session: 303 to the sign-in form, cookie cleared",
+                "operationId": "dashboardSignOut",
+                "tags": ["dashboard"],
+                "responses": responses("303", json!({}), &["503"])
+            }},
+            "/dashboard/trend": {"get": {
+                "summary": "Dashboard (HTML): one domain's rate per unit over the last 12 periods, chart and table",
+                "operationId": "dashboardTrend",
+                "tags": ["dashboard"],
+                "parameters": [
+                    query("domain", "a completeness domain or real_complete (default)", json!({"type": "string"})),
+                    query("period", "day, week or month (default)", json!({"enum": ["day", "week", "month"]}))
+                ],
+                "responses": responses("200", html(), &["422", "503"])
+            }},
+            "/dashboard/units/{unit}": {"get": {
+                "summary": "Dashboard (HTML): one unit's domains, trend, alerts and top rules",
+                "operationId": "dashboardUnit",
+                "tags": ["dashboard"],
+                "parameters": [{"name": "unit", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": responses("200", html(), &["404", "503"])
+            }},
+            "/dashboard/records": {"get": {
+                "summary": "Dashboard (HTML): the records behind a report cell, or a unit's work list, with each finding's hint; the filters of GET /v1/records",
+                "operationId": "dashboardRecords",
+                "tags": ["dashboard"],
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("status", "record status (complete, incomplete, invalid; several separated by commas), or with domain the domain's status", json!({"type": "string"})),
+                    query("domain", "a domain (with status)", json!({"type": "string"})),
+                    query("rule", "only records on which this rule fired", json!({"type": "string"})),
+                    query("source", "only this sending system", json!({"type": "string"})),
+                    query("limit", "page size, 1 to 500 (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
+                    query("cursor", "the next page's cursor", json!({"type": "string"}))
+                ],
+                "responses": responses("200", html(), &["422", "503"])
+            }},
+            "/dashboard/dashboard.css": {"get": {
+                "summary": "The dashboard's stylesheet",
+                "operationId": "dashboardStylesheet",
+                "tags": ["dashboard"],
+                "responses": responses("200", json!({"content": {"text/css": {"schema": {"type": "string"}}}}), &[])
+            }}
+    })
 }
 
 fn build() -> Value {
@@ -107,7 +182,7 @@ fn build() -> Value {
         r["200"] = json!({"description": "replaced, duplicate or historical", "content": {"application/json": {"schema": schema("Result")}}});
         r
     };
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "real-dq",
@@ -306,7 +381,13 @@ fn build() -> Value {
             }}
         },
         "components": {"schemas": Value::Object(components)}
-    })
+    });
+    if let (Some(paths), Value::Object(pages)) =
+        (document["paths"].as_object_mut(), dashboard_paths())
+    {
+        paths.extend(pages);
+    }
+    document
 }
 
 /// Adds the access table to every operation: `security` (none for the public ones),

@@ -117,22 +117,30 @@ pub async fn get(
         .body(result))
 }
 
-/// Query of `GET /v1/records`.
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/records` (also the dashboard's records page).
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    unit: Option<String>,
-    status: Option<String>,
-    rule: Option<String>,
-    source: Option<String>,
-    domain: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
-    format: Option<String>,
+    /// Only this unit.
+    pub unit: Option<String>,
+    /// The record's status, or with `domain` the domain's.
+    pub status: Option<String>,
+    /// Only records on which this rule fired.
+    pub rule: Option<String>,
+    /// Only this sending system.
+    pub source: Option<String>,
+    /// A domain (with `status`).
+    pub domain: Option<String>,
+    /// Page size.
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// `json` or `csv`.
+    pub format: Option<String>,
 }
 
-/// The domain filter: `domain` with `status` (one of the domain statuses, or `not_required`
-/// for the caregiver domains).
+/// The domain filter: `domain` with `status` (one of the domain statuses, `incomplete` for
+/// any but complete and declined, or `not_required` for the caregiver domains).
 fn domain_filter(
     domain: Option<&str>,
     status: Option<&str>,
@@ -154,19 +162,29 @@ fn domain_filter(
     let Some(status) = status else {
         return Err(ApiError::field(
             "status",
-            "is required with domain: the domain status of the report cell (complete, declined, unknown, not_asked, missing, invalid)",
+            "is required with domain: the domain status of the report cell (complete, declined, unknown, not_asked, missing, invalid, or incomplete for all but complete and declined)",
         ));
     };
     let valid = DomainStatus::ALL.iter().any(|s| s.as_str() == status)
+        || status == queries::INCOMPLETE
         || (status == crate::pipeline::NOT_REQUIRED
             && matches!(domain, "caregivers" | "caregiver_language"));
     if !valid {
         return Err(ApiError::field(
             "status",
-            "with domain, must be a domain status: complete, declined, unknown, not_asked, missing or invalid (not_required for the caregiver domains)",
+            "with domain, must be a domain status: complete, declined, unknown, not_asked, missing, invalid or incomplete (not_required for the caregiver domains)",
         ));
     }
     Ok(Some((domain.to_string(), status.to_string())))
+}
+
+/// One page of the work list: `(record_id, unit, item JSON)` rows and the next page's
+/// cursor.
+pub struct ListPage {
+    /// The rows.
+    pub rows: Vec<(String, String, String)>,
+    /// The next page's cursor, when there is one.
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /v1/records?unit=&status=&rule=&limit=&cursor=`: current results, cursor-paged,
@@ -180,23 +198,65 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let csv = super::reports::wants_csv(&req, query.format.as_deref())?;
+    let ListPage { rows, next_cursor } = fetch(&state, &caller, query).await?;
+    if csv {
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(cursor) = &next_cursor {
+            // CSV has no place for it: the next page's cursor travels in a header.
+            response.insert_header(("X-Next-Cursor", cursor.as_str()));
+        }
+        return Ok(response.body(work_list_csv(&rows, &state.profile)));
+    }
+    let mut body =
+        String::with_capacity(rows.iter().map(|(_, _, r)| r.len() + 1).sum::<usize>() + 64);
+    body.push_str("{\"items\":[");
+    for (i, (_, _, result)) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(result);
+    }
+    body.push_str("],\"next_cursor\":");
+    body.push_str(&serde_json::to_string(&next_cursor).expect("string serialises"));
+    body.push('}');
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// Checks the query, reads the page within the caller's units and audits the read: what
+/// `GET /v1/records` and the dashboard's records page show.
+pub async fn fetch(
+    state: &AppState,
+    caller: &Caller,
+    query: ListQuery,
+) -> Result<ListPage, ApiError> {
     if let Some(unit) = &query.unit {
-        caller.check_unit(&state, unit, Action::Read).await?;
+        caller.check_unit(state, unit, Action::Read).await?;
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 500"));
     }
-    let csv = super::reports::wants_csv(&req, query.format.as_deref())?;
     let domain = domain_filter(query.domain.as_deref(), query.status.as_deref())?;
-    if let (None, Some(status)) = (&domain, &query.status) {
-        if !["complete", "incomplete", "invalid"].contains(&status.as_str()) {
-            return Err(ApiError::field(
-                "status",
-                "must be complete, incomplete or invalid",
-            ));
+    let statuses = match (&domain, &query.status) {
+        (None, Some(status)) => {
+            let statuses: Vec<String> = status.split(',').map(str::to_string).collect();
+            if !statuses
+                .iter()
+                .all(|s| ["complete", "incomplete", "invalid"].contains(&s.as_str()))
+            {
+                return Err(ApiError::field(
+                    "status",
+                    "must be complete, incomplete or invalid, or several of them separated by commas",
+                ));
+            }
+            Some(statuses)
         }
-    }
+        _ => None,
+    };
     if let Some(rule) = &query.rule {
         if crate::catalog::by_id(rule).is_none() {
             return Err(ApiError::field("rule", "is not a rule ID of the catalog"));
@@ -212,13 +272,14 @@ pub async fn list(
         unit: query.unit,
         units: caller.principal.units.list().map(<[String]>::to_vec),
         // With a domain, `status` is the domain's.
-        status: query.status.filter(|_| domain.is_none()),
+        status: statuses,
         rule: query.rule,
         source: query.source,
         domain,
         after: None,
         limit: limit + 1,
     };
+    let caller = caller.clone();
     let (rows, more) = state
         .with_db(move |conn| {
             let mut filter = filter;
@@ -252,30 +313,7 @@ pub async fn list(
     } else {
         None
     };
-    if csv {
-        let mut response = HttpResponse::Ok();
-        response.content_type("text/csv; charset=utf-8");
-        if let Some(cursor) = &next_cursor {
-            // CSV has no place for it: the next page's cursor travels in a header.
-            response.insert_header(("X-Next-Cursor", cursor.as_str()));
-        }
-        return Ok(response.body(work_list_csv(&rows, &state.profile)));
-    }
-    let mut body =
-        String::with_capacity(rows.iter().map(|(_, _, r)| r.len() + 1).sum::<usize>() + 64);
-    body.push_str("{\"items\":[");
-    for (i, (_, _, result)) in rows.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(result);
-    }
-    body.push_str("],\"next_cursor\":");
-    body.push_str(&serde_json::to_string(&next_cursor).expect("string serialises"));
-    body.push('}');
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    Ok(ListPage { rows, next_cursor })
 }
 
 /// The work list as CSV: one row per finding of each record (a record without findings

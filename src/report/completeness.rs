@@ -187,6 +187,11 @@ fn empty_domains(profile: &Profile) -> BTreeMap<&'static str, DomainCounts> {
     core.chain(optional).collect()
 }
 
+/// The report's domain columns under `profile`, in order.
+pub fn report_domains(profile: &Profile) -> Vec<&'static str> {
+    empty_domains(profile).into_keys().collect()
+}
+
 fn status_named(name: &str) -> Option<DomainStatus> {
     DomainStatus::ALL.into_iter().find(|s| s.as_str() == name)
 }

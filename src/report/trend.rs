@@ -32,6 +32,15 @@ pub enum Period {
 }
 
 impl Period {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
     /// By name: `day`, `week` or `month`.
     pub fn named(name: &str) -> Option<Period> {
         match name {

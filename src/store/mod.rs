@@ -16,6 +16,7 @@ pub mod purge;
 pub mod queries;
 pub mod revalidate;
 pub mod schema;
+pub mod sessions;
 pub mod trend;
 mod write;
 

@@ -22,6 +22,9 @@ fn decoded(stored: &[u8]) -> Result<String, StoreError> {
     codec::decode(stored).map_err(StoreError::from)
 }
 
+/// The domain status that stands for any but complete and declined.
+pub const INCOMPLETE: &str = "incomplete";
+
 /// Filters of the work list.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -29,8 +32,8 @@ pub struct ListFilter {
     pub unit: Option<String>,
     /// Only these units (the key's), when limited.
     pub units: Option<Vec<String>>,
-    /// Only this record status.
-    pub status: Option<String>,
+    /// Only these record statuses.
+    pub status: Option<Vec<String>>,
     /// Only records on which this rule fired.
     pub rule: Option<String>,
     /// Only this sending system's records.
@@ -73,6 +76,13 @@ fn word_pattern(word: &str) -> String {
     )
 }
 
+/// The `LIKE` pattern (with `ESCAPE '\'`) that finds a word starting with `prefix` in a
+/// space-separated list padded with a space at each end.
+fn prefix_pattern(prefix: &str) -> String {
+    let exact = word_pattern(prefix);
+    format!("{}%", &exact[..exact.len() - 2])
+}
+
 /// A boxed query over `current_state` (alone or joined) narrowed by the filter, in
 /// primary-key order (source, patient, unit; no index on `record_id` is kept, see
 /// migration `state_without_record_index`): one place for the work list's filters,
@@ -94,13 +104,46 @@ macro_rules! matching {
         if let Some(units) = &filter.units {
             query = query.filter(current_state::unit.eq_any(units.clone()));
         }
-        if let Some(status) = &filter.status {
-            query = query.filter(current_state::status.eq(status.clone()));
+        if let Some(statuses) = &filter.status {
+            query = query.filter(current_state::status.eq_any(statuses.clone()));
         }
         if let Some(source) = &filter.source {
             query = query.filter(current_state::source.eq(source.clone()));
         }
-        if let Some((domain, status)) = &filter.domain {
+        if let Some((domain, _)) = filter.domain.as_ref().filter(|(_, s)| s == INCOMPLETE) {
+            // Any status but complete and declined (and not_required): the report cell's
+            // patients left to ask.
+            let done = vec!["complete", "declined", crate::pipeline::NOT_REQUIRED];
+            query = match domain.as_str() {
+                "race" => query.filter(current_state::race.ne_all(done)),
+                "ethnicity" => query.filter(current_state::ethnicity.ne_all(done)),
+                "language" => query.filter(current_state::language.ne_all(done)),
+                "interpreter" => query.filter(current_state::interpreter.ne_all(done)),
+                "caregivers" => query.filter(current_state::caregivers.ne_all(done)),
+                "caregiver_language" => {
+                    query.filter(current_state::caregiver_language.ne_all(done))
+                }
+                optional => query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "(' ' || current_state.optional_domains || ' ') LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(prefix_pattern(&format!("{optional}:")))
+                    .sql(
+                        " ESCAPE '\\' AND (' ' || current_state.optional_domains || ' ') NOT LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(word_pattern(&format!(
+                        "{optional}:complete"
+                    )))
+                    .sql(
+                        " ESCAPE '\\' AND (' ' || current_state.optional_domains || ' ') NOT LIKE ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(word_pattern(&format!(
+                        "{optional}:declined"
+                    )))
+                    .sql(" ESCAPE '\\'"),
+                ),
+            };
+        } else if let Some((domain, status)) = &filter.domain {
             let status = status.clone();
             query = match domain.as_str() {
                 "race" => query.filter(current_state::race.eq(status)),

@@ -111,6 +111,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Dashboard sessions (hashes only).
+    dashboard_sessions (token_hash) {
+        token_hash -> Text,
+        key_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(current_state -> records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(
     records,

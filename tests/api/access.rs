@@ -42,11 +42,33 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("delete", "/v1/keys/{name}", &["admin"]),
     ("get", "/v1/audit", &["admin"]),
     ("get", "/metrics", &["admin"]),
+    ("get", "/dashboard", &["feedback", "report", "admin"]),
+    ("get", "/dashboard/sign-in", &[]),
+    ("post", "/dashboard/sign-in", &[]),
+    (
+        "post",
+        "/dashboard/sign-out",
+        &["feedback", "report", "admin"],
+    ),
+    ("get", "/dashboard/trend", &["report", "admin"]),
+    ("get", "/dashboard/units/{unit}", &["report", "admin"]),
+    (
+        "get",
+        "/dashboard/records",
+        &["feedback", "report", "admin"],
+    ),
+    ("get", "/dashboard/dashboard.css", &[]),
     ("get", "/healthz", &[]),
     ("get", "/readyz", &[]),
     ("get", "/openapi.json", &[]),
 ];
-const PUBLIC: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/dashboard/sign-in",
+    "/dashboard/dashboard.css",
+];
 const ROLES: [&str; 4] = ["ingest", "feedback", "report", "admin"];
 
 /// A request of `method` on `path` with a body the operation takes.
@@ -78,6 +100,10 @@ fn request(
             format!("{}\n", json!({"resourceType": "Patient"})),
         ),
         "/hl7v2" => ("x-application/hl7-v2+er7", adt("T1", "T-1")),
+        "/dashboard/sign-in" => (
+            "application/x-www-form-urlencoded",
+            format!("key=rdq_{}", "B".repeat(40)),
+        ),
         "/v1/keys" => (
             "application/json",
             json!({"name": format!("k-{}", uuid::Uuid::now_v7().simple()), "role": "report"})
@@ -177,13 +203,21 @@ both!(
                 assert_eq!(&declared, allowed, "{method} {path}: x-roles");
                 if PUBLIC.contains(&path.as_str()) {
                     assert_eq!(operation["security"], json!([]), "{method} {path}");
+                    // Signing in with an unknown key re-shows the form with 401.
+                    let expected = if method == "post" { 401 } else { 200 };
                     assert_eq!(
                         status(request(&anonymous, &app, method, path)).await,
-                        200,
+                        expected,
                         "{method} {path} is public"
                     );
                     continue;
                 }
+                // A page asked without a valid key sends the browser to the sign-in form.
+                let refused = if method == "get" && path.starts_with("/dashboard") {
+                    303
+                } else {
+                    401
+                };
                 assert_eq!(
                     operation["security"],
                     json!([{"apiKey": []}]),
@@ -200,13 +234,13 @@ both!(
                 ] {
                     assert_eq!(
                         status(request(client, &app, method, path)).await,
-                        401,
+                        refused,
                         "{method} {path} with {who}"
                     );
                 }
                 for (who, key) in [("revoked", &revoked), ("expired", &expired)] {
                     let got = status(request(&keyed_client(key), &app, method, path)).await;
-                    assert_eq!(got, 401, "{method} {path} with a {who} key");
+                    assert_eq!(got, refused, "{method} {path} with a {who} key");
                 }
                 for role in ROLES {
                     let got = status(request(&keyed_client(&keys[role]), &app, method, path)).await;

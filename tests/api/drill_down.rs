@@ -74,9 +74,37 @@ both!(
                         assert_eq!(item["domains"][domain], status, "{item}");
                     }
                 }
+                // The heat map's cell: every patient the rate leaves out.
+                let denominator = counts["eligible"]
+                    .as_u64()
+                    .unwrap_or(unit["patients"].as_u64().unwrap());
+                let done =
+                    counts["complete"].as_u64().unwrap() + counts["declined"].as_u64().unwrap();
+                let left = all_items(
+                    &app,
+                    &format!("unit={name}&domain={domain}&status=incomplete"),
+                )
+                .await;
+                assert_eq!(
+                    left.len() as u64,
+                    denominator - done,
+                    "{name} {domain} incomplete"
+                );
+                for item in &left {
+                    let status = item["domains"][domain].as_str().unwrap_or("");
+                    assert!(
+                        !["complete", "declined", "not_required", ""].contains(&status),
+                        "{name} {domain}: {item}"
+                    );
+                }
             }
         }
         assert!(cells > 30, "{cells} cells");
+        // Several record statuses at once: the registration work list.
+        let to_fix = all_items(&app, "status=incomplete,invalid").await;
+        let complete = all_items(&app, "status=complete").await;
+        assert_eq!(to_fix.len() + complete.len(), 400);
+        assert!(to_fix.iter().all(|i| i["status"] != "complete"));
         // By sending system.
         let lab = all_items(&app, "source=lab-feed").await;
         assert_eq!(lab.len(), 134);
@@ -91,7 +119,8 @@ both!(
 both!(a_domain_filter_is_checked, |app| async move {
     for (query, field) in [
         ("domain=race", "status"),
-        ("domain=race&status=incomplete", "status"),
+        ("domain=race&status=pending", "status"),
+        ("status=complete,pending", "status"),
         ("domain=height&status=missing", "domain"),
         ("domain=race&status=not_required", "status"),
     ] {
