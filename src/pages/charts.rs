@@ -98,6 +98,7 @@ fn y_of(rate: f64) -> f64 {
 /// Lays out `series` over `periods` (their first days), with the thresholds' lines.
 pub fn chart(
     title: &str,
+    monthly: bool,
     periods: &[String],
     series: &[Series],
     thresholds: Option<(f64, f64)>,
@@ -148,15 +149,19 @@ pub fn chart(
             }
         })
         .collect();
-    // Label at most about 12 periods.
-    let every = n.div_ceil(12);
+    // Label at most about 7 periods; months by `YYYY-MM`.
+    let every = n.div_ceil(7);
     let x_ticks = periods
         .iter()
         .enumerate()
         .filter(|(i, _)| i % every == 0)
         .map(|(i, p)| Tick {
             at: coord(x_of(i)),
-            label: p.clone(),
+            label: if monthly {
+                p[..7.min(p.len())].to_string()
+            } else {
+                p.clone()
+            },
         })
         .collect();
     let y_ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -193,6 +198,7 @@ mod tests {
             .to_vec();
         let chart = chart(
             "race",
+            true,
             &periods,
             &[Series {
                 name: "ED".into(),
@@ -206,5 +212,6 @@ mod tests {
         assert_eq!(line.dots[1].rate, "0.5");
         assert_eq!(line.dots[1].period, "2026-03-01");
         assert_eq!(chart.warn_y.as_deref(), Some("40.4"));
+        assert_eq!(chart.x_ticks[0].label, "2026-01");
     }
 }

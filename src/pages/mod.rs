@@ -89,7 +89,9 @@ fn render(page: &impl Template, status: u16) -> Result<HttpResponse, ApiError> {
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        // No address of a page leaves for another site; a form posted to this one still
+        // carries its Origin (under `no-referrer` browsers send `Origin: null`).
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .body(html))
 }
 

@@ -58,8 +58,9 @@ pub fn to_sign_in(_req: &HttpRequest) -> HttpResponse {
         .finish()
 }
 
-/// Whether a browser's form post came from this site: its `Origin`, when sent, names this
-/// host; else its `Sec-Fetch-Site`, when sent, is `same-origin` or `none`. A client that
+/// Whether a browser's form post came from this site: its `Origin`, when sent (and not
+/// `null`), names this host; else its `Sec-Fetch-Site`, when sent, is `same-origin` or
+/// `none`. A client that
 /// sends neither (not a browser) is not a cross-site threat.
 fn same_site(req: &HttpRequest) -> bool {
     let host = req.connection_info().host().to_string();
@@ -69,7 +70,9 @@ fn same_site(req: &HttpRequest) -> bool {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    if let Some(origin) = text(header::ORIGIN) {
+    // `Origin: null` (a privacy setting, a sandboxed frame) says nothing: the fetch
+    // metadata then decides.
+    if let Some(origin) = text(header::ORIGIN).filter(|o| o != "null") {
         let stripped = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));

@@ -71,7 +71,12 @@ pub(super) fn drawn(
                 .collect(),
         })
         .collect();
-    (chart(title, &periods, &series, thresholds), periods, table)
+    let monthly = trend.period == Period::Month;
+    (
+        chart(title, monthly, &periods, &series, thresholds),
+        periods,
+        table,
+    )
 }
 
 /// Query of the trend page.

@@ -3,6 +3,22 @@
 
 use askama::Template;
 
+/// The templates' filters.
+mod filters {
+    /// An RFC 3339 instant as `YYYY-MM-DD HH:MM UTC` (to the minute); anything else as it is.
+    #[askama::filter_fn]
+    pub fn when(value: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<String> {
+        let text = value.to_string();
+        Ok(chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| {
+                t.with_timezone(&chrono::Utc)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string()
+            })
+            .unwrap_or(text))
+    }
+}
+
 use super::charts::Chart;
 use crate::access::Principal;
 use crate::report::alerts::Alert;

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod alerts;
 mod batch;
+mod browser;
 mod cli;
 mod drill_down;
 mod errors;
