@@ -115,9 +115,69 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
         profile: profile.to_string(),
         real_complete: validated.verdict.real_complete,
         domains: domain_columns(&validated.verdict),
+        answers: answers(validated).join(" "),
         rules_text: rules.join(" "),
         rules,
     }
+}
+
+/// Code of CDCREC's "Other Race" (not an OMB category: its share is a quality signal).
+pub const OTHER_RACE: &str = "2131-1";
+
+/// What the patient's race, ethnicity and language answers were, as the distribution
+/// counts them (`GET /v1/reports/distribution`): `*` (every state has it, so that the
+/// count of states described is known), then per domain either the values (race: each
+/// OMB 1997 category, `2131-1` Other Race, and `multiple` with two categories or more;
+/// ethnicity: the OMB 1997 answer; language: the preferred language's primary subtag) or,
+/// without one, the domain's status (declined, unknown, not_asked, missing, invalid).
+pub fn answers(validated: &Validated) -> Vec<String> {
+    let verdict = &validated.verdict;
+    let status = |domain| {
+        verdict
+            .domains
+            .get(domain)
+            .map_or(DomainStatus::Missing.as_str(), DomainStatus::as_str)
+    };
+    let mut tags = vec!["*".to_string()];
+    let omb = &verdict.omb_1997;
+    let mut race: Vec<String> = omb.race.iter().map(|c| format!("race:{c}")).collect();
+    let other = validated
+        .record
+        .race
+        .as_ref()
+        .is_some_and(|r| r.codes.iter().any(|c| c.code.trim() == OTHER_RACE));
+    if omb.race.len() > 1 {
+        race.push("race:multiple".into());
+    }
+    if other {
+        race.push(format!("race:{OTHER_RACE}"));
+    }
+    if race.is_empty() {
+        race.push(format!("race:{}", status(Domain::Race)));
+    }
+    tags.extend(race);
+    tags.push(match omb.ethnicity {
+        Some(code) => format!("ethnicity:{code}"),
+        None => format!("ethnicity:{}", status(Domain::Ethnicity)),
+    });
+    let language = status(Domain::Language);
+    let preferred = validated
+        .record
+        .language
+        .as_ref()
+        .and_then(|l| l.preferred.as_deref())
+        .map(|tag| {
+            tag.split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        })
+        .filter(|tag| !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric()));
+    tags.push(match preferred {
+        Some(tag) if language == DomainStatus::Complete.as_str() => format!("language:{tag}"),
+        _ => format!("language:{language}"),
+    });
+    tags
 }
 
 /// The report column of a caregiver domain the profile does not require of a patient.

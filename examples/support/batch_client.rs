@@ -89,6 +89,7 @@ pub async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
 /// each and prints their median, best and worst time and the patients they count.
 pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
     time_get(client, base, "/v1/reports/completeness", runs).await;
+    time_get(client, base, "/v1/alerts", runs).await;
     // The trend: 12 months, 12 weeks and 12 days ending now.
     for period in ["month", "week", "day"] {
         time_get(
@@ -98,6 +99,29 @@ pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
             runs,
         )
         .await;
+    }
+    // The drill-down (a page of 50) and the dashboard's pages (with the same key, as a
+    // script would send it; a browser sends the session cookie instead).
+    let report: serde_json::Value = client
+        .get(format!("{base}/v1/reports/completeness"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unit = report["units"][0]["unit"]
+        .as_str()
+        .unwrap_or("ED")
+        .to_string();
+    for path in [
+        format!("/v1/records?unit={unit}&domain=race&status=incomplete"),
+        "/dashboard".to_string(),
+        "/dashboard/trend?domain=race".to_string(),
+        format!("/dashboard/units/{unit}"),
+        format!("/dashboard/records?unit={unit}&status=incomplete,invalid"),
+    ] {
+        time_get(client, base, &path, runs).await;
     }
 }
 
@@ -114,8 +138,9 @@ pub async fn time_get(client: &reqwest::Client, base: &str, path: &str, runs: us
             "{path}: {}",
             response.status()
         );
-        let report: serde_json::Value = response.json().await.unwrap();
+        let body = response.text().await.unwrap();
         timings.push(started.elapsed());
+        let report: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let total = match report["periods"].as_array() {
             Some(periods) => periods
                 .last()

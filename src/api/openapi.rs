@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The schema files, by component name.
-pub const SCHEMAS: [(&str, &str); 12] = [
+pub const SCHEMAS: [(&str, &str); 13] = [
     ("Key", include_str!("../../schemas/key.schema.json")),
     (
         "KeyRequest",
@@ -26,6 +26,10 @@ pub const SCHEMAS: [(&str, &str); 12] = [
     ),
     ("Trend", include_str!("../../schemas/trend.schema.json")),
     ("Alerts", include_str!("../../schemas/alerts.schema.json")),
+    (
+        "Distribution",
+        include_str!("../../schemas/distribution.schema.json"),
+    ),
     ("Error", include_str!("../../schemas/error.schema.json")),
     (
         "BatchLine",
@@ -92,6 +96,39 @@ fn html() -> Value {
 
 fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+/// The distribution and the alerts.
+fn signal_paths() -> Value {
+    json!({
+            "/v1/reports/distribution": {"get": {
+                "summary": "The share of each race category, Other Race, ethnicity, preferred language, and of declined, unknown, not asked and missing answers, by unit (JSON, or CSV with Accept: text/csv)",
+                "operationId": "distributionReport",
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("domain", "only this domain", json!({"enum": ["race", "ethnicity", "language"]})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("Distribution")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["403", "406", "422", "503"])
+            }},
+            "/v1/alerts": {"get": {
+                "summary": "Unit and domain pairs below their warn or fail threshold, since when (JSON, or CSV with Accept: text/csv)",
+                "operationId": "alerts",
+                "parameters": [
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("domain", "only this domain (or real_complete)", json!({"type": "string"})),
+                    query("level", "only this level", json!({"enum": ["warn", "fail"]})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("Alerts")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["403", "406", "422", "503"])
+            }}
+    })
 }
 
 /// The dashboard's pages (HTML; `src/pages/`).
@@ -265,20 +302,6 @@ fn build() -> Value {
                     "text/csv": {"schema": {"type": "string"}}
                 }}), &["403", "406", "422", "503"])
             }},
-            "/v1/alerts": {"get": {
-                "summary": "Unit and domain pairs below their warn or fail threshold, since when (JSON, or CSV with Accept: text/csv)",
-                "operationId": "alerts",
-                "parameters": [
-                    query("unit", "only this unit", json!({"type": "string"})),
-                    query("domain", "only this domain (or real_complete)", json!({"type": "string"})),
-                    query("level", "only this level", json!({"enum": ["warn", "fail"]})),
-                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
-                ],
-                "responses": responses("200", json!({"content": {
-                    "application/json": {"schema": schema("Alerts")},
-                    "text/csv": {"schema": {"type": "string"}}
-                }}), &["403", "406", "422", "503"])
-            }},
             "/v1/framework": {"get": {
                 "summary": "Active profile, rule catalog, code-set versions",
                 "operationId": "framework",
@@ -382,10 +405,10 @@ fn build() -> Value {
         },
         "components": {"schemas": Value::Object(components)}
     });
-    if let (Some(paths), Value::Object(pages)) =
-        (document["paths"].as_object_mut(), dashboard_paths())
-    {
-        paths.extend(pages);
+    for more in [signal_paths(), dashboard_paths()] {
+        if let (Some(paths), Value::Object(more)) = (document["paths"].as_object_mut(), more) {
+            paths.extend(more);
+        }
     }
     document
 }

@@ -13,7 +13,7 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 
 use super::connection::{Conn, DbConnection};
-use super::schema::{report_counts, rule_counts};
+use super::schema::{answer_counts, report_counts, rule_counts};
 
 /// One unit's combination of statuses, as the report groups patients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +46,7 @@ pub struct Group<'a> {
 pub struct Deltas<'a> {
     groups: HashMap<Group<'a>, i64>,
     rules: HashMap<(&'a str, &'a str), i64>,
+    answers: HashMap<(&'a str, &'a str), i64>,
 }
 
 impl<'a> Deltas<'a> {
@@ -57,6 +58,14 @@ impl<'a> Deltas<'a> {
         }
     }
 
+    /// Counts (`sign` +1) or uncounts (-1) a patient of `unit` with `answers` (the
+    /// distribution's: `pipeline::answers`).
+    pub fn answers(&mut self, unit: &'a str, answers: impl Iterator<Item = &'a str>, sign: i64) {
+        for answer in answers {
+            *self.answers.entry((unit, answer)).or_default() += sign;
+        }
+    }
+
     /// Writes the changes, in key order (so that concurrent writers on PostgreSQL take the
     /// counters' row locks in one order and never deadlock each other): on SQLite one
     /// cached upsert per counter (in process, about as cheap as a row), on PostgreSQL one
@@ -65,11 +74,21 @@ impl<'a> Deltas<'a> {
     pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
         let mut groups: Vec<_> = self.groups.into_iter().filter(|(_, n)| *n != 0).collect();
         groups.sort_unstable();
-        let mut rules: Vec<_> = self.rules.into_iter().filter(|(_, n)| *n != 0).collect();
-        rules.sort_unstable();
+        let sorted = |map: HashMap<(&'a str, &'a str), i64>| {
+            let mut pairs: Vec<_> = map.into_iter().filter(|(_, n)| *n != 0).collect();
+            pairs.sort_unstable();
+            pairs
+        };
+        let (rules, answers) = (sorted(self.rules), sorted(self.answers));
         match conn.reborrow() {
-            Conn::Pg(c) => apply_pg(c, &groups, &rules),
-            Conn::Sqlite(c) => apply_sqlite(c, &groups, &rules),
+            Conn::Pg(c) => {
+                apply_pg(c, &groups, &rules)?;
+                pairs_pg(c, "answer_counts", "answer", &answers)
+            }
+            Conn::Sqlite(c) => {
+                apply_sqlite(c, &groups, &rules)?;
+                answers_sqlite(c, &answers)
+            }
         }
     }
 }
@@ -182,17 +201,75 @@ fn apply_pg(
     Ok(())
 }
 
+/// The answers' counters on SQLite, as the rules' (a cached look-up and replace each).
+fn answers_sqlite(
+    c: &mut SqliteConnection,
+    answers: &[((&str, &str), i64)],
+) -> Result<(), DieselError> {
+    for ((unit, answer), patients) in answers {
+        let now: Option<i64> = answer_counts::table
+            .filter(answer_counts::unit.eq(unit.to_string()))
+            .filter(answer_counts::answer.eq(answer.to_string()))
+            .select(answer_counts::patients)
+            .first(c)
+            .optional()?;
+        diesel::replace_into(answer_counts::table)
+            .values((
+                answer_counts::unit.eq(unit.to_string()),
+                answer_counts::answer.eq(answer.to_string()),
+                answer_counts::patients.eq(now.unwrap_or(0) + patients),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// A `(unit, key)` counter table on PostgreSQL: one upsert over arrays.
+fn pairs_pg(
+    c: &mut PgConnection,
+    table: &str,
+    column: &str,
+    pairs: &[((&str, &str), i64)],
+) -> Result<(), DieselError> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let units: Vec<&str> = pairs.iter().map(|((unit, _), _)| *unit).collect();
+    let keys: Vec<&str> = pairs.iter().map(|((_, key), _)| *key).collect();
+    let patients: Vec<i64> = pairs.iter().map(|(_, n)| *n).collect();
+    diesel::sql_query(format!(
+        "INSERT INTO {table} AS t \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
+         ON CONFLICT (unit, {column}) DO UPDATE SET patients = t.patients + excluded.patients"
+    ))
+    .bind::<Array<Text>, _>(units)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<BigInt>, _>(patients)
+    .execute(c)?;
+    Ok(())
+}
+
 /// Recounts everything from the current states (the rules fired are a space-separated
 /// list on each, counted here, the same way on both backends).
 pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
     use super::schema::current_state;
     let mut rules: HashMap<(String, String), i64> = HashMap::new();
-    let states: Vec<(String, String)> = current_state::table
-        .select((current_state::unit, current_state::rules))
+    let mut answers: HashMap<(String, String), i64> = HashMap::new();
+    let states: Vec<(String, String, String)> = current_state::table
+        .select((
+            current_state::unit,
+            current_state::rules,
+            current_state::answers,
+        ))
         .load(conn)?;
-    for (unit, fired) in &states {
+    for (unit, fired, answered) in &states {
         for rule in fired.split_whitespace() {
             *rules.entry((unit.clone(), rule.to_string())).or_default() += 1;
+        }
+        for answer in answered.split_whitespace() {
+            *answers
+                .entry((unit.clone(), answer.to_string()))
+                .or_default() += 1;
         }
     }
     conn.batch_execute(
@@ -203,8 +280,26 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
              FROM current_state
              GROUP BY unit, real_complete, race, ethnicity, language, interpreter, caregivers,
                       caregiver_language, optional_domains, profile;
-         DELETE FROM rule_counts;",
+         DELETE FROM rule_counts;
+         DELETE FROM answer_counts;",
     )?;
+    let mut answers: Vec<_> = answers.into_iter().collect();
+    answers.sort_unstable();
+    let rows: Vec<_> = answers
+        .iter()
+        .map(|((unit, answer), patients)| {
+            (
+                answer_counts::unit.eq(unit),
+                answer_counts::answer.eq(answer),
+                answer_counts::patients.eq(patients),
+            )
+        })
+        .collect();
+    for row in rows.chunks(500) {
+        crate::on_backend!(conn, |c| diesel::insert_into(answer_counts::table)
+            .values(row)
+            .execute(c))?;
+    }
     let mut rules: Vec<_> = rules.into_iter().collect();
     rules.sort_unstable();
     let rows: Vec<_> = rules

@@ -82,6 +82,8 @@ pub struct PreparedRecord {
     pub rules: Vec<&'static str>,
     /// The same, space-separated (kept on the current state).
     pub rules_text: String,
+    /// The answers the distribution counts (`pipeline::answers`), space-separated.
+    pub answers: String,
 }
 
 impl PreparedRecord {
@@ -244,6 +246,8 @@ pub(super) struct StateRow {
     pub optional_domains: String,
     /// The key's timeline (`trend::Timeline`), as kept.
     pub versions: Vec<u8>,
+    /// The answers the distribution counts, space-separated (empty: stored before them).
+    pub answers: String,
 }
 
 /// `StateRow`'s columns.
@@ -266,6 +270,7 @@ macro_rules! state_columns {
             current_state::profile,
             current_state::optional_domains,
             current_state::versions,
+            current_state::answers,
         )
     };
 }
@@ -367,6 +372,8 @@ struct StateByName {
     #[diesel(sql_type = diesel::sql_types::Binary)]
     versions: Vec<u8>,
     #[diesel(sql_type = diesel::sql_types::Text)]
+    answers: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     ctid: String,
 }
 
@@ -390,6 +397,7 @@ impl From<StateByName> for LoadedState {
                 profile: s.profile,
                 optional_domains: s.optional_domains,
                 versions: s.versions,
+                answers: s.answers,
             },
             ctid: Some(s.ctid),
         }
@@ -424,7 +432,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, \
                         s.real_complete, s.race, s.ethnicity, s.language, s.interpreter, \
                         s.caregivers, s.caregiver_language, s.rules, s.profile, \
-                        s.optional_domains, s.versions, '' AS ctid \
+                        s.optional_domains, s.versions, s.answers, '' AS ctid \
                  FROM json_each(?) AS k CROSS JOIN current_state AS s \
                  WHERE s.source = k.value ->> 0 AND s.patient_id = k.value ->> 1 \
                    AND s.unit = k.value ->> 2",
@@ -449,7 +457,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, s.real_complete, \
                         s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
                         s.caregiver_language, s.rules, s.profile, s.optional_domains, \
-                        s.versions, s.ctid::text AS ctid \
+                        s.versions, s.answers, s.ctid::text AS ctid \
                  FROM unnest($1::text[], $2::text[], $3::text[]) \
                       WITH ORDINALITY AS k(source, patient_id, unit, n) \
                  CROSS JOIN LATERAL (SELECT c.*, c.ctid FROM current_state c \
@@ -619,9 +627,11 @@ fn store_pass(
                 replaced.push(state);
                 replaced_at.extend(stale.ctid.as_deref());
                 deltas.add(stale.row.group(), stale.row.rules.split_whitespace(), -1);
+                deltas.answers(&stale.row.unit, stale.row.answers.split_whitespace(), -1);
             }
         }
         deltas.add(record.group(), record.rules.iter().copied(), 1);
+        deltas.answers(&record.unit, record.answers.split_whitespace(), 1);
     }
     write::write_states(conn, &replaced, &replaced_at, &inserted)?;
     let late_only: Vec<write::TimelineRow<'_>> = late_only
@@ -714,5 +724,6 @@ fn new_state<'a>(record: &'a PreparedRecord, versions: &'a [u8]) -> NewCurrentSt
         profile: &record.profile,
         optional_domains: &domains.optional,
         versions,
+        answers: &record.answers,
     }
 }

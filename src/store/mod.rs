@@ -7,6 +7,7 @@ pub mod audit;
 pub mod codec;
 pub mod connection;
 pub mod counts;
+pub mod distribution;
 mod error;
 pub mod ingest;
 pub mod keys;

@@ -74,4 +74,6 @@ pub struct NewCurrentState<'a> {
     pub optional_domains: &'a str,
     /// The key's timeline (`trend::Timeline`).
     pub versions: &'a [u8],
+    /// The answers the distribution counts, space-separated.
+    pub answers: &'a str,
 }

@@ -108,6 +108,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     current_state::rules.eq(&record.rules_text),
                     current_state::profile.eq(&record.profile),
                     current_state::versions.eq(timeline.write()),
+                    current_state::answers.eq(&record.answers),
                 ))
                 .execute(conn)?;
             replaced.push((record, old));
@@ -116,7 +117,9 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
         let mut deltas = Deltas::default();
         for (record, old) in &replaced {
             deltas.add(old.group(), old.rules.split_whitespace(), -1);
+            deltas.answers(&old.unit, old.answers.split_whitespace(), -1);
             deltas.add(record.group(), record.rules.iter().copied(), 1);
+            deltas.answers(&record.unit, record.answers.split_whitespace(), 1);
         }
         deltas.apply(&mut conn.concrete())?;
         trend.apply(&mut conn.concrete())?;

@@ -40,6 +40,16 @@ diesel::table! {
         profile -> Text,
         optional_domains -> Text,
         versions -> Binary,
+        answers -> Text,
+    }
+}
+
+diesel::table! {
+    /// Current patients by unit and answer (the distribution).
+    answer_counts (unit, answer) {
+        unit -> Text,
+        answer -> Text,
+        patients -> BigInt,
     }
 }
 

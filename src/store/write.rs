@@ -252,6 +252,7 @@ pub fn write_states(
                         current_state::profile.eq(r.profile.to_owned()),
                         current_state::optional_domains.eq(r.optional_domains.to_owned()),
                         current_state::versions.eq(r.versions.to_owned()),
+                        current_state::answers.eq(r.answers.to_owned()),
                     )
                 }
             );

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, TestApp};
 
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "record",
     "alerts",
+    "distribution",
     "result",
     "completeness-report",
     "trend",
@@ -153,6 +154,10 @@ both!(responses_match_their_schemas, |app| async move {
         &app.get_json("/v1/reports/trend?period=week", 200).await,
     );
     assert_valid("alerts", &app.get_json("/v1/alerts", 200).await);
+    assert_valid(
+        "distribution",
+        &app.get_json("/v1/reports/distribution", 200).await,
+    );
     assert_valid("framework", &app.get_json("/v1/framework", 200).await);
     let answers = app
         .batch(&format!(
@@ -237,6 +242,7 @@ both!(
             ("CompletenessReport", "completeness-report"),
             ("Trend", "trend"),
             ("Alerts", "alerts"),
+            ("Distribution", "distribution"),
             ("Error", "error"),
         ] {
             assert_eq!(
