@@ -8,6 +8,7 @@ mod alerts;
 mod batch;
 mod browser;
 mod cli;
+mod dashboard;
 mod distribution;
 mod drill_down;
 mod errors;
