@@ -336,7 +336,13 @@ where
 }
 
 fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
-    let mut response = req.into_response(error.error_response());
+    // A page is refused with a page.
+    let answer = if crate::pages::session::covers(req.path()) {
+        crate::pages::error::page_for(error)
+    } else {
+        error.error_response()
+    };
+    let mut response = req.into_response(answer);
     common_headers(&mut response, true);
     response.map_into_right_body()
 }

@@ -10,6 +10,7 @@
 //! as in the API.
 
 pub mod charts;
+pub mod error;
 mod overview;
 mod records;
 pub mod session;
@@ -76,10 +77,10 @@ async fn stylesheet() -> HttpResponse {
 }
 
 /// A page's answer: the HTML and the headers every page carries.
-fn render(page: &impl Template, status: u16) -> Result<HttpResponse, ApiError> {
+fn render(page: &impl Template, status: u16) -> Result<HttpResponse, error::PageError> {
     let html = page.render().map_err(|error| {
         tracing::error!(%error, "a dashboard page could not be rendered");
-        ApiError::Internal
+        error::PageError(ApiError::Internal)
     })?;
     let status = actix_web::http::StatusCode::from_u16(status).unwrap_or_default();
     Ok(HttpResponse::build(status)

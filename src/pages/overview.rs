@@ -6,7 +6,6 @@ use chrono::Utc;
 
 use super::views::{Cell, HeatRow, Nav, Overview, RuleRow, WorkLists};
 use super::{encode, json_number, percent, render, sees_aggregates};
-use crate::api::ApiError;
 use crate::report::completeness::{CompletenessReport, DomainCounts, RealComplete};
 use crate::result::timestamp;
 use crate::service::{AppState, Caller};
@@ -145,7 +144,7 @@ pub async fn overview(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     let nav = Nav::of(&caller.principal, by_session(&req));
     let scope = caller.principal.units.list().map(<[String]>::to_vec);
     if !sees_aggregates(&caller.principal) {

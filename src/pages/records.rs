@@ -113,13 +113,14 @@ pub async fn records(
     query: web::Query<ListQuery>,
     caller: Caller,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     let query = query.into_inner();
     if query.format.is_some() {
         return Err(ApiError::field(
             "format",
             "is not taken by the page: GET /v1/records gives JSON and CSV",
-        ));
+        )
+        .into());
     }
     let title = title(&query);
     let echo = ListQuery {

@@ -96,7 +96,7 @@ fn cookie(req: &HttpRequest, value: &str, max_age: i64) -> String {
 }
 
 /// `GET /dashboard/sign-in`: the form.
-pub async fn form() -> Result<HttpResponse, ApiError> {
+pub async fn form() -> Result<HttpResponse, super::error::PageError> {
     super::render(&SignIn { error: None }, 200)
 }
 
@@ -111,11 +111,9 @@ pub async fn sign_in(
     req: HttpRequest,
     form: web::Form<SignInForm>,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     if !same_site(&req) {
-        return Err(ApiError::Forbidden(
-            "a sign-in from another site is refused".into(),
-        ));
+        return Err(ApiError::Forbidden("a sign-in from another site is refused".into()).into());
     }
     let given = form.into_inner().key;
     let given = given.trim();
@@ -203,11 +201,9 @@ pub async fn sign_out(
     caller: Caller,
     state: web::Data<AppState>,
     keys: web::Data<KeyCache>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     if !same_site(&req) {
-        return Err(ApiError::Forbidden(
-            "a sign-out from another site is refused".into(),
-        ));
+        return Err(ApiError::Forbidden("a sign-out from another site is refused".into()).into());
     }
     let token = token_of(req.headers())
         .filter(|t| check_form(t))

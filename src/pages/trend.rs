@@ -93,7 +93,7 @@ pub async fn trend(
     query: web::Query<TrendPageQuery>,
     caller: Caller,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     let query = query.into_inner();
     let domain = match query.domain.as_deref() {
         None => "real_complete",

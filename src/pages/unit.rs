@@ -23,7 +23,7 @@ pub async fn unit(
     path: web::Path<String>,
     caller: Caller,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, super::error::PageError> {
     let unit = path.into_inner();
     caller.check_unit(&state, &unit, Action::Read).await?;
     let (profile, announce) = (state.profile.clone(), state.alerts.webhook.is_some());
@@ -38,7 +38,7 @@ pub async fn unit(
         .await?;
     let report = crate::report::build(counts, &state.profile, timestamp(now), None, None);
     let Some(found) = report.units.into_iter().find(|u| u.unit == unit) else {
-        return Err(ApiError::NotFound("unit"));
+        return Err(ApiError::NotFound("unit").into());
     };
     let encoded = encode(&unit);
     let domains = found

@@ -48,6 +48,20 @@ impl Nav {
     }
 }
 
+/// An error, as a page.
+#[derive(Template)]
+#[template(path = "dashboard/error.html")]
+pub struct ErrorPage {
+    /// HTTP status.
+    pub status: u16,
+    /// Its reason phrase.
+    pub reason: &'static str,
+    /// What went wrong.
+    pub message: String,
+    /// `(field, what is wrong)`.
+    pub fields: Vec<(String, String)>,
+}
+
 /// `GET /dashboard/sign-in`.
 #[derive(Template)]
 #[template(path = "dashboard/sign_in.html")]

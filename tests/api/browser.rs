@@ -527,7 +527,7 @@ async fn dashboard_case(db: Db, label: &str) {
     // The unit pages are the report role's.
     browser.go(&app.url("/dashboard/units/Triage")).await;
     let refused = browser.text(&browser.find("body").await).await;
-    assert!(refused.contains("forbidden"), "{refused}");
+    assert!(refused.contains("403 Forbidden"), "{refused}");
     browser.call("DELETE", &browser.at(""), json!({})).await;
 }
 

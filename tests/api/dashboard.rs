@@ -232,3 +232,44 @@ both!(
         );
     }
 );
+
+both!(
+    a_page_refused_or_asked_wrongly_answers_with_a_page,
+    |app| async move {
+        app.store(&bare_record("MRN-1", "ED"), 201).await;
+        let desk = app.create_key("desk", "feedback", &["ED"]).await;
+        let page = app
+            .client_for(Some(&desk))
+            .get(app.url("/dashboard/units/ED"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 403);
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(page.headers().contains_key("content-security-policy"));
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("403 Forbidden") && html.contains("feedback role"),
+            "{html}"
+        );
+        let page = app.get("/dashboard/trend?domain=height").await;
+        assert_eq!(page.status().as_u16(), 422);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<strong>domain</strong>"), "{html}");
+        let page = app.get("/dashboard/units/NOWHERE").await;
+        assert_eq!(page.status().as_u16(), 404);
+        assert!(page.text().await.unwrap().contains("404 Not Found"));
+        // The API still answers in JSON.
+        let api = app
+            .client_for(Some(&desk))
+            .get(app.url("/v1/alerts"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status().as_u16(), 403);
+        assert!(api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+    }
+);
