@@ -2,8 +2,9 @@
 //! and combination of statuses (`report_counts`) and by unit and rule (`rule_counts`).
 //! Every chunk that changes current states adds its changes here in the same transaction,
 //! so the report reads a few rows per unit whatever the number of patients, and is never
-//! out of step with the states it counts. `rebuild` recounts from the current states (after
-//! `real-dq revalidate`, and in tests that prove the counts right).
+//! out of step with the states it counts (`real-dq revalidate` moves them the same way).
+//! `rebuild` recounts everything from the current states: a test proves the kept counts
+//! equal to it after replaced, historical and duplicate records.
 
 use std::collections::HashMap;
 
