@@ -90,6 +90,7 @@ pub async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
 pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
     time_get(client, base, "/v1/reports/completeness", runs).await;
     time_get(client, base, "/v1/alerts", runs).await;
+    time_get(client, base, "/v1/reports/distribution", runs).await;
     // The trend: 12 months, 12 weeks and 12 days ending now.
     for period in ["month", "week", "day"] {
         time_get(
