@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::catalog::{Domain, DomainStatus};
 use crate::profile::{Profile, Thresholds};
-use crate::store::aggregates::Counts;
+use crate::store::aggregates::{Counts, Tally};
 
 /// How many top rules each unit lists.
 pub const TOP_RULES: usize = 10;
@@ -192,14 +192,6 @@ pub fn report_domains(profile: &Profile) -> Vec<&'static str> {
     empty_domains(profile).into_keys().collect()
 }
 
-fn status_named(name: &str) -> Option<DomainStatus> {
-    DomainStatus::ALL.into_iter().find(|s| s.as_str() == name)
-}
-
-fn domain_named(name: &str) -> Option<&'static str> {
-    Domain::from_name(name).map(Domain::as_str)
-}
-
 /// Builds the report from the store's counts.
 pub fn build(
     counts: Counts,
@@ -208,32 +200,52 @@ pub fn build(
     from: Option<String>,
     to: Option<String>,
 ) -> CompletenessReport {
-    let mut units: BTreeMap<String, UnitReport> = BTreeMap::new();
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut validated_with: BTreeMap<String, i64> = BTreeMap::new();
     for group in &counts.groups {
         *validated_with.entry(group.profile.clone()).or_default() += group.patients;
-        let report = units
+        tallies
             .entry(group.unit.clone())
-            .or_insert_with(|| new_unit(&group.unit, profile));
-        report.patients += group.patients;
-        if group.real_complete {
-            report.real_complete.count += group.patients;
+            .or_default()
+            .add_group(group);
+    }
+    let mut report = from_tallies(tallies, &counts.rules, profile, generated_at, from, to);
+    report.validated_with = validated_with;
+    report
+}
+
+/// Builds the report from each unit's tally and the rules' counts (`validated_with`
+/// left empty). A unit with no patients is left out.
+pub fn from_tallies(
+    tallies: BTreeMap<String, Tally>,
+    rules: &[(String, String, i64)],
+    profile: &Profile,
+    generated_at: String,
+    from: Option<String>,
+    to: Option<String>,
+) -> CompletenessReport {
+    let validated_with: BTreeMap<String, i64> = BTreeMap::new();
+    let mut units: BTreeMap<String, UnitReport> = BTreeMap::new();
+    for (unit, tally) in tallies {
+        if tally.patients == 0 {
+            continue;
         }
-        for (domain, status) in group
-            .statuses()
-            .into_iter()
-            .chain(group.optional_statuses())
-        {
-            let (Some(domain), Some(status)) = (domain_named(domain), status_named(status)) else {
-                continue;
-            };
+        let mut report = new_unit(&unit, profile);
+        report.patients = tally.patients;
+        report.real_complete.count = tally.real_complete;
+        for (domain, statuses) in &tally.statuses {
             // An optional domain the profile no longer requires has no column.
             if let Some(counts) = report.domains.get_mut(domain) {
-                counts.add(status, group.patients);
+                for (status, n) in DomainStatus::ALL.into_iter().zip(statuses) {
+                    if *n != 0 {
+                        counts.add(status, *n);
+                    }
+                }
             }
         }
+        units.insert(unit, report);
     }
-    for (unit, rule, count) in &counts.rules {
+    for (unit, rule, count) in rules {
         let report = units
             .entry(unit.clone())
             .or_insert_with(|| new_unit(unit, profile));

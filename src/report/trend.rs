@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::completeness::{self, DomainCounts, RealComplete, Total};
 use crate::catalog::{Domain, DomainStatus};
 use crate::profile::Profile;
-use crate::store::aggregates::Counts;
+use crate::store::aggregates::Tally;
 use crate::store::trend::{first_day_of_month, month_of_day, MICROS_PER_DAY};
 
 /// The most periods one trend answers (a daily trend of almost three years).
@@ -158,22 +158,23 @@ pub fn domain_named(name: &str) -> Option<&'static str> {
         .map(Domain::as_str)
 }
 
-/// Builds the trend from the counts as of each period's end (`counts[i]` ends period
-/// `starts[i]`).
+/// Builds the trend from each unit's tally as of each period's end (`tallies[i]` ends
+/// period `starts[i]`), each period through the completeness report's own builder.
 pub fn build(
     period: Period,
     starts: &[i64],
-    counts: Vec<Counts>,
+    tallies: Vec<BTreeMap<String, Tally>>,
     profile: &Profile,
     domain: Option<&'static str>,
     generated_at: String,
 ) -> Trend {
     let periods = starts
         .iter()
-        .zip(counts)
-        .map(|(&start, counts)| {
+        .zip(tallies)
+        .map(|(&start, tallies)| {
             let end = period.next(start);
-            let report = completeness::build(counts, profile, String::new(), None, None);
+            let report =
+                completeness::from_tallies(tallies, &[], profile, String::new(), None, None);
             let keep = |domains: &mut BTreeMap<&'static str, DomainCounts>| {
                 if let Some(domain) = domain {
                     domains.retain(|d, _| *d == domain);

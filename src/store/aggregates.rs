@@ -82,6 +82,61 @@ impl StatusGroup {
     }
 }
 
+/// One unit's patients as the report counts them: how many, how many REaL complete, and
+/// per domain how many in each status (`DomainStatus::ALL` order). Groups add up into a
+/// tally; a tally is all a report of the unit needs but its rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Patients.
+    pub patients: i64,
+    /// REaL-complete patients.
+    pub real_complete: i64,
+    /// Patients by domain and status.
+    pub statuses: std::collections::BTreeMap<&'static str, [i64; 6]>,
+}
+
+/// A status's place in `DomainStatus::ALL`; none for a status the report does not count
+/// (`not_required`).
+pub fn status_index(status: &str) -> Option<usize> {
+    crate::catalog::DomainStatus::ALL
+        .iter()
+        .position(|s| s.as_str() == status)
+}
+
+/// A domain's name as a `'static` string; none for a name that is no domain.
+pub fn domain_name(domain: &str) -> Option<&'static str> {
+    crate::catalog::Domain::from_name(domain).map(crate::catalog::Domain::as_str)
+}
+
+impl Tally {
+    /// Adds `patients` (negative: removes) of a group: REaL complete or not, and its
+    /// `(domain, status index)` pairs.
+    pub fn add(
+        &mut self,
+        real_complete: bool,
+        statuses: impl Iterator<Item = (&'static str, usize)>,
+        patients: i64,
+    ) {
+        self.patients += patients;
+        if real_complete {
+            self.real_complete += patients;
+        }
+        for (domain, status) in statuses {
+            self.statuses.entry(domain).or_default()[status] += patients;
+        }
+    }
+
+    /// Adds a stored group.
+    pub fn add_group(&mut self, group: &StatusGroup) {
+        let statuses = group
+            .statuses()
+            .into_iter()
+            .chain(group.optional_statuses())
+            .filter_map(|(d, s)| Some((domain_name(d)?, status_index(s)?)));
+        self.add(group.real_complete, statuses, group.patients);
+    }
+}
+
 /// Raw counts for the report.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {

@@ -14,14 +14,14 @@
 //! posted late, older than the current state, counts from its own day until the version
 //! after it, and re-validation can re-judge a past version where it stood.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Text};
 
-use super::aggregates::{Counts, StatusGroup};
+use super::aggregates::{StatusGroup, Tally};
 use super::connection::{Conn, DbConnection};
 use super::counts::Group;
 use super::schema::{trend_days, trend_months};
@@ -332,15 +332,16 @@ fn upsert(
     Ok(())
 }
 
-/// The counts as of the end of each of `ends` (days since the epoch, exclusive, ascending):
-/// the current counts minus the changes from each end on. `unit` and `scope` limit the
-/// units as in the completeness report.
+/// Each unit's tally as of the end of each of `ends` (days since the epoch, exclusive,
+/// ascending): the current counts less the changes from each end on, walked back once from
+/// the latest end (each combo read back once). `unit` and `scope` limit the units as in
+/// the completeness report.
 pub fn as_of(
     conn: &mut DbConnection,
     ends: &[i64],
     unit: Option<&str>,
     scope: Option<&[String]>,
-) -> Result<Vec<Counts>, StoreError> {
+) -> Result<Vec<BTreeMap<String, Tally>>, StoreError> {
     let (Some(&first), Some(&last)) = (ends.first(), ends.last()) else {
         return Ok(Vec::new());
     };
@@ -352,10 +353,10 @@ pub fn as_of(
         }
     };
     let units = units(unit);
-    // Now: the kept counts, summed over the profiles they were validated with.
-    let mut now: HashMap<(String, String), i64> = HashMap::new();
+    // Now: each unit's tally from the kept counts.
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for g in super::aggregates::kept_groups(conn, unit, scope)? {
-        *now.entry((g.unit.clone(), code(&g.group()))).or_default() += g.patients;
+        tallies.entry(g.unit.clone()).or_default().add_group(&g);
     }
     // The changes from the first end on, as buckets `(first day, rows)`: single days up to
     // the end of the last end's month when an end falls inside a month, whole months after.
@@ -405,31 +406,50 @@ pub fn as_of(
         }
         buckets.extend(query.load::<(i64, String, String, i64)>(conn)?);
     }
-    // Latest first: walking the ends back in time, each takes the changes from its day on.
+    // Latest first: walking the ends back in time, each end's tallies are the next one's
+    // less the changes from its day on. Each combo is decoded once.
     buckets.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
-    let mut since: HashMap<(String, String), i64> = HashMap::new();
+    let mut decoded: HashMap<String, Option<Decoded>> = HashMap::new();
     let mut next = buckets.into_iter().peekable();
-    let mut counts = vec![Counts::default(); ends.len()];
-    for (slot, &end) in counts.iter_mut().zip(ends).rev() {
+    let mut out = vec![BTreeMap::new(); ends.len()];
+    for (slot, &end) in out.iter_mut().zip(ends).rev() {
         while let Some((_, unit, combo, n)) = next.next_if(|b| b.0 >= end) {
-            *since.entry((unit, combo)).or_default() += n;
+            let decoded = decoded.entry(combo).or_insert_with_key(|c| decode(c));
+            if let Some(d) = decoded {
+                let tally = tallies.entry(unit).or_default();
+                tally.add(d.real_complete, d.statuses.iter().copied(), -n);
+            }
         }
-        let mut groups: Vec<StatusGroup> = now
-            .iter()
-            .map(|(key, n)| (key, n - since.get(key).copied().unwrap_or(0)))
-            .chain(
-                since
-                    .iter()
-                    .filter(|(key, _)| !now.contains_key(*key))
-                    .map(|(key, n)| (key, -n)),
-            )
-            .filter(|(_, n)| *n > 0)
-            .filter_map(|((unit, combo), n)| status_group(unit, combo, n))
-            .collect();
-        groups.sort_unstable_by(|a, b| a.unit.cmp(&b.unit));
-        slot.groups = groups;
+        *slot = tallies.clone();
     }
-    Ok(counts)
+    Ok(out)
+}
+
+/// A combo read back: REaL complete, and its `(domain, status index)` pairs.
+#[derive(Debug, Clone)]
+struct Decoded {
+    real_complete: bool,
+    statuses: Vec<(&'static str, usize)>,
+}
+
+/// Reads a combo (`code`); none for one that is not a combo.
+fn decode(combo: &str) -> Option<Decoded> {
+    let group = status_group("", combo, 0)?;
+    let statuses = group
+        .statuses()
+        .into_iter()
+        .chain(group.optional_statuses())
+        .filter_map(|(d, s)| {
+            Some((
+                super::aggregates::domain_name(d)?,
+                super::aggregates::status_index(s)?,
+            ))
+        })
+        .collect();
+    Some(Decoded {
+        real_complete: group.real_complete,
+        statuses,
+    })
 }
 
 #[cfg(test)]
