@@ -55,7 +55,7 @@ diesel::table! {
 
 diesel::table! {
     /// Each day's net change in patients by unit and coded statuses (the trend).
-    trend_days (unit, day, combo) {
+    trend_days (day, unit, combo) {
         unit -> Text,
         day -> BigInt,
         combo -> Text,
@@ -65,7 +65,7 @@ diesel::table! {
 
 diesel::table! {
     /// Each month's net change in patients by unit and coded statuses (the trend).
-    trend_months (unit, month, combo) {
+    trend_months (month, unit, combo) {
         unit -> Text,
         month -> BigInt,
         combo -> Text,
