@@ -2,6 +2,7 @@
 //! to. Pure: no I/O and no clock reads; the store keeps keys, the API enforces them.
 
 pub mod key;
+pub mod session;
 
 use std::sync::Arc;
 

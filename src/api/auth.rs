@@ -16,7 +16,7 @@ use chrono::Utc;
 
 use super::access::{self, Decision};
 use super::ApiError;
-use crate::access::{key, Principal, Role, Units};
+use crate::access::{key, session, Principal, Role, Units};
 use crate::service::{AppState, Caller};
 use crate::store::audit::{Action, AuditEntry};
 use crate::store::keys::KeyRow;
@@ -109,17 +109,21 @@ impl<'a> Credential<'a> {
         if let Some(token) = bearer(req) {
             return Some(Credential::Key(token));
         }
-        if !crate::pages::session::covers(req.path()) {
+        if !session::covers(req.path()) {
             return None;
         }
-        crate::pages::session::token_of(req.headers()).map(Credential::Session)
+        let cookies = req
+            .headers()
+            .get_all(header::COOKIE)
+            .filter_map(|v| v.to_str().ok());
+        session::token_of(cookies).map(Credential::Session)
     }
 
     /// The token, if it has the form of one (anything else is never looked up).
     fn token(self) -> Option<&'a str> {
         match self {
             Credential::Key(token) => key::check_form(token).ok().map(|()| token),
-            Credential::Session(token) => crate::pages::session::check_form(token).then_some(token),
+            Credential::Session(token) => session::check_form(token).then_some(token),
         }
     }
 }
@@ -317,14 +321,13 @@ where
         None => keyed(service.call(req).await),
         Some(Refusal::Unauthenticated) => {
             audit_refusal(&state, &req, None, 401).await;
-            if crate::pages::session::covers(req.path())
-                && req.method() == actix_web::http::Method::GET
-            {
+            if req.method() == actix_web::http::Method::GET {
                 // A page: the browser goes to the sign-in form instead.
-                let response = crate::pages::session::to_sign_in(req.request());
-                let mut response = req.into_response(response);
-                common_headers(&mut response, true);
-                return Ok(response.map_into_right_body());
+                if let Some(pages) = page_refusals(&req) {
+                    let mut response = req.into_response((pages.sign_in)());
+                    common_headers(&mut response, true);
+                    return Ok(response.map_into_right_body());
+                }
             }
             Ok(refuse(req, &ApiError::Unauthorized))
         }
@@ -335,12 +338,31 @@ where
     }
 }
 
+/// How the dashboard's pages are refused: registered as app data by the pages
+/// (`crate::pages::configure`), so that this layer answers a page with a page without
+/// knowing the pages.
+#[derive(Clone, Copy)]
+pub struct PageRefusals {
+    /// A page asked without a valid key or session: to the sign-in form.
+    pub sign_in: fn() -> actix_web::HttpResponse,
+    /// A page refused: the error as a page.
+    pub refusal: fn(&ApiError) -> actix_web::HttpResponse,
+}
+
+/// The pages' refusals, when the request is for a page.
+fn page_refusals(req: &ServiceRequest) -> Option<PageRefusals> {
+    if !session::covers(req.path()) {
+        return None;
+    }
+    req.app_data::<web::Data<PageRefusals>>()
+        .map(|pages| *pages.get_ref())
+}
+
 fn refuse<B>(req: ServiceRequest, error: &ApiError) -> ServiceResponse<EitherBody<B>> {
     // A page is refused with a page.
-    let answer = if crate::pages::session::covers(req.path()) {
-        crate::pages::error::page_for(error)
-    } else {
-        error.error_response()
+    let answer = match page_refusals(&req) {
+        Some(pages) => (pages.refusal)(error),
+        None => error.error_response(),
     };
     let mut response = req.into_response(answer);
     common_headers(&mut response, true);

@@ -30,7 +30,11 @@ const CSS: &str = include_str!("../../assets/dashboard.css");
 
 /// Registers the pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.app_data(web::Data::new(crate::api::auth::PageRefusals {
+        sign_in: session::to_sign_in,
+        refusal: error::page_for,
+    }))
+    .service(
         web::resource("/dashboard")
             .get(overview::overview)
             .default_service(web::to(method_not_allowed)),

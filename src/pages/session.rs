@@ -15,44 +15,15 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::views::SignIn;
+use crate::access::session::{check_form, token_of, COOKIE, LIFETIME_SECONDS};
 use crate::access::{key, Role};
 use crate::api::auth::{peer, principal_of, KeyCache};
 use crate::api::ApiError;
 use crate::service::{AppState, Caller};
 use crate::store::audit::{Action, AuditEntry};
 
-/// The session cookie's name.
-pub const COOKIE: &str = "realdq_session";
-/// How long a session lasts.
-pub const LIFETIME_SECONDS: i64 = 8 * 3600;
-const PREFIX: &str = "rdqs_";
-
-/// Whether the session cookie is accepted on `path`: the dashboard's pages only.
-pub fn covers(path: &str) -> bool {
-    path == "/dashboard" || path.starts_with("/dashboard/")
-}
-
-/// Whether `token` has the form of a session token (anything else is never looked up).
-pub fn check_form(token: &str) -> bool {
-    token
-        .strip_prefix(PREFIX)
-        .is_some_and(|rest| rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-/// The session token a request's `Cookie` headers carry.
-pub fn token_of(headers: &header::HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE).then_some(value.trim())
-        })
-}
-
-/// The answer to a page asked without a session: to the sign-in form.
-pub fn to_sign_in(_req: &HttpRequest) -> HttpResponse {
+/// A page asked without a session: to the sign-in form.
+pub fn to_sign_in() -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/dashboard/sign-in"))
         .finish()
@@ -159,7 +130,7 @@ pub async fn sign_in(
             403,
         );
     }
-    let token = format!("{PREFIX}{}", &key::generate()[4..]);
+    let token = crate::access::session::generate();
     let token_hash = key::hash(&token);
     let key_hash = key::hash(given);
     let expires = now + LIFETIME_SECONDS * 1_000_000;
@@ -205,7 +176,11 @@ pub async fn sign_out(
     if !same_site(&req) {
         return Err(ApiError::Forbidden("a sign-out from another site is refused".into()).into());
     }
-    let token = token_of(req.headers())
+    let cookies = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok());
+    let token = token_of(cookies)
         .filter(|t| check_form(t))
         .map(str::to_string);
     if let Some(token) = token {
