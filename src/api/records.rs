@@ -363,28 +363,18 @@ fn work_list_csv(rows: &[(String, String, String)], profile: &crate::profile::Pr
                 })
                 .collect(),
             // The redacted item: the rules fired only.
-            None => item["rules"]
-                .as_array()
-                .map(|rules| {
-                    rules
-                        .iter()
-                        .filter_map(|r| crate::catalog::by_id(r.as_str()?))
-                        .map(|rule| {
-                            let severity = profile
-                                .severity_of(rule, rule.severity)
-                                .map_or("off", |s| s.as_str());
-                            [
-                                rule.id.to_string(),
-                                severity.to_string(),
-                                rule.domain.as_str().to_string(),
-                                String::new(),
-                                String::new(),
-                                rule.hint.to_string(),
-                            ]
-                        })
-                        .collect()
+            None => rules_fired(&item, profile)
+                .map(|(rule, severity)| {
+                    [
+                        rule.id.to_string(),
+                        severity.to_string(),
+                        rule.domain.as_str().to_string(),
+                        String::new(),
+                        String::new(),
+                        rule.hint.to_string(),
+                    ]
                 })
-                .unwrap_or_default(),
+                .collect(),
         };
         if findings.is_empty() {
             findings.push(Default::default());
@@ -394,6 +384,25 @@ fn work_list_csv(rows: &[(String, String, String)], profile: &crate::profile::Pr
         }
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The rules a redacted item (the `report` role's) names, each with its severity under
+/// `profile` (`off` when the profile turns it off).
+pub fn rules_fired<'a>(
+    item: &'a serde_json::Value,
+    profile: &'a crate::profile::Profile,
+) -> impl Iterator<Item = (&'static crate::catalog::Rule, &'static str)> + 'a {
+    item["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| crate::catalog::by_id(r.as_str()?))
+        .map(|rule| {
+            let severity = profile
+                .severity_of(rule, rule.severity)
+                .map_or("off", |s| s.as_str());
+            (rule, severity)
+        })
 }
 
 /// A page of `(record_id, unit, item JSON)`: the stored result, or for the `report` role

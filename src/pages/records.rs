@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::overview::by_session;
 use super::views::{FindingRow, Nav, RecordRow, RecordsPage};
 use super::{encode, render};
-use crate::api::records::{fetch, ListPage, ListQuery};
+use crate::api::records::{fetch, rules_fired, ListPage, ListQuery};
 use crate::api::ApiError;
 use crate::service::{AppState, Caller};
 
@@ -78,24 +78,14 @@ fn row(item: &Value, profile: &crate::profile::Profile) -> RecordRow {
                 hint: text(&f["hint"]),
             })
             .collect(),
-        None => item["rules"]
-            .as_array()
-            .map(|rules| {
-                rules
-                    .iter()
-                    .filter_map(|r| crate::catalog::by_id(r.as_str()?))
-                    .map(|rule| FindingRow {
-                        rule: rule.id.to_string(),
-                        severity: profile
-                            .severity_of(rule, rule.severity)
-                            .map_or("off", |s| s.as_str())
-                            .to_string(),
-                        message: String::new(),
-                        hint: rule.hint.to_string(),
-                    })
-                    .collect()
+        None => rules_fired(item, profile)
+            .map(|(rule, severity)| FindingRow {
+                rule: rule.id.to_string(),
+                severity: severity.to_string(),
+                message: String::new(),
+                hint: rule.hint.to_string(),
             })
-            .unwrap_or_default(),
+            .collect(),
     };
     RecordRow {
         patient_id: text(&item["patient_id"]),

@@ -45,11 +45,29 @@ pub(super) async fn recent(
 }
 
 /// A domain's rate in a trend unit (`real_complete` included).
-pub(super) fn rate_of(unit: &trend::TrendUnit, domain: &str) -> Option<f64> {
+fn rate_of(unit: &trend::TrendUnit, domain: &str) -> Option<f64> {
     if domain == "real_complete" {
         return unit.real_complete.rate;
     }
     unit.domains.get(domain).and_then(|c| c.rate)
+}
+
+/// One unit's rate of one domain at the end of each period of `trend`, as a chart's series
+/// named `name`.
+pub(super) fn series(trend: &Trend, name: String, unit: &str, domain: &str) -> Series {
+    Series {
+        name,
+        rates: trend
+            .periods
+            .iter()
+            .map(|p| {
+                p.units
+                    .iter()
+                    .find(|u| u.unit == unit)
+                    .and_then(|u| rate_of(u, domain))
+            })
+            .collect(),
+    }
 }
 
 /// The chart and its table of `series`.
@@ -117,19 +135,7 @@ pub async fn trend(
     units.dedup();
     let series = units
         .iter()
-        .map(|unit| Series {
-            name: unit.clone(),
-            rates: trend
-                .periods
-                .iter()
-                .map(|p| {
-                    p.units
-                        .iter()
-                        .find(|u| &u.unit == unit)
-                        .and_then(|u| rate_of(u, domain))
-                })
-                .collect(),
-        })
+        .map(|unit| series(&trend, unit.clone(), unit, domain))
         .collect();
     let t = state.profile.thresholds_for(None, domain);
     let (chart, periods, table) = drawn(

@@ -4,9 +4,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
-use super::charts::Series;
 use super::overview::{by_session, domain_cell, real_cell, rule_rows};
-use super::trend::{drawn, rate_of, recent};
+use super::trend::{drawn, recent, series};
 use super::views::{DomainRow, Nav, StatusCell, UnitPage};
 use super::{encode, render};
 use crate::api::ApiError;
@@ -70,19 +69,7 @@ pub async fn unit(
     names.push("real_complete");
     let series = names
         .iter()
-        .map(|domain| Series {
-            name: domain.to_string(),
-            rates: trend
-                .periods
-                .iter()
-                .map(|p| {
-                    p.units
-                        .iter()
-                        .find(|u| u.unit == unit)
-                        .and_then(|u| rate_of(u, domain))
-                })
-                .collect(),
-        })
+        .map(|domain| series(&trend, domain.to_string(), &unit, domain))
         .collect();
     let (chart, periods, table) = drawn(
         &format!("{unit}: rate per domain at the end of each month"),
