@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use crate::profile::Profile;
 use crate::report::alerts::{self as judge, Event, Verdict};
 use crate::result::timestamp;
-use crate::store::aggregates::{self, Window};
+use crate::store::aggregates;
 use crate::store::alerts::{self as state, AlertRow, Crossing};
 use crate::store::{DbConnection, StoreError};
 
@@ -73,7 +73,11 @@ pub fn evaluate(
     now: DateTime<Utc>,
     announce: bool,
 ) -> Result<Evaluation, StoreError> {
-    let counts = aggregates::counts(conn, Window::default(), None, None)?;
+    // The groups alone: the verdicts need no rule counts.
+    let counts = aggregates::Counts {
+        groups: aggregates::kept_groups(conn, None, None)?,
+        rules: Vec::new(),
+    };
     let report = crate::report::build(counts, profile, timestamp(now), None, None);
     let verdicts = judge::verdicts(&report, profile);
     let mut states = state::states(conn)?;

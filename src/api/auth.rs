@@ -168,6 +168,16 @@ async fn principal_for(
     Ok(cached.filter(|k| k.is_active(now)).map(|k| k.principal))
 }
 
+/// The principal of an API key given some other way than a header (the dashboard's
+/// sign-in form), checked exactly as a bearer key is.
+pub async fn key_principal(
+    state: &AppState,
+    keys: &KeyCache,
+    token: &str,
+) -> Result<Option<Principal>, ApiError> {
+    principal_for(state, keys, Credential::Key(token)).await
+}
+
 fn bearer(req: &ServiceRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;

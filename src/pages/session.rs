@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::views::SignIn;
 use crate::access::session::{check_form, token_of, COOKIE, LIFETIME_SECONDS};
 use crate::access::{key, Role};
-use crate::api::auth::{peer, principal_of, KeyCache};
+use crate::api::auth::{key_principal, peer, KeyCache};
 use crate::api::ApiError;
 use crate::service::{AppState, Caller};
 use crate::store::audit::{Action, AuditEntry};
@@ -82,26 +82,16 @@ pub async fn sign_in(
     req: HttpRequest,
     form: web::Form<SignInForm>,
     state: web::Data<AppState>,
+    keys: web::Data<KeyCache>,
 ) -> Result<HttpResponse, super::error::PageError> {
     if !same_site(&req) {
         return Err(ApiError::Forbidden("a sign-in from another site is refused".into()).into());
     }
     let given = form.into_inner().key;
     let given = given.trim();
-    let now = Utc::now().timestamp_micros();
-    let row = match key::check_form(given) {
-        Ok(()) => {
-            let lookup = key::hash(given);
-            state
-                .with_db(move |conn| crate::store::keys::authenticate(conn, &lookup, now))
-                .await?
-        }
-        Err(_) => None,
-    };
-    let principal = row
-        .as_ref()
-        .filter(|row| row.is_active(now))
-        .and_then(principal_of);
+    // The key is checked as a bearer key is: its form, the store through the key cache,
+    // expiry and revocation.
+    let principal = key_principal(&state, &keys, given).await?;
     let Some(principal) = principal else {
         state
             .audit_best_effort(
@@ -133,6 +123,7 @@ pub async fn sign_in(
     let token = crate::access::session::generate();
     let token_hash = key::hash(&token);
     let key_hash = key::hash(given);
+    let now = Utc::now().timestamp_micros();
     let expires = now + LIFETIME_SECONDS * 1_000_000;
     let audit = sign_in_audit(&req, Some(&principal), 303);
     state

@@ -3,6 +3,8 @@
 //! verdict differs from the stored state has crossed a threshold. Pure: the watcher
 //! (`src/alerts/`) reads the report and the state and writes the crossings.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::completeness::CompletenessReport;
@@ -65,20 +67,30 @@ pub fn verdicts(report: &CompletenessReport, profile: &Profile) -> Vec<Verdict> 
     verdicts
 }
 
+/// The stored state by `(unit, domain)`: the watcher judges every pair each second while
+/// records arrive, so the look-ups are by key, not by a walk of the state.
+fn by_pair(states: &[AlertRow]) -> HashMap<(&str, &str), &AlertRow> {
+    states
+        .iter()
+        .map(|s| ((s.unit.as_str(), s.domain.as_str()), s))
+        .collect()
+}
+
 /// The pairs whose verdict differs from the stored state: new below a threshold, moved
 /// between warn and fail, or back at pass (also a stored pair the report no longer has:
 /// a unit purged away, a domain the profile no longer requires).
 pub fn crossings(verdicts: &[Verdict], states: &[AlertRow]) -> Vec<Crossing> {
-    let stored = |unit: &str, domain: &str| {
-        states
-            .iter()
-            .find(|s| s.unit == unit && s.domain == domain)
-            .map(|s| s.level.clone())
-    };
+    let stored = by_pair(states);
+    let judged: HashSet<(&str, &str)> = verdicts
+        .iter()
+        .map(|v| (v.unit.as_str(), v.domain))
+        .collect();
     let mut crossings: Vec<Crossing> = verdicts
         .iter()
         .filter_map(|v| {
-            let from = stored(&v.unit, v.domain);
+            let from = stored
+                .get(&(v.unit.as_str(), v.domain))
+                .map(|s| s.level.clone());
             let to = v.below().map(str::to_string);
             (from != to).then(|| Crossing {
                 unit: v.unit.clone(),
@@ -91,11 +103,7 @@ pub fn crossings(verdicts: &[Verdict], states: &[AlertRow]) -> Vec<Crossing> {
     crossings.extend(
         states
             .iter()
-            .filter(|s| {
-                !verdicts
-                    .iter()
-                    .any(|v| v.unit == s.unit && v.domain == s.domain)
-            })
+            .filter(|s| !judged.contains(&(s.unit.as_str(), s.domain.as_str())))
             .map(|s| Crossing {
                 unit: s.unit.clone(),
                 domain: s.domain.clone(),
@@ -178,13 +186,14 @@ pub struct Alert {
 /// The pairs below a threshold, fail before warn, then by unit and domain; `since` and
 /// `level_since` from the stored state (`now` for a pair the state does not hold yet).
 pub fn list(verdicts: &[Verdict], states: &[AlertRow], now: i64) -> Vec<Alert> {
+    let stored = by_pair(states);
     let mut alerts: Vec<Alert> = verdicts
         .iter()
         .filter_map(|v| {
             let level = v.below()?;
-            let stored = states
-                .iter()
-                .find(|s| s.unit == v.unit && s.domain == v.domain && s.level == level);
+            let stored = stored
+                .get(&(v.unit.as_str(), v.domain))
+                .filter(|s| s.level == level);
             let (since, level_since) = stored.map_or((now, now), |s| (s.since, s.level_since));
             Some(Alert {
                 unit: v.unit.clone(),

@@ -186,7 +186,8 @@ fn kept_counts(
 
 /// Patients by unit and statuses now, as kept (`report_counts`): the report's groups, and
 /// the trend's starting point.
-pub(super) fn kept_groups(
+/// The kept counts' groups (no rules): what the alerts and the trend need of them.
+pub fn kept_groups(
     conn: &mut DbConnection,
     unit: Option<&str>,
     scope: Option<&[String]>,
