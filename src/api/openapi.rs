@@ -152,7 +152,7 @@ fn dashboard_paths() -> Value {
                     "operationId": "dashboardSignIn",
                     "tags": ["dashboard"],
                     "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}}}}}},
-                    "responses": responses("303", json!({}), &["400", "401", "403", "503"])
+                    "responses": responses("303", json!({}), &["401", "403", "413", "415", "422", "503"])
                 }
             },
             "/dashboard/sign-out": {"post": {

@@ -58,3 +58,22 @@ pub fn page_for(error: &ApiError) -> HttpResponse {
     }
     response
 }
+
+/// A form that cannot be read (the sign-in form's): 413 when too large, 415 when not
+/// `application/x-www-form-urlencoded`, else 422 naming the `key` field; as a page.
+pub fn form_error(
+    error: actix_web::error::UrlencodedError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    let error = match error {
+        UrlencodedError::Overflow { .. } => {
+            ApiError::PayloadTooLarge("the form is larger than 4 KiB".into())
+        }
+        UrlencodedError::ContentType => {
+            ApiError::UnsupportedMediaType("application/x-www-form-urlencoded")
+        }
+        _ => ApiError::field("key", "the form must carry the API key in its `key` field"),
+    };
+    PageError(error).into()
+}

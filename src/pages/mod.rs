@@ -34,6 +34,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         sign_in: session::to_sign_in,
         refusal: error::page_for,
     }))
+    // The sign-in form is the only form: a bad one is answered with a page naming its field.
+    .app_data(
+        web::FormConfig::default()
+            .limit(4096)
+            .error_handler(error::form_error),
+    )
     .service(
         web::resource("/dashboard")
             .get(overview::overview)

@@ -199,6 +199,40 @@ both!(
         assert!(answer.headers().get("set-cookie").is_none());
         let html = answer.text().await.unwrap();
         assert!(html.contains("not valid") && !html.contains(&unknown));
+        // A form that cannot be read: a page naming what is wrong.
+        for (content_type, body, status, says) in [
+            (
+                "application/x-www-form-urlencoded",
+                "x=1".to_string(),
+                422,
+                "<strong>key</strong>",
+            ),
+            (
+                "application/json",
+                format!("{{\"key\":\"{key}\"}}"),
+                415,
+                "415",
+            ),
+            (
+                "application/x-www-form-urlencoded",
+                format!("key={}", "k".repeat(10_000)),
+                413,
+                "413",
+            ),
+        ] {
+            let answer = plain()
+                .post(app.url("/dashboard/sign-in"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status().as_u16(), status, "{content_type}");
+            assert_eq!(answer.headers()["content-type"], "text/html; charset=utf-8");
+            assert!(answer.headers().get("set-cookie").is_none());
+            let html = answer.text().await.unwrap();
+            assert!(html.contains(says) && !html.contains(&key), "{html}");
+        }
         // An ingest key opens no dashboard.
         let feed = app.create_key("feed", "ingest", &[]).await;
         let answer = sign_in(&app, &feed, None).await;
