@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::catalog::{Domain, DomainStatus};
 use crate::engine::{self, Verdict};
+use crate::record::wire::ReportedBy;
 use crate::record::{Record, RecordWire, Rejection};
 use crate::result::{timestamp, ValidationResult};
 use crate::rules::Context;
@@ -116,6 +117,7 @@ pub fn prepare_as(validated: &Validated, profile: &str, id: String) -> PreparedR
         real_complete: validated.verdict.real_complete,
         domains: domain_columns(&validated.verdict),
         answers: answers(validated).join(" "),
+        reported_by: reported_by(validated),
         rules_text: rules.join(" "),
         rules,
     }
@@ -179,6 +181,40 @@ pub fn answers(validated: &Validated) -> Vec<String> {
     });
     tags
 }
+
+/// Who reported the patient's race and ethnicity, as `group_by=reported_by` and the
+/// drill-down's `reported_by=` group patients: the one `reported_by` the two answers give
+/// (`self`, `caregiver`, `staff_observed`, `unknown`), `mixed` when they give two different
+/// ones, `not_recorded` when neither gives one. (Language answers carry no reporter.)
+pub fn reported_by(validated: &Validated) -> &'static str {
+    let record = &validated.record;
+    let mut said = [record.race.as_ref(), record.ethnicity.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|answer| answer.reported_by);
+    let Some(first) = said.next() else {
+        return REPORTERS[5];
+    };
+    if said.any(|other| other != first) {
+        return REPORTERS[4];
+    }
+    match first {
+        ReportedBy::SelfReport => REPORTERS[0],
+        ReportedBy::Caregiver => REPORTERS[1],
+        ReportedBy::StaffObserved => REPORTERS[2],
+        ReportedBy::Unknown => REPORTERS[3],
+    }
+}
+
+/// The values of [`reported_by`], in report order.
+pub const REPORTERS: [&str; 6] = [
+    "self",
+    "caregiver",
+    "staff_observed",
+    "unknown",
+    "mixed",
+    "not_recorded",
+];
 
 /// The report column of a caregiver domain the profile does not require of a patient.
 pub const NOT_REQUIRED: &str = "not_required";

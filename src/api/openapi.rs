@@ -250,6 +250,7 @@ fn build() -> Value {
                         query("status", "without domain: the record status (complete, incomplete, invalid); with domain: the domain status (complete, declined, unknown, not_asked, missing, invalid; not_required for the caregiver domains)", json!({"type": "string"})),
                         query("rule", "only records on which this rule fired", json!({"type": "string"})),
                         query("source", "only records of this sending system", json!({"type": "string"})),
+                        query("reported_by", "only patients whose race and ethnicity were reported by this (not_kept: stored before it was kept)", json!({"enum": ["self", "caregiver", "staff_observed", "unknown", "mixed", "not_recorded", "not_kept"]})),
                         query("limit", "page size, 1 to 500 (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
                         query("cursor", "next_cursor of the previous page", json!({"type": "string"})),
                         query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
@@ -279,6 +280,7 @@ fn build() -> Value {
                     query("unit", "only this unit", json!({"type": "string"})),
                     query("from", "recorded_at from (inclusive, RFC 3339)", json!({"type": "string", "format": "date-time"})),
                     query("to", "recorded_at to (exclusive, RFC 3339)", json!({"type": "string", "format": "date-time"})),
+                    query("group_by", "group patients by unit (default), source, or who reported race and ethnicity (reported_by); other than unit, the answer lists groups instead of units", json!({"enum": ["unit", "source", "reported_by"]})),
                     query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
                 ],
                 "responses": responses("200", json!({"content": {
@@ -295,6 +297,7 @@ fn build() -> Value {
                     query("period", "day, week (ISO, from Monday) or month (default), UTC", json!({"enum": ["day", "week", "month"]})),
                     query("from", "the first period is the one holding this date or instant (default: 12 periods back)", json!({"type": "string"})),
                     query("to", "the last period is the one holding the instant before this date or instant (exclusive; default now)", json!({"type": "string"})),
+                    query("group_by", "group patients by unit (default), source, or who reported race and ethnicity (reported_by); other than unit, the answer lists groups instead of units", json!({"enum": ["unit", "source", "reported_by"]})),
                     query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
                 ],
                 "responses": responses("200", json!({"content": {

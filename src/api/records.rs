@@ -129,6 +129,10 @@ pub struct ListQuery {
     pub rule: Option<String>,
     /// Only this sending system.
     pub source: Option<String>,
+    /// Only patients whose race and ethnicity were reported by this (`group_by=reported_by`'s
+    /// groups: `self`, `caregiver`, `staff_observed`, `unknown`, `mixed`, `not_recorded`,
+    /// `not_kept`).
+    pub reported_by: Option<String>,
     /// A domain (with `status`).
     pub domain: Option<String>,
     /// Page size.
@@ -262,6 +266,16 @@ pub async fn fetch(
             return Err(ApiError::field("rule", "is not a rule ID of the catalog"));
         }
     }
+    let reported_by =
+        match query.reported_by.as_deref() {
+            None => None,
+            Some(crate::store::aggregates::REPORTER_NOT_KEPT) => Some(String::new()),
+            Some(name) if crate::pipeline::REPORTERS.contains(&name) => Some(name.to_string()),
+            Some(_) => return Err(ApiError::field(
+                "reported_by",
+                "must be self, caregiver, staff_observed, unknown, mixed, not_recorded or not_kept",
+            )),
+        };
     let after_record = match &query.cursor {
         None => None,
         Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
@@ -275,6 +289,7 @@ pub async fn fetch(
         status: statuses,
         rule: query.rule,
         source: query.source,
+        reported_by,
         domain,
         after: None,
         limit: limit + 1,

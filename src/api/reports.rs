@@ -9,7 +9,7 @@ use super::ApiError;
 use crate::report;
 use crate::result::timestamp;
 use crate::service::{AppState, Caller};
-use crate::store::aggregates::{self, Window};
+use crate::store::aggregates::{self, GroupBy, Window};
 
 /// Query of the report.
 #[derive(Debug, Deserialize)]
@@ -19,6 +19,64 @@ pub struct ReportQuery {
     from: Option<String>,
     to: Option<String>,
     format: Option<String>,
+    group_by: Option<String>,
+}
+
+/// `group_by=unit|source|reported_by` (default unit).
+pub fn group_by(value: Option<&str>) -> Result<GroupBy, ApiError> {
+    match value {
+        None => Ok(GroupBy::Unit),
+        Some(name) => GroupBy::parse(name)
+            .ok_or_else(|| ApiError::field("group_by", "must be unit, source or reported_by")),
+    }
+}
+
+/// A report grouped by something other than unit, as JSON: its `units` are `groups`, each
+/// named by `group` instead of `unit`, and `group_by` says by what. By unit, as it is.
+pub fn grouped_json<T: serde::Serialize>(report: &T, group_by: GroupBy) -> HttpResponse {
+    if group_by == GroupBy::Unit {
+        return HttpResponse::Ok().json(report);
+    }
+    fn rename(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(name) = map.remove("unit") {
+                    map.insert("group".into(), name);
+                }
+                if let Some(mut units) = map.remove("units") {
+                    rename(&mut units);
+                    map.insert("groups".into(), units);
+                }
+                map.values_mut().for_each(rename);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(rename),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(report).expect("reports serialise");
+    rename(&mut value);
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("group_by".into(), group_by.as_str().into());
+    }
+    HttpResponse::Ok().json(value)
+}
+
+/// A report's CSV grouped by something other than unit: the header's `unit` column is
+/// named by `group_by`.
+pub fn grouped_csv(csv: String, group_by: GroupBy) -> HttpResponse {
+    let csv = match (group_by, csv.split_once('\n')) {
+        (GroupBy::Unit, _) | (_, None) => csv,
+        (_, Some((header, rest))) => {
+            let header: Vec<&str> = header
+                .split(',')
+                .map(|c| if c == "unit" { group_by.as_str() } else { c })
+                .collect();
+            format!("{}\n{rest}", header.join(","))
+        }
+    };
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .body(csv)
 }
 
 fn parse_time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -63,7 +121,7 @@ pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiErr
     ))
 }
 
-/// `GET /v1/reports/completeness?unit=&from=&to=`, over the key's units (another unit asked
+/// `GET /v1/reports/completeness?unit=&from=&to=&group_by=`, over the key's units (another unit asked
 /// for by name is 403).
 pub async fn completeness(
     req: HttpRequest,
@@ -79,6 +137,7 @@ pub async fn completeness(
     }
     let scope = caller.principal.units.list().map(<[String]>::to_vec);
     let csv = wants_csv(&req, query.format.as_deref())?;
+    let group_by = group_by(query.group_by.as_deref())?;
     let from = parse_time("from", query.from.as_deref())?;
     let to = parse_time("to", query.to.as_deref())?;
     if let (Some(from), Some(to)) = (from, to) {
@@ -92,7 +151,9 @@ pub async fn completeness(
     };
     let unit = query.unit.clone();
     let counts = state
-        .with_db(move |conn| aggregates::counts(conn, window, unit.as_deref(), scope.as_deref()))
+        .with_db(move |conn| {
+            aggregates::counts_by(conn, window, unit.as_deref(), scope.as_deref(), group_by)
+        })
         .await?;
     let report = report::build(
         counts,
@@ -107,10 +168,8 @@ pub async fn completeness(
         "completeness report"
     );
     if csv {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(report::csv::render(&report)))
+        Ok(grouped_csv(report::csv::render(&report), group_by))
     } else {
-        Ok(HttpResponse::Ok().json(report))
+        Ok(grouped_json(&report, group_by))
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::reports::wants_csv;
+use super::reports::{group_by, grouped_csv, grouped_json, wants_csv};
 use super::ApiError;
 use crate::report::trend::{self, Period, DEFAULT_PERIODS};
 use crate::result::timestamp;
@@ -22,6 +22,7 @@ pub struct TrendQuery {
     from: Option<String>,
     to: Option<String>,
     format: Option<String>,
+    group_by: Option<String>,
 }
 
 /// A date (`YYYY-MM-DD`, its first instant, UTC) or an RFC 3339 instant, in microseconds.
@@ -43,7 +44,7 @@ fn instant(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
         })
 }
 
-/// `GET /v1/reports/trend?unit=&domain=&period=&from=&to=`, over the key's units (another
+/// `GET /v1/reports/trend?unit=&domain=&period=&from=&to=&group_by=`, over the key's units (another
 /// unit asked for by name is 403).
 pub async fn trend(
     req: HttpRequest,
@@ -53,6 +54,7 @@ pub async fn trend(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let csv = wants_csv(&req, query.format.as_deref())?;
+    let group_by = group_by(query.group_by.as_deref())?;
     let period = match query.period.as_deref() {
         None => Period::Month,
         Some(name) => Period::named(name)
@@ -95,7 +97,7 @@ pub async fn trend(
     let unit = query.unit.clone();
     let counts = state
         .with_db(move |conn| {
-            crate::store::trend::as_of(conn, &ends, unit.as_deref(), scope.as_deref())
+            crate::store::trend::as_of(conn, &ends, unit.as_deref(), scope.as_deref(), group_by)
         })
         .await?;
     let trend = trend::build(
@@ -108,10 +110,8 @@ pub async fn trend(
     );
     tracing::info!(periods = trend.periods.len(), "trend report");
     if csv {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(trend::csv(&trend)))
+        Ok(grouped_csv(trend::csv(&trend), group_by))
     } else {
-        Ok(HttpResponse::Ok().json(trend))
+        Ok(grouped_json(&trend, group_by))
     }
 }

@@ -217,6 +217,8 @@ impl CurrentStates {
                     statuses.core().map(str::to_string);
                 StatusGroup {
                     unit: self.units[unit as usize].clone(),
+                    source: String::new(),
+                    reported_by: String::new(),
                     real_complete: statuses.real_complete(),
                     race,
                     ethnicity,

@@ -30,6 +30,9 @@ fn title(query: &ListQuery) -> String {
     if let Some(source) = &query.source {
         parts.push(format!("from {source}"));
     }
+    if let Some(reporter) = &query.reported_by {
+        parts.push(format!("reported by {}", reporter.replace('_', " ")));
+    }
     if parts.is_empty() {
         "Records".into()
     } else {
@@ -46,6 +49,7 @@ fn next_link(query: &ListQuery, cursor: &str) -> String {
         ("status", &query.status),
         ("rule", &query.rule),
         ("source", &query.source),
+        ("reported_by", &query.reported_by),
     ] {
         if let Some(value) = value {
             pairs.push((name, value.clone()));
@@ -118,6 +122,7 @@ pub async fn records(
         status: query.status.clone(),
         rule: query.rule.clone(),
         source: query.source.clone(),
+        reported_by: query.reported_by.clone(),
         domain: query.domain.clone(),
         limit: query.limit,
         ..ListQuery::default()

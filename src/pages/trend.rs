@@ -31,7 +31,13 @@ pub(super) async fn recent(
     let ends: Vec<i64> = starts.iter().map(|s| period.next(*s)).collect();
     let counts = state
         .with_db(move |conn| {
-            crate::store::trend::as_of(conn, &ends, unit.as_deref(), scope.as_deref())
+            crate::store::trend::as_of(
+                conn,
+                &ends,
+                unit.as_deref(),
+                scope.as_deref(),
+                crate::store::aggregates::GroupBy::Unit,
+            )
         })
         .await?;
     Ok(trend::build(

@@ -18,11 +18,61 @@ pub struct Window {
     pub to: Option<i64>,
 }
 
-/// Patients of one unit sharing one combination of statuses.
+/// What a report groups patients by (`group_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// Their unit.
+    #[default]
+    Unit,
+    /// The system that sent their records.
+    Source,
+    /// Who reported their race and ethnicity (`pipeline::reported_by`).
+    ReportedBy,
+}
+
+/// The group of a state stored before its reporter was kept (until `real-dq revalidate`).
+pub const REPORTER_NOT_KEPT: &str = "not_kept";
+
+impl GroupBy {
+    /// Reads `unit`, `source` or `reported_by`.
+    pub fn parse(name: &str) -> Option<GroupBy> {
+        match name {
+            "unit" => Some(GroupBy::Unit),
+            "source" => Some(GroupBy::Source),
+            "reported_by" => Some(GroupBy::ReportedBy),
+            _ => None,
+        }
+    }
+
+    /// Its name, as the query and the CSV's first column give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Unit => "unit",
+            GroupBy::Source => "source",
+            GroupBy::ReportedBy => "reported_by",
+        }
+    }
+
+    /// The group of patients of `unit` from `source` reported by `reported_by`.
+    pub fn key<'a>(self, unit: &'a str, source: &'a str, reported_by: &'a str) -> &'a str {
+        match self {
+            GroupBy::Unit => unit,
+            GroupBy::Source => source,
+            GroupBy::ReportedBy if reported_by.is_empty() => REPORTER_NOT_KEPT,
+            GroupBy::ReportedBy => reported_by,
+        }
+    }
+}
+
+/// Patients of one unit, source and reporter sharing one combination of statuses.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct StatusGroup {
-    /// Unit.
+    /// Unit (or, once [`Counts::grouped`], the group).
     pub unit: String,
+    /// Sending system.
+    pub source: String,
+    /// Who reported race and ethnicity (empty: not kept).
+    pub reported_by: String,
     /// REaL complete.
     pub real_complete: bool,
     /// Race status.
@@ -50,6 +100,8 @@ impl StatusGroup {
     pub fn group(&self) -> super::counts::Group<'_> {
         super::counts::Group {
             unit: &self.unit,
+            source: &self.source,
+            reported_by: &self.reported_by,
             real_complete: self.real_complete,
             race: &self.race,
             ethnicity: &self.ethnicity,
@@ -140,11 +192,41 @@ impl Tally {
 /// Raw counts for the report.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
-    /// Patients by unit and statuses.
+    /// Patients by unit (or group), source, reporter and statuses.
     pub groups: Vec<StatusGroup>,
-    /// `(unit, rule, patients)`.
+    /// `(unit or group, rule, patients)`.
     pub rules: Vec<(String, String, i64)>,
 }
+
+impl Counts {
+    /// The counts by `group_by`: each group's `unit` is its group, and the rules are
+    /// added up by group.
+    pub fn grouped(self, group_by: GroupBy, rules: Vec<RuleRow>) -> Counts {
+        let groups = self
+            .groups
+            .into_iter()
+            .map(|mut g| {
+                g.unit = group_by.key(&g.unit, &g.source, &g.reported_by).to_string();
+                g
+            })
+            .collect();
+        let mut by_rule: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        for (unit, source, reported_by, rule, patients) in rules {
+            let key = group_by.key(&unit, &source, &reported_by).to_string();
+            *by_rule.entry((key, rule)).or_default() += patients;
+        }
+        Counts {
+            groups,
+            rules: by_rule
+                .into_iter()
+                .map(|((group, rule), patients)| (group, rule, patients))
+                .collect(),
+        }
+    }
+}
+
+/// A rule's count: `(unit, source, reported_by, rule, patients)`.
+pub type RuleRow = (String, String, String, String, i64);
 
 /// Counts patients by unit and statuses, and by rule; `scope`, when given, limits the units.
 /// Without a window, the counts kept up to date as records arrive (`counts.rs`): a few rows
@@ -156,10 +238,28 @@ pub fn counts(
     unit: Option<&str>,
     scope: Option<&[String]>,
 ) -> Result<Counts, StoreError> {
-    if window.from.is_none() && window.to.is_none() {
-        return kept_counts(conn, unit, scope);
+    counts_by(conn, window, unit, scope, GroupBy::Unit)
+}
+
+/// [`counts`] by `group_by`: unit, source or reporter (the same rows, added up by another
+/// of their columns).
+pub fn counts_by(
+    conn: &mut DbConnection,
+    window: Window,
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+    group_by: GroupBy,
+) -> Result<Counts, StoreError> {
+    let (groups, rules) = if window.from.is_none() && window.to.is_none() {
+        kept_counts(conn, unit, scope)?
+    } else {
+        scanned_counts(conn, window, unit, scope)?
+    };
+    Ok(Counts {
+        groups,
+        rules: Vec::new(),
     }
-    scanned_counts(conn, window, unit, scope)
+    .grouped(group_by, rules))
 }
 
 /// The report from the kept counts.
@@ -167,10 +267,16 @@ fn kept_counts(
     conn: &mut DbConnection,
     unit: Option<&str>,
     scope: Option<&[String]>,
-) -> Result<Counts, StoreError> {
+) -> Result<(Vec<StatusGroup>, Vec<RuleRow>), StoreError> {
     let mut rules = rule_counts::table
         .filter(rule_counts::patients.gt(0))
-        .select((rule_counts::unit, rule_counts::rule, rule_counts::patients))
+        .select((
+            rule_counts::unit,
+            rule_counts::source,
+            rule_counts::reported_by,
+            rule_counts::rule,
+            rule_counts::patients,
+        ))
         .into_boxed();
     if let Some(unit) = unit {
         rules = rules.filter(rule_counts::unit.eq(unit.to_string()));
@@ -178,10 +284,7 @@ fn kept_counts(
     if let Some(scope) = scope {
         rules = rules.filter(rule_counts::unit.eq_any(scope.to_vec()));
     }
-    Ok(Counts {
-        groups: kept_groups(conn, unit, scope)?,
-        rules: rules.load(conn)?,
-    })
+    Ok((kept_groups(conn, unit, scope)?, rules.load(conn)?))
 }
 
 /// Patients by unit and statuses now, as kept (`report_counts`): the report's groups, and
@@ -196,6 +299,8 @@ pub fn kept_groups(
         .filter(report_counts::patients.gt(0))
         .select((
             report_counts::unit,
+            report_counts::source,
+            report_counts::reported_by,
             report_counts::real_complete,
             report_counts::race,
             report_counts::ethnicity,
@@ -223,9 +328,11 @@ fn scanned_counts(
     window: Window,
     unit: Option<&str>,
     scope: Option<&[String]>,
-) -> Result<Counts, StoreError> {
+) -> Result<(Vec<StatusGroup>, Vec<RuleRow>), StoreError> {
     let columns = (
         current_state::unit,
+        current_state::source,
+        current_state::reported_by,
         current_state::real_complete,
         current_state::race,
         current_state::ethnicity,
@@ -242,7 +349,12 @@ fn scanned_counts(
         .into_boxed();
     // The rules fired are a space-separated list on each state: counted here.
     let mut rules = current_state::table
-        .select((current_state::unit, current_state::rules))
+        .select((
+            current_state::unit,
+            current_state::source,
+            current_state::reported_by,
+            current_state::rules,
+        ))
         .filter(current_state::rules.ne(""))
         .into_boxed();
     if let Some(from) = window.from {
@@ -264,6 +376,8 @@ fn scanned_counts(
     type Row = (
         (
             String,
+            String,
+            String,
             bool,
             String,
             String,
@@ -283,6 +397,8 @@ fn scanned_counts(
             |(
                 (
                     unit,
+                    source,
+                    reported_by,
                     real_complete,
                     race,
                     ethnicity,
@@ -297,6 +413,8 @@ fn scanned_counts(
             )| {
                 StatusGroup {
                     unit,
+                    source,
+                    reported_by,
                     real_complete,
                     race,
                     ethnicity,
@@ -311,17 +429,26 @@ fn scanned_counts(
             },
         )
         .collect();
-    let mut by_rule: std::collections::BTreeMap<(String, String), i64> = Default::default();
-    for (unit, fired) in rules.load::<(String, String)>(conn)? {
+    type Key = (String, String, String, String);
+    let mut by_rule: std::collections::BTreeMap<Key, i64> = Default::default();
+    for (unit, source, reported_by, fired) in
+        rules.load::<(String, String, String, String)>(conn)?
+    {
         for rule in fired.split_whitespace() {
-            *by_rule.entry((unit.clone(), rule.to_string())).or_default() += 1;
+            let key = (
+                unit.clone(),
+                source.clone(),
+                reported_by.clone(),
+                rule.into(),
+            );
+            *by_rule.entry(key).or_default() += 1;
         }
     }
-    Ok(Counts {
-        groups,
-        rules: by_rule
-            .into_iter()
-            .map(|((unit, rule), patients)| (unit, rule, patients))
-            .collect(),
-    })
+    let rules = by_rule
+        .into_iter()
+        .map(|((unit, source, reported_by, rule), patients)| {
+            (unit, source, reported_by, rule, patients)
+        })
+        .collect();
+    Ok((groups, rules))
 }

@@ -308,6 +308,7 @@ pub fn open_counted(
     let manager = Manager::new(url);
     let mut conn = manager.connect()?;
     migrate(&mut conn)?;
+    super::rebuild::pending(&mut conn)?;
     drop(conn);
     let size = match manager.backend {
         Backend::Sqlite => {

@@ -1,5 +1,7 @@
-//! The completeness report's counts, kept up to date as records arrive: patients by unit
-//! and combination of statuses (`report_counts`) and by unit and rule (`rule_counts`).
+//! The completeness report's counts, kept up to date as records arrive: patients by unit,
+//! source, reporter and combination of statuses (`report_counts`) and by unit, source,
+//! reporter and rule (`rule_counts`): a report by any of the three (`group_by`) adds up the
+//! same rows.
 //! Every chunk that changes current states adds its changes here in the same transaction,
 //! so the report reads a few rows per unit whatever the number of patients, and is never
 //! out of step with the states it counts (`real-dq revalidate` moves them the same way).
@@ -21,6 +23,10 @@ use super::schema::{answer_counts, report_counts, rule_counts};
 pub struct Group<'a> {
     /// Unit.
     pub unit: &'a str,
+    /// Sending system.
+    pub source: &'a str,
+    /// Who reported race and ethnicity (`pipeline::reported_by`; empty: not kept).
+    pub reported_by: &'a str,
     /// REaL complete.
     pub real_complete: bool,
     /// Race status.
@@ -41,12 +47,15 @@ pub struct Group<'a> {
     pub profile: &'a str,
 }
 
+/// A rule's counter: unit, source, reporter, rule.
+type RuleKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
 /// What a chunk changes in the counts: a patient counted in a group and in the rules
 /// fired on it (+1), or no longer (-1).
 #[derive(Debug, Default)]
 pub struct Deltas<'a> {
     groups: HashMap<Group<'a>, i64>,
-    rules: HashMap<(&'a str, &'a str), i64>,
+    rules: HashMap<RuleKey<'a>, i64>,
     answers: HashMap<(&'a str, &'a str), i64>,
 }
 
@@ -55,7 +64,10 @@ impl<'a> Deltas<'a> {
     pub fn add(&mut self, group: Group<'a>, rules: impl Iterator<Item = &'a str>, sign: i64) {
         *self.groups.entry(group).or_default() += sign;
         for rule in rules {
-            *self.rules.entry((group.unit, rule)).or_default() += sign;
+            *self
+                .rules
+                .entry((group.unit, group.source, group.reported_by, rule))
+                .or_default() += sign;
         }
     }
 
@@ -75,12 +87,10 @@ impl<'a> Deltas<'a> {
     pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
         let mut groups: Vec<_> = self.groups.into_iter().filter(|(_, n)| *n != 0).collect();
         groups.sort_unstable();
-        let sorted = |map: HashMap<(&'a str, &'a str), i64>| {
-            let mut pairs: Vec<_> = map.into_iter().filter(|(_, n)| *n != 0).collect();
-            pairs.sort_unstable();
-            pairs
-        };
-        let (rules, answers) = (sorted(self.rules), sorted(self.answers));
+        let mut rules: Vec<_> = self.rules.into_iter().filter(|(_, n)| *n != 0).collect();
+        rules.sort_unstable();
+        let mut answers: Vec<_> = self.answers.into_iter().filter(|(_, n)| *n != 0).collect();
+        answers.sort_unstable();
         match conn.reborrow() {
             Conn::Pg(c) => {
                 apply_pg(c, &groups, &rules)?;
@@ -100,11 +110,13 @@ impl<'a> Deltas<'a> {
 fn apply_sqlite(
     c: &mut SqliteConnection,
     groups: &[(Group<'_>, i64)],
-    rules: &[((&str, &str), i64)],
+    rules: &[(RuleKey<'_>, i64)],
 ) -> Result<(), DieselError> {
     for (g, patients) in groups {
         let now: Option<i64> = report_counts::table
             .filter(report_counts::unit.eq(g.unit.to_owned()))
+            .filter(report_counts::source.eq(g.source.to_owned()))
+            .filter(report_counts::reported_by.eq(g.reported_by.to_owned()))
             .filter(report_counts::real_complete.eq(g.real_complete))
             .filter(report_counts::race.eq(g.race.to_owned()))
             .filter(report_counts::ethnicity.eq(g.ethnicity.to_owned()))
@@ -120,6 +132,8 @@ fn apply_sqlite(
         diesel::replace_into(report_counts::table)
             .values((
                 report_counts::unit.eq(g.unit.to_owned()),
+                report_counts::source.eq(g.source.to_owned()),
+                report_counts::reported_by.eq(g.reported_by.to_owned()),
                 report_counts::real_complete.eq(g.real_complete),
                 report_counts::race.eq(g.race.to_owned()),
                 report_counts::ethnicity.eq(g.ethnicity.to_owned()),
@@ -133,9 +147,11 @@ fn apply_sqlite(
             ))
             .execute(c)?;
     }
-    for ((unit, rule), patients) in rules {
+    for ((unit, source, reported_by, rule), patients) in rules {
         let now: Option<i64> = rule_counts::table
             .filter(rule_counts::unit.eq(unit.to_string()))
+            .filter(rule_counts::source.eq(source.to_string()))
+            .filter(rule_counts::reported_by.eq(reported_by.to_string()))
             .filter(rule_counts::rule.eq(rule.to_string()))
             .select(rule_counts::patients)
             .first(c)
@@ -143,6 +159,8 @@ fn apply_sqlite(
         diesel::replace_into(rule_counts::table)
             .values((
                 rule_counts::unit.eq(unit.to_string()),
+                rule_counts::source.eq(source.to_string()),
+                rule_counts::reported_by.eq(reported_by.to_string()),
                 rule_counts::rule.eq(rule.to_string()),
                 rule_counts::patients.eq(now.unwrap_or(0) + patients),
             ))
@@ -154,7 +172,7 @@ fn apply_sqlite(
 fn apply_pg(
     c: &mut PgConnection,
     groups: &[(Group<'_>, i64)],
-    rules: &[((&str, &str), i64)],
+    rules: &[(RuleKey<'_>, i64)],
 ) -> Result<(), DieselError> {
     if !groups.is_empty() {
         let text = |f: for<'g> fn(&'g Group<'_>) -> &'g str| -> Vec<&str> {
@@ -165,14 +183,20 @@ fn apply_pg(
         // The keys are distinct (they come from a map), so no row is updated twice.
         diesel::sql_query(
             "INSERT INTO report_counts AS t \
-             SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], \
+             (unit, source, reported_by, real_complete, race, ethnicity, language, \
+                 interpreter, caregivers, caregiver_language, optional_domains, profile, \
+                 patients) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], \
                  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-                 $11::bigint[]) \
-             ON CONFLICT (unit, real_complete, race, ethnicity, language, interpreter, \
-                 caregivers, caregiver_language, optional_domains, profile) \
+                 $11::text[], $12::text[], $13::bigint[]) \
+             ON CONFLICT (unit, source, reported_by, real_complete, race, ethnicity, \
+                 language, interpreter, caregivers, caregiver_language, optional_domains, \
+                 profile) \
              DO UPDATE SET patients = t.patients + excluded.patients",
         )
         .bind::<Array<Text>, _>(text(|g| g.unit))
+        .bind::<Array<Text>, _>(text(|g| g.source))
+        .bind::<Array<Text>, _>(text(|g| g.reported_by))
         .bind::<Array<Bool>, _>(complete)
         .bind::<Array<Text>, _>(text(|g| g.race))
         .bind::<Array<Text>, _>(text(|g| g.ethnicity))
@@ -186,15 +210,21 @@ fn apply_pg(
         .execute(c)?;
     }
     if !rules.is_empty() {
-        let units: Vec<&str> = rules.iter().map(|((unit, _), _)| *unit).collect();
-        let ids: Vec<&str> = rules.iter().map(|((_, rule), _)| *rule).collect();
+        let units: Vec<&str> = rules.iter().map(|(k, _)| k.0).collect();
+        let sources: Vec<&str> = rules.iter().map(|(k, _)| k.1).collect();
+        let reporters: Vec<&str> = rules.iter().map(|(k, _)| k.2).collect();
+        let ids: Vec<&str> = rules.iter().map(|(k, _)| k.3).collect();
         let patients: Vec<i64> = rules.iter().map(|(_, n)| *n).collect();
         diesel::sql_query(
-            "INSERT INTO rule_counts AS t \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
-             ON CONFLICT (unit, rule) DO UPDATE SET patients = t.patients + excluded.patients",
+            "INSERT INTO rule_counts AS t (unit, source, reported_by, rule, patients) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::bigint[]) \
+             ON CONFLICT (unit, source, reported_by, rule) \
+             DO UPDATE SET patients = t.patients + excluded.patients",
         )
         .bind::<Array<Text>, _>(units)
+        .bind::<Array<Text>, _>(sources)
+        .bind::<Array<Text>, _>(reporters)
         .bind::<Array<Text>, _>(ids)
         .bind::<Array<BigInt>, _>(patients)
         .execute(c)?;
@@ -254,18 +284,27 @@ fn pairs_pg(
 /// list on each, counted here, the same way on both backends).
 pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
     use super::schema::current_state;
-    let mut rules: HashMap<(String, String), i64> = HashMap::new();
+    type Owned = (String, String, String, String);
+    let mut rules: HashMap<Owned, i64> = HashMap::new();
     let mut answers: HashMap<(String, String), i64> = HashMap::new();
-    let states: Vec<(String, String, String)> = current_state::table
+    let states: Vec<(String, String, String, String, String)> = current_state::table
         .select((
             current_state::unit,
+            current_state::source,
+            current_state::reported_by,
             current_state::rules,
             current_state::answers,
         ))
         .load(conn)?;
-    for (unit, fired, answered) in &states {
+    for (unit, source, reported_by, fired, answered) in &states {
         for rule in fired.split_whitespace() {
-            *rules.entry((unit.clone(), rule.to_string())).or_default() += 1;
+            let key = (
+                unit.clone(),
+                source.clone(),
+                reported_by.clone(),
+                rule.into(),
+            );
+            *rules.entry(key).or_default() += 1;
         }
         for answer in answered.split_whitespace() {
             *answers
@@ -275,12 +314,15 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
     }
     conn.batch_execute(
         "DELETE FROM report_counts;
-         INSERT INTO report_counts
-             SELECT unit, real_complete, race, ethnicity, language, interpreter, caregivers,
-                    caregiver_language, optional_domains, profile, count(*)
+         INSERT INTO report_counts (unit, source, reported_by, real_complete, race,
+                 ethnicity, language, interpreter, caregivers, caregiver_language,
+                 optional_domains, profile, patients)
+             SELECT unit, source, reported_by, real_complete, race, ethnicity, language,
+                    interpreter, caregivers, caregiver_language, optional_domains, profile,
+                    count(*)
              FROM current_state
-             GROUP BY unit, real_complete, race, ethnicity, language, interpreter, caregivers,
-                      caregiver_language, optional_domains, profile;
+             GROUP BY unit, source, reported_by, real_complete, race, ethnicity, language,
+                      interpreter, caregivers, caregiver_language, optional_domains, profile;
          DELETE FROM rule_counts;
          DELETE FROM answer_counts;",
     )?;
@@ -305,9 +347,11 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DieselError> {
     rules.sort_unstable();
     let rows: Vec<_> = rules
         .iter()
-        .map(|((unit, rule), patients)| {
+        .map(|((unit, source, reported_by, rule), patients)| {
             (
                 rule_counts::unit.eq(unit),
+                rule_counts::source.eq(source),
+                rule_counts::reported_by.eq(reported_by),
                 rule_counts::rule.eq(rule),
                 rule_counts::patients.eq(patients),
             )

@@ -84,6 +84,8 @@ pub struct PreparedRecord {
     pub rules_text: String,
     /// The answers the distribution counts (`pipeline::answers`), space-separated.
     pub answers: String,
+    /// Who reported its race and ethnicity (`pipeline::reported_by`).
+    pub reported_by: &'static str,
 }
 
 impl PreparedRecord {
@@ -110,6 +112,8 @@ impl PreparedRecord {
         let d = &self.domains;
         Group {
             unit: &self.unit,
+            source: &self.source,
+            reported_by: self.reported_by,
             real_complete: self.real_complete,
             race: d.race,
             ethnicity: d.ethnicity,
@@ -248,6 +252,8 @@ pub(super) struct StateRow {
     pub versions: Vec<u8>,
     /// The answers the distribution counts, space-separated (empty: stored before them).
     pub answers: String,
+    /// Who reported race and ethnicity (empty: stored before it was kept).
+    pub reported_by: String,
 }
 
 /// `StateRow`'s columns.
@@ -271,6 +277,7 @@ macro_rules! state_columns {
             current_state::optional_domains,
             current_state::versions,
             current_state::answers,
+            current_state::reported_by,
         )
     };
 }
@@ -286,6 +293,37 @@ impl StateRow {
                 combo: trend::code(&self.group()),
             }),
         )
+    }
+
+    /// Up to `limit` states after the key `after` (none: from the first), in key order.
+    pub fn page(
+        conn: &mut DbConnection,
+        after: Option<&(String, String, String)>,
+        limit: i64,
+    ) -> Result<Vec<StateRow>, DieselError> {
+        let mut query = current_state::table
+            .select(state_columns!())
+            .order((
+                current_state::source,
+                current_state::patient_id,
+                current_state::unit,
+            ))
+            .limit(limit)
+            .into_boxed();
+        if let Some((source, patient, unit)) = after {
+            query = query.filter(
+                current_state::source
+                    .gt(source.clone())
+                    .or(current_state::source.eq(source.clone()).and(
+                        current_state::patient_id
+                            .gt(patient.clone())
+                            .or(current_state::patient_id
+                                .eq(patient.clone())
+                                .and(current_state::unit.gt(unit.clone()))),
+                    )),
+            );
+        }
+        query.load(conn)
     }
 
     /// The state of `record`'s key, whichever record it is.
@@ -305,6 +343,8 @@ impl StateRow {
     pub fn group(&self) -> Group<'_> {
         Group {
             unit: &self.unit,
+            source: &self.source,
+            reported_by: &self.reported_by,
             real_complete: self.real_complete,
             race: &self.race,
             ethnicity: &self.ethnicity,
@@ -374,6 +414,8 @@ struct StateByName {
     #[diesel(sql_type = diesel::sql_types::Text)]
     answers: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
+    reported_by: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     ctid: String,
 }
 
@@ -398,6 +440,7 @@ impl From<StateByName> for LoadedState {
                 optional_domains: s.optional_domains,
                 versions: s.versions,
                 answers: s.answers,
+                reported_by: s.reported_by,
             },
             ctid: Some(s.ctid),
         }
@@ -432,7 +475,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, \
                         s.real_complete, s.race, s.ethnicity, s.language, s.interpreter, \
                         s.caregivers, s.caregiver_language, s.rules, s.profile, \
-                        s.optional_domains, s.versions, s.answers, '' AS ctid \
+                        s.optional_domains, s.versions, s.answers, s.reported_by, '' AS ctid \
                  FROM json_each(?) AS k CROSS JOIN current_state AS s \
                  WHERE s.source = k.value ->> 0 AND s.patient_id = k.value ->> 1 \
                    AND s.unit = k.value ->> 2",
@@ -457,7 +500,7 @@ fn current_states(
                 "SELECT s.source, s.patient_id, s.unit, s.record_id, s.recorded_at, s.real_complete, \
                         s.race, s.ethnicity, s.language, s.interpreter, s.caregivers, \
                         s.caregiver_language, s.rules, s.profile, s.optional_domains, \
-                        s.versions, s.answers, s.ctid::text AS ctid \
+                        s.versions, s.answers, s.reported_by, s.ctid::text AS ctid \
                  FROM unnest($1::text[], $2::text[], $3::text[]) \
                       WITH ORDINALITY AS k(source, patient_id, unit, n) \
                  CROSS JOIN LATERAL (SELECT c.*, c.ctid FROM current_state c \
@@ -589,7 +632,7 @@ fn store_pass(
                 Some(state) => state.row.timeline(),
                 None => Timeline::default(),
             })
-            .insert(&record.unit, record.version(), &mut trend);
+            .insert((&record.unit, &record.source), record.version(), &mut trend);
     }
     let versions: HashMap<Key<'_>, Vec<u8>> =
         timelines.iter().map(|(key, t)| (*key, t.write())).collect();
@@ -725,5 +768,6 @@ fn new_state<'a>(record: &'a PreparedRecord, versions: &'a [u8]) -> NewCurrentSt
         optional_domains: &domains.optional,
         versions,
         answers: &record.answers,
+        reported_by: record.reported_by,
     }
 }

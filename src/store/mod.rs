@@ -15,6 +15,7 @@ pub mod models;
 pub mod outcome;
 pub mod purge;
 pub mod queries;
+pub mod rebuild;
 pub mod revalidate;
 pub mod schema;
 pub mod sessions;

@@ -76,4 +76,6 @@ pub struct NewCurrentState<'a> {
     pub versions: &'a [u8],
     /// The answers the distribution counts, space-separated.
     pub answers: &'a str,
+    /// Who reported race and ethnicity (`pipeline::reported_by`).
+    pub reported_by: &'a str,
 }

@@ -38,6 +38,9 @@ pub struct ListFilter {
     pub rule: Option<String>,
     /// Only this sending system's records.
     pub source: Option<String>,
+    /// Only patients whose race and ethnicity this reported (`pipeline::reported_by`;
+    /// empty: stored before it was kept).
+    pub reported_by: Option<String>,
     /// Only records whose domain has this status: `(domain, status)`; the domain is one of
     /// the six REaL domains (a column of its own) or an optional one (in
     /// `optional_domains`). The caller checks both against the catalog.
@@ -109,6 +112,9 @@ macro_rules! matching {
         }
         if let Some(source) = &filter.source {
             query = query.filter(current_state::source.eq(source.clone()));
+        }
+        if let Some(reported_by) = &filter.reported_by {
+            query = query.filter(current_state::reported_by.eq(reported_by.clone()));
         }
         if let Some((domain, _)) = filter.domain.as_ref().filter(|(_, s)| s == INCOMPLETE) {
             // Any status but complete and declined (and not_required): the report cell's

@@ -75,7 +75,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
             let lone = old.versions.is_empty();
             let rejudged = (!lone || old.record_id == record.id)
                 && timeline.rejudge(
-                    &record.unit,
+                    (&record.unit, &record.source),
                     record.recorded_at,
                     record.tag(),
                     &combo,
@@ -109,6 +109,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     current_state::profile.eq(&record.profile),
                     current_state::versions.eq(timeline.write()),
                     current_state::answers.eq(&record.answers),
+                    current_state::reported_by.eq(record.reported_by),
                 ))
                 .execute(conn)?;
             replaced.push((record, old));

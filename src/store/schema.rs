@@ -41,6 +41,7 @@ diesel::table! {
         optional_domains -> Text,
         versions -> Binary,
         answers -> Text,
+        reported_by -> Text,
     }
 }
 
@@ -55,9 +56,10 @@ diesel::table! {
 
 diesel::table! {
     /// Each day's net change in patients by unit and coded statuses (the trend).
-    trend_days (day, unit, combo) {
-        unit -> Text,
+    trend_days (day, unit, source, combo) {
         day -> BigInt,
+        unit -> Text,
+        source -> Text,
         combo -> Text,
         patients -> BigInt,
     }
@@ -65,9 +67,10 @@ diesel::table! {
 
 diesel::table! {
     /// Each month's net change in patients by unit and coded statuses (the trend).
-    trend_months (month, unit, combo) {
-        unit -> Text,
+    trend_months (month, unit, source, combo) {
         month -> BigInt,
+        unit -> Text,
+        source -> Text,
         combo -> Text,
         patients -> BigInt,
     }
@@ -75,8 +78,10 @@ diesel::table! {
 
 diesel::table! {
     /// Current patients by unit and combination of statuses (the completeness report).
-    report_counts (unit, real_complete, race, ethnicity, language, interpreter, caregivers, caregiver_language, optional_domains, profile) {
+    report_counts (unit, source, reported_by, real_complete, race, ethnicity, language, interpreter, caregivers, caregiver_language, optional_domains, profile) {
         unit -> Text,
+        source -> Text,
+        reported_by -> Text,
         real_complete -> Bool,
         race -> Text,
         ethnicity -> Text,
@@ -92,8 +97,10 @@ diesel::table! {
 
 diesel::table! {
     /// Current patients by unit and rule fired (the report's top rules).
-    rule_counts (unit, rule) {
+    rule_counts (unit, source, reported_by, rule) {
         unit -> Text,
+        source -> Text,
+        reported_by -> Text,
         rule -> Text,
         patients -> BigInt,
     }
@@ -118,6 +125,13 @@ diesel::table! {
         event -> Text,
         attempts -> Integer,
         next_attempt_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Recounts a migration asked for, done when the service starts.
+    pending_rebuilds (name) {
+        name -> Text,
     }
 }
 

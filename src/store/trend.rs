@@ -21,7 +21,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Text};
 
-use super::aggregates::{StatusGroup, Tally};
+use super::aggregates::{GroupBy, StatusGroup, Tally};
 use super::connection::{Conn, DbConnection};
 use super::counts::Group;
 use super::schema::{trend_days, trend_months};
@@ -65,9 +65,21 @@ const STATUSES: [&str; 6] = [
     "invalid",
 ];
 
+/// Who reported race and ethnicity (`pipeline::REPORTERS`), by the letter a combo gives
+/// them after the statuses (`o` for `staff_observed`); a combo without one (stored before
+/// reporters were kept) has none.
+const REPORTER_LETTERS: [(char, &str); 6] = [
+    ('s', "self"),
+    ('c', "caregiver"),
+    ('o', "staff_observed"),
+    ('u', "unknown"),
+    ('m', "mixed"),
+    ('n', "not_recorded"),
+];
+
 /// A group's combo.
 pub fn code(group: &Group<'_>) -> String {
-    let mut code = String::with_capacity(8 + group.optional_domains.len());
+    let mut code = String::with_capacity(9 + group.optional_domains.len());
     code.push(if group.real_complete { '1' } else { '0' });
     for status in [
         group.race,
@@ -79,6 +91,12 @@ pub fn code(group: &Group<'_>) -> String {
     ] {
         code.push(status.chars().next().unwrap_or('?'));
     }
+    if let Some((letter, _)) = REPORTER_LETTERS
+        .iter()
+        .find(|(_, name)| *name == group.reported_by)
+    {
+        code.push(*letter);
+    }
     if !group.optional_domains.is_empty() {
         code.push(' ');
         code.push_str(group.optional_domains);
@@ -86,9 +104,14 @@ pub fn code(group: &Group<'_>) -> String {
     code
 }
 
-/// A combo's patients in a unit, as the completeness report groups them (with no profile).
+/// A combo's patients in a unit, as the completeness report groups them (with no source
+/// or profile).
 fn status_group(unit: &str, combo: &str, patients: i64) -> Option<StatusGroup> {
     let (core, optional) = combo.split_once(' ').unwrap_or((combo, ""));
+    let reported_by = match core.chars().nth(7) {
+        None => "",
+        Some(letter) => REPORTER_LETTERS.iter().find(|(l, _)| *l == letter)?.1,
+    };
     let mut letters = core.chars();
     let real_complete = letters.next()? == '1';
     let mut status = || {
@@ -100,6 +123,8 @@ fn status_group(unit: &str, combo: &str, patients: i64) -> Option<StatusGroup> {
     };
     Some(StatusGroup {
         unit: unit.to_string(),
+        source: String::new(),
+        reported_by: reported_by.to_string(),
         real_complete,
         race: status()?,
         ethnicity: status()?,
@@ -183,7 +208,12 @@ impl Timeline {
     /// before it (if any), and on the day of the version after it (if any) that one takes
     /// over from it instead. False, with nothing changed, when a version already has its
     /// time.
-    pub fn insert(&mut self, unit: &str, version: Version, changes: &mut TrendChanges) -> bool {
+    pub fn insert(
+        &mut self,
+        (unit, source): (&str, &str),
+        version: Version,
+        changes: &mut TrendChanges,
+    ) -> bool {
         let at = version.at;
         let place = match self.0.binary_search_by_key(&at, |v| v.at) {
             Ok(_) => return false,
@@ -191,14 +221,14 @@ impl Timeline {
         };
         let day = day_of(at);
         if let Some(before) = place.checked_sub(1).map(|i| &self.0[i]) {
-            changes.add(unit, day, &before.combo, -1);
+            changes.add((unit, source), day, &before.combo, -1);
         }
-        changes.add(unit, day, &version.combo, 1);
+        changes.add((unit, source), day, &version.combo, 1);
         if let Some(after) = self.0.get(place) {
             let after_day = day_of(after.at);
-            changes.add(unit, after_day, &version.combo, -1);
+            changes.add((unit, source), after_day, &version.combo, -1);
             if let Some(before) = place.checked_sub(1).map(|i| &self.0[i]) {
-                changes.add(unit, after_day, &before.combo, 1);
+                changes.add((unit, source), after_day, &before.combo, 1);
             }
         }
         self.0.insert(place, version);
@@ -211,7 +241,7 @@ impl Timeline {
     /// instead of the old. Whether it was there.
     pub fn rejudge(
         &mut self,
-        unit: &str,
+        (unit, source): (&str, &str),
         at: i64,
         tag: [u8; 4],
         combo: &str,
@@ -226,12 +256,12 @@ impl Timeline {
         }
         if version.combo != combo {
             let day = day_of(at);
-            changes.add(unit, day, &version.combo, -1);
-            changes.add(unit, day, combo, 1);
+            changes.add((unit, source), day, &version.combo, -1);
+            changes.add((unit, source), day, combo, 1);
             if let Some(after) = self.0.get(place + 1) {
                 let after_day = day_of(after.at);
-                changes.add(unit, after_day, &version.combo, 1);
-                changes.add(unit, after_day, combo, -1);
+                changes.add((unit, source), after_day, &version.combo, 1);
+                changes.add((unit, source), after_day, combo, -1);
             }
         }
         self.0[place] = Version {
@@ -243,57 +273,72 @@ impl Timeline {
     }
 }
 
-/// The trend's changes from one transaction: patients by unit, day and combo.
+/// A trend row's key: period (day or month), unit, source, combo.
+type RowKey = (i64, String, String, String);
+
+/// The trend's changes from one transaction: patients by day, unit, source and combo.
 #[derive(Debug, Default)]
 pub struct TrendChanges {
-    days: HashMap<(String, i64, String), i64>,
+    days: HashMap<RowKey, i64>,
 }
 
 impl TrendChanges {
-    /// Counts `n` patients (+1 or -1) into `combo` of `unit` on `day`.
-    pub fn add(&mut self, unit: &str, day: i64, combo: &str, n: i64) {
+    /// Counts `n` patients (+1 or -1) into `combo` of `(unit, source)` on `day`.
+    pub fn add(&mut self, (unit, source): (&str, &str), day: i64, combo: &str, n: i64) {
         *self
             .days
-            .entry((unit.to_string(), day, combo.to_string()))
+            .entry((day, unit.to_string(), source.to_string(), combo.to_string()))
             .or_default() += n;
+    }
+
+    /// How many rows it would change.
+    pub fn len(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
     }
 
     /// Writes the changes to the days and their months, in key order (concurrent writers on
     /// PostgreSQL then take the rows' locks in one order), one statement per table.
     pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
-        let mut days: Vec<((String, i64, String), i64)> =
-            self.days.into_iter().filter(|(_, n)| *n != 0).collect();
+        let mut days: Vec<(RowKey, i64)> = self.days.into_iter().filter(|(_, n)| *n != 0).collect();
         if days.is_empty() {
             return Ok(());
         }
         days.sort_unstable();
-        let mut months: HashMap<(&str, i64, &str), i64> = HashMap::new();
-        for ((unit, day, combo), n) in &days {
+        let mut months: HashMap<(i64, &str, &str, &str), i64> = HashMap::new();
+        for ((day, unit, source, combo), n) in &days {
             *months
-                .entry((unit.as_str(), month_of_day(*day), combo.as_str()))
+                .entry((month_of_day(*day), unit, source, combo))
                 .or_default() += n;
         }
         let mut months: Vec<_> = months.into_iter().filter(|(_, n)| *n != 0).collect();
         months.sort_unstable();
-        let days: Vec<(&str, i64, &str, i64)> = days
+        let days: Vec<Row<'_>> = days
             .iter()
-            .map(|((u, d, c), n)| (u.as_str(), *d, c.as_str(), *n))
+            .map(|((d, u, s, c), n)| (*d, u.as_str(), s.as_str(), c.as_str(), *n))
             .collect();
-        let months: Vec<(&str, i64, &str, i64)> = months
+        let months: Vec<Row<'_>> = months
             .into_iter()
-            .map(|((u, m, c), n)| (u, m, c, n))
+            .map(|((m, u, s, c), n)| (m, u, s, c, n))
             .collect();
         upsert(conn, "trend_days", "day", &days)?;
         upsert(conn, "trend_months", "month", &months)
     }
 }
 
-/// Adds `(unit, period, combo, patients)` rows to a trend table.
+/// A trend row: `(period, unit, source, combo, patients)`.
+type Row<'a> = (i64, &'a str, &'a str, &'a str, i64);
+
+/// Adds `(period, unit, source, combo, patients)` rows to a trend table.
 fn upsert(
     conn: &mut Conn<'_>,
     table: &str,
     period: &str,
-    rows: &[(&str, i64, &str, i64)],
+    rows: &[Row<'_>],
 ) -> Result<(), DieselError> {
     if rows.is_empty() {
         return Ok(());
@@ -302,28 +347,32 @@ fn upsert(
         Conn::Sqlite(c) => {
             let json = serde_json::to_string(rows).expect("strings and numbers serialise");
             diesel::sql_query(format!(
-                "INSERT INTO {table} (unit, {period}, combo, patients) \
-                 SELECT k.value ->> 0, k.value ->> 1, k.value ->> 2, k.value ->> 3 \
+                "INSERT INTO {table} ({period}, unit, source, combo, patients) \
+                 SELECT k.value ->> 0, k.value ->> 1, k.value ->> 2, k.value ->> 3, \
+                        k.value ->> 4 \
                  FROM json_each(?) AS k WHERE true \
-                 ON CONFLICT (unit, {period}, combo) \
+                 ON CONFLICT ({period}, unit, source, combo) \
                  DO UPDATE SET patients = patients + excluded.patients"
             ))
             .bind::<Text, _>(json)
             .execute(c)?;
         }
         Conn::Pg(c) => {
-            let units: Vec<&str> = rows.iter().map(|r| r.0).collect();
-            let periods: Vec<i64> = rows.iter().map(|r| r.1).collect();
-            let combos: Vec<&str> = rows.iter().map(|r| r.2).collect();
-            let patients: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            let periods: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let units: Vec<&str> = rows.iter().map(|r| r.1).collect();
+            let sources: Vec<&str> = rows.iter().map(|r| r.2).collect();
+            let combos: Vec<&str> = rows.iter().map(|r| r.3).collect();
+            let patients: Vec<i64> = rows.iter().map(|r| r.4).collect();
             diesel::sql_query(format!(
-                "INSERT INTO {table} (unit, {period}, combo, patients) \
-                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) \
-                 ON CONFLICT (unit, {period}, combo) \
+                "INSERT INTO {table} ({period}, unit, source, combo, patients) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
+                     $5::bigint[]) \
+                 ON CONFLICT ({period}, unit, source, combo) \
                  DO UPDATE SET patients = {table}.patients + excluded.patients"
             ))
-            .bind::<Array<Text>, _>(&units)
             .bind::<Array<BigInt>, _>(&periods)
+            .bind::<Array<Text>, _>(&units)
+            .bind::<Array<Text>, _>(&sources)
             .bind::<Array<Text>, _>(&combos)
             .bind::<Array<BigInt>, _>(&patients)
             .execute(c)?;
@@ -332,34 +381,34 @@ fn upsert(
     Ok(())
 }
 
-/// Each unit's tally as of the end of each of `ends` (days since the epoch, exclusive,
-/// ascending): the current counts less the changes from each end on, walked back once from
-/// the latest end (each combo read back once). `unit` and `scope` limit the units as in
-/// the completeness report.
+/// Each group's tally (by `group_by`: unit, source or reporter) as of the end of each of
+/// `ends` (days since the epoch, exclusive, ascending): the current counts less the
+/// changes from each end on, walked back once from the latest end (each combo read back
+/// once). `unit` and `scope` limit the units as in the completeness report.
 pub fn as_of(
     conn: &mut DbConnection,
     ends: &[i64],
     unit: Option<&str>,
     scope: Option<&[String]>,
+    group_by: GroupBy,
 ) -> Result<Vec<BTreeMap<String, Tally>>, StoreError> {
     let (Some(&first), Some(&last)) = (ends.first(), ends.last()) else {
         return Ok(Vec::new());
     };
-    let units = |query_unit: Option<&str>| -> Option<Vec<String>> {
-        match (query_unit, scope) {
-            (Some(u), _) => Some(vec![u.to_string()]),
-            (None, Some(scope)) => Some(scope.to_vec()),
-            (None, None) => None,
-        }
+    let units: Option<Vec<String>> = match (unit, scope) {
+        (Some(u), _) => Some(vec![u.to_string()]),
+        (None, Some(scope)) => Some(scope.to_vec()),
+        (None, None) => None,
     };
-    let units = units(unit);
-    // Now: each unit's tally from the kept counts.
+    // Now: each group's tally from the kept counts.
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for g in super::aggregates::kept_groups(conn, unit, scope)? {
-        tallies.entry(g.unit.clone()).or_default().add_group(&g);
+        let key = group_by.key(&g.unit, &g.source, &g.reported_by);
+        tallies.entry(key.to_string()).or_default().add_group(&g);
     }
-    // The changes from the first end on, as buckets `(first day, rows)`: single days up to
-    // the end of the last end's month when an end falls inside a month, whole months after.
+    // The changes from the first end on, as buckets `(first day, unit, source, combo,
+    // patients)`: single days up to the end of the last end's month when an end falls
+    // inside a month, whole months after.
     let all_month_starts = ends
         .iter()
         .all(|&e| first_day_of_month(month_of_day(e)) == e);
@@ -368,7 +417,8 @@ pub fn as_of(
     } else {
         month_of_day(last) + 1
     };
-    let mut buckets: Vec<(i64, String, String, i64)> = Vec::new();
+    type Bucket = (i64, String, String, String, i64);
+    let mut buckets: Vec<Bucket> = Vec::new();
     {
         let mut query = trend_months::table
             .filter(trend_months::month.ge(months_from))
@@ -376,6 +426,7 @@ pub fn as_of(
             .select((
                 trend_months::month,
                 trend_months::unit,
+                trend_months::source,
                 trend_months::combo,
                 trend_months::patients,
             ))
@@ -383,10 +434,10 @@ pub fn as_of(
         if let Some(units) = &units {
             query = query.filter(trend_months::unit.eq_any(units.clone()));
         }
-        let rows: Vec<(i64, String, String, i64)> = query.load(conn)?;
+        let rows: Vec<Bucket> = query.load(conn)?;
         buckets.extend(
             rows.into_iter()
-                .map(|(month, u, c, n)| (first_day_of_month(month), u, c, n)),
+                .map(|(month, u, s, c, n)| (first_day_of_month(month), u, s, c, n)),
         );
     }
     if !all_month_starts {
@@ -397,6 +448,7 @@ pub fn as_of(
             .select((
                 trend_days::day,
                 trend_days::unit,
+                trend_days::source,
                 trend_days::combo,
                 trend_days::patients,
             ))
@@ -404,7 +456,7 @@ pub fn as_of(
         if let Some(units) = &units {
             query = query.filter(trend_days::unit.eq_any(units.clone()));
         }
-        buckets.extend(query.load::<(i64, String, String, i64)>(conn)?);
+        buckets.extend(query.load::<Bucket>(conn)?);
     }
     // Latest first: walking the ends back in time, each end's tallies are the next one's
     // less the changes from its day on. Each combo is decoded once.
@@ -413,10 +465,14 @@ pub fn as_of(
     let mut next = buckets.into_iter().peekable();
     let mut out = vec![BTreeMap::new(); ends.len()];
     for (slot, &end) in out.iter_mut().zip(ends).rev() {
-        while let Some((_, unit, combo, n)) = next.next_if(|b| b.0 >= end) {
+        while let Some((_, unit, source, combo, n)) = next.next_if(|b| b.0 >= end) {
             let decoded = decoded.entry(combo).or_insert_with_key(|c| decode(c));
             if let Some(d) = decoded {
-                let tally = tallies.entry(unit).or_default();
+                let key = group_by.key(&unit, &source, d.reported_by);
+                let tally = match tallies.get_mut(key) {
+                    Some(tally) => tally,
+                    None => tallies.entry(key.to_string()).or_default(),
+                };
                 tally.add(d.real_complete, d.statuses.iter().copied(), -n);
             }
         }
@@ -429,6 +485,7 @@ pub fn as_of(
 #[derive(Debug, Clone)]
 struct Decoded {
     real_complete: bool,
+    reported_by: &'static str,
     statuses: Vec<(&'static str, usize)>,
 }
 
@@ -446,8 +503,13 @@ fn decode(combo: &str) -> Option<Decoded> {
             ))
         })
         .collect();
+    let reported_by = REPORTER_LETTERS
+        .iter()
+        .find(|(_, name)| *name == group.reported_by)
+        .map_or("", |(_, name)| *name);
     Some(Decoded {
         real_complete: group.real_complete,
+        reported_by,
         statuses,
     })
 }
@@ -455,6 +517,8 @@ fn decode(combo: &str) -> Option<Decoded> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ED: (&str, &str) = ("ED", "adt");
 
     fn version(at_day: i64, combo: &str) -> Version {
         Version {
@@ -469,7 +533,7 @@ mod tests {
             .days
             .iter()
             .filter(|(_, n)| **n != 0)
-            .map(|((_, d, c), n)| (*d, c.clone(), *n))
+            .map(|((d, _, _, c), n)| (*d, c.clone(), *n))
             .collect();
         v.sort();
         v
@@ -479,8 +543,8 @@ mod tests {
     fn a_timeline_reads_back_what_it_wrote() {
         let mut t = Timeline::default();
         let mut c = TrendChanges::default();
-        assert!(t.insert("ED", version(10, "1cccccc"), &mut c));
-        assert!(t.insert("ED", version(20, "0mcccnn sogi:missing"), &mut c));
+        assert!(t.insert(ED, version(10, "1cccccc"), &mut c));
+        assert!(t.insert(ED, version(20, "0mcccnn sogi:missing"), &mut c));
         assert_eq!(Timeline::read(&t.write(), None), t);
         assert_eq!(
             Timeline::read(b"", Some(version(3, "x"))).versions().len(),
@@ -492,10 +556,10 @@ mod tests {
     fn a_late_version_counts_between_its_neighbours() {
         let mut t = Timeline::default();
         let mut c = TrendChanges::default();
-        t.insert("ED", version(10, "A"), &mut c);
-        t.insert("ED", version(30, "C"), &mut c);
+        t.insert(ED, version(10, "A"), &mut c);
+        t.insert(ED, version(30, "C"), &mut c);
         let mut late = TrendChanges::default();
-        assert!(t.insert("ED", version(20, "B"), &mut late));
+        assert!(t.insert(ED, version(20, "B"), &mut late));
         // From day 20, B instead of A; on day 30, C takes over from B instead of from A.
         assert_eq!(
             changes(&late),
@@ -508,12 +572,12 @@ mod tests {
         );
         // The same time again changes nothing.
         let mut again = TrendChanges::default();
-        assert!(!t.insert("ED", version(20, "Z"), &mut again));
+        assert!(!t.insert(ED, version(20, "Z"), &mut again));
         assert!(changes(&again).is_empty());
         // Older than every version: it counts until the first (which counted from its
         // own day already).
         let mut first = TrendChanges::default();
-        t.insert("ED", version(5, "E"), &mut first);
+        t.insert(ED, version(5, "E"), &mut first);
         assert_eq!(
             changes(&first),
             vec![(5, "E".into(), 1), (10, "E".into(), -1)]
@@ -524,10 +588,10 @@ mod tests {
     fn rejudging_a_version_moves_its_days_to_the_new_combo() {
         let mut t = Timeline::default();
         let mut c = TrendChanges::default();
-        t.insert("ED", version(10, "A"), &mut c);
-        t.insert("ED", version(30, "C"), &mut c);
+        t.insert(ED, version(10, "A"), &mut c);
+        t.insert(ED, version(30, "C"), &mut c);
         let mut re = TrendChanges::default();
-        assert!(t.rejudge("ED", 10 * MICROS_PER_DAY + 1, [1, 2, 3, 4], "B", &mut re));
+        assert!(t.rejudge(ED, 10 * MICROS_PER_DAY + 1, [1, 2, 3, 4], "B", &mut re));
         assert_eq!(
             changes(&re),
             vec![
@@ -538,7 +602,7 @@ mod tests {
             ]
         );
         // Another record at the same time is not that version.
-        assert!(!t.rejudge("ED", 30 * MICROS_PER_DAY + 1, [9, 9, 9, 9], "D", &mut re));
+        assert!(!t.rejudge(ED, 30 * MICROS_PER_DAY + 1, [9, 9, 9, 9], "D", &mut re));
     }
 
     #[test]
@@ -556,6 +620,8 @@ mod tests {
     fn a_combo_reads_back_as_the_group() {
         let group = Group {
             unit: "ED",
+            source: "adt",
+            reported_by: "staff_observed",
             real_complete: false,
             race: "complete",
             ethnicity: "declined",
@@ -567,12 +633,23 @@ mod tests {
             profile: "p@1",
         };
         let combo = code(&group);
-        assert_eq!(combo, "0cdunmi sogi:missing");
+        assert_eq!(combo, "0cdunmio sogi:missing");
         let back = status_group("ED", &combo, 3).unwrap();
         assert_eq!(
             (back.race.as_str(), back.caregiver_language.as_str()),
             ("complete", "invalid")
         );
         assert_eq!(back.optional_domains, "sogi:missing");
+        assert_eq!(back.reported_by, "staff_observed");
+        // A combo from before reporters were kept has none.
+        let old = status_group("ED", "0cdunmi sogi:missing", 3).unwrap();
+        assert_eq!(
+            (old.reported_by.as_str(), old.race.as_str()),
+            ("", "complete")
+        );
+        assert_eq!(
+            GroupBy::ReportedBy.key("ED", "adt", &old.reported_by),
+            crate::store::aggregates::REPORTER_NOT_KEPT
+        );
     }
 }

@@ -253,6 +253,7 @@ pub fn write_states(
                         current_state::optional_domains.eq(r.optional_domains.to_owned()),
                         current_state::versions.eq(r.versions.to_owned()),
                         current_state::answers.eq(r.answers.to_owned()),
+                        current_state::reported_by.eq(r.reported_by.to_owned()),
                     )
                 }
             );

@@ -184,14 +184,27 @@ fn kept(conn: &mut real_dq::store::DbConnection) -> Vec<(String, String, String,
             .into_iter()
             .map(|(u, a, n)| ("answer".into(), u, a, n)),
     );
-    let rules: Vec<(String, String, i64)> = rule_counts::table
-        .select((rule_counts::unit, rule_counts::rule, rule_counts::patients))
+    let rules: Vec<(String, String, String, String, i64)> = rule_counts::table
+        .select((
+            rule_counts::unit,
+            rule_counts::source,
+            rule_counts::reported_by,
+            rule_counts::rule,
+            rule_counts::patients,
+        ))
         .load(conn)
         .unwrap();
-    all.extend(rules.into_iter().map(|(u, r, n)| ("rule".into(), u, r, n)));
-    let groups: Vec<(String, bool, String, String, String, i64)> = report_counts::table
+    all.extend(
+        rules
+            .into_iter()
+            .map(|(u, s, by, r, n)| ("rule".into(), u, format!("{s} {by} {r}"), n)),
+    );
+    type Group = (String, String, String, bool, String, String, String, i64);
+    let groups: Vec<Group> = report_counts::table
         .select((
             report_counts::unit,
+            report_counts::source,
+            report_counts::reported_by,
             report_counts::real_complete,
             report_counts::race,
             report_counts::language,
@@ -201,9 +214,12 @@ fn kept(conn: &mut real_dq::store::DbConnection) -> Vec<(String, String, String,
         .load(conn)
         .unwrap();
     let mut merged: std::collections::BTreeMap<(String, String), i64> = Default::default();
-    for (u, complete, race, language, optional, n) in groups {
+    for (u, source, by, complete, race, language, optional, n) in groups {
         *merged
-            .entry((u, format!("{complete} {race} {language} {optional}")))
+            .entry((
+                u,
+                format!("{source} {by} {complete} {race} {language} {optional}"),
+            ))
             .or_default() += n;
     }
     all.extend(

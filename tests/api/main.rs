@@ -16,6 +16,7 @@ mod fhir;
 mod fhir_written;
 mod framework;
 mod generate;
+mod group_by;
 mod health;
 mod hl7;
 mod logs;

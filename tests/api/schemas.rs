@@ -40,7 +40,7 @@ fn validator(name: &str) -> Validator {
     options.build(&load(name)).expect("schema compiles")
 }
 
-fn assert_valid(name: &str, instance: &Value) {
+pub fn assert_valid(name: &str, instance: &Value) {
     let validator = validator(name);
     let errors: Vec<String> = validator
         .iter_errors(instance)
