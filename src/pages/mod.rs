@@ -10,6 +10,8 @@
 //! as in the API.
 
 pub mod charts;
+#[cfg(test)]
+mod contrast;
 pub mod error;
 mod overview;
 mod records;
