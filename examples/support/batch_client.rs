@@ -85,8 +85,9 @@ pub async fn post_batch(base: &str, key: &str, body: String) -> (u64, u64) {
     (results, errors)
 }
 
-/// Asks for the completeness report and the trend (12 months, weeks and days) `runs` times
-/// each and prints their median, best and worst time and the patients they count.
+/// Asks for the completeness report (by unit, source and reporter), the trend (12 months,
+/// weeks and days), alerts, the distribution, drill-downs and the dashboard's pages `runs`
+/// times each and prints their median, best and worst time and the patients they count.
 pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
     time_get(client, base, "/v1/reports/completeness", runs).await;
     time_get(client, base, "/v1/alerts", runs).await;
@@ -100,6 +101,15 @@ pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
             runs,
         )
         .await;
+    }
+    // Breakdowns beyond unit: the same kept rows, added up by source or reporter.
+    for path in [
+        "/v1/reports/completeness?group_by=source",
+        "/v1/reports/completeness?group_by=reported_by",
+        "/v1/reports/trend?period=month&group_by=reported_by",
+        "/v1/records?reported_by=self",
+    ] {
+        time_get(client, base, path, runs).await;
     }
     // The drill-down (a page of 50) and the dashboard's pages (with the same key, as a
     // script would send it; a browser sends the session cookie instead).
