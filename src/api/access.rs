@@ -52,6 +52,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/v1/records/{id}", Access::Roles(RECORD_READ)),
     route("get", "/v1/reports/completeness", Access::Roles(AGGREGATES)),
     route("get", "/v1/reports/trend", Access::Roles(AGGREGATES)),
+    route("get", "/v1/reports/diff", Access::Roles(AGGREGATES)),
     route("get", "/v1/reports/distribution", Access::Roles(AGGREGATES)),
     route("get", "/v1/alerts", Access::Roles(AGGREGATES)),
     // The catalog of rules and hints holds no PHI; every role's work needs it.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod body;
+pub mod diff;
 pub mod distribution;
 pub mod error;
 pub mod fhir;
@@ -111,6 +112,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/reports/trend")
                 .get(trend::trend)
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/reports/diff")
+                .get(diff::diff)
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

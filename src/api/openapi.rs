@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The schema files, by component name.
-pub const SCHEMAS: [(&str, &str); 13] = [
+pub const SCHEMAS: [(&str, &str); 14] = [
     ("Key", include_str!("../../schemas/key.schema.json")),
     (
         "KeyRequest",
@@ -25,6 +25,7 @@ pub const SCHEMAS: [(&str, &str); 13] = [
         include_str!("../../schemas/completeness-report.schema.json"),
     ),
     ("Trend", include_str!("../../schemas/trend.schema.json")),
+    ("Diff", include_str!("../../schemas/diff.schema.json")),
     ("Alerts", include_str!("../../schemas/alerts.schema.json")),
     (
         "Distribution",
@@ -250,6 +251,8 @@ fn build() -> Value {
                         query("status", "without domain: the record status (complete, incomplete, invalid); with domain: the domain status (complete, declined, unknown, not_asked, missing, invalid; not_required for the caregiver domains)", json!({"type": "string"})),
                         query("rule", "only records on which this rule fired", json!({"type": "string"})),
                         query("source", "only records of this sending system", json!({"type": "string"})),
+                        query("finding", "a diff cell's findings, with rule and since: new, resolved or persisting (GET /v1/reports/diff)", json!({"enum": ["new", "resolved", "persisting"]})),
+                        query("since", "the diff's from, a date (with finding)", json!({"type": "string", "format": "date"})),
                         query("reported_by", "only patients whose race and ethnicity were reported by this (not_kept: stored before it was kept)", json!({"enum": ["self", "caregiver", "staff_observed", "unknown", "mixed", "not_recorded", "not_kept"]})),
                         query("limit", "page size, 1 to 500 (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
                         query("cursor", "next_cursor of the previous page", json!({"type": "string"})),
@@ -302,6 +305,20 @@ fn build() -> Value {
                 ],
                 "responses": responses("200", json!({"content": {
                     "application/json": {"schema": schema("Trend")},
+                    "text/csv": {"schema": {"type": "string"}}
+                }}), &["403", "406", "422", "503"])
+            }},
+            "/v1/reports/diff": {"get": {
+                "summary": "What changed since the start of a UTC day: per unit and rule the findings new, resolved and persisting, per unit and domain the rate then and now (JSON, or CSV unit,rule,new,resolved,persisting with Accept: text/csv)",
+                "operationId": "diffReport",
+                "parameters": [
+                    query("from", "a date, or an RFC 3339 instant at midnight UTC: the state compared with (default: 30 days before today)", json!({"type": "string"})),
+                    query("to", "not taken yet: the diff compares with the current state", json!({"type": "string"})),
+                    query("unit", "only this unit", json!({"type": "string"})),
+                    query("format", "json or csv (overrides Accept)", json!({"enum": ["json", "csv"]}))
+                ],
+                "responses": responses("200", json!({"content": {
+                    "application/json": {"schema": schema("Diff")},
                     "text/csv": {"schema": {"type": "string"}}
                 }}), &["403", "406", "422", "503"])
             }},

@@ -135,12 +135,53 @@ pub struct ListQuery {
     pub reported_by: Option<String>,
     /// A domain (with `status`).
     pub domain: Option<String>,
+    /// A diff cell's findings (with `rule` and `since`): `new`, `resolved` or `persisting`.
+    pub finding: Option<String>,
+    /// The diff's `from` (with `finding`): a date.
+    pub since: Option<String>,
     /// Page size.
     pub limit: Option<i64>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// `json` or `csv`.
     pub format: Option<String>,
+}
+
+/// The diff's filter: `finding` (new, resolved, persisting) with `since` (a date) and `rule`.
+fn finding_filter(query: &ListQuery) -> Result<Option<queries::Finding>, ApiError> {
+    let (finding, since) = match (&query.finding, &query.since) {
+        (None, None) => return Ok(None),
+        (Some(f), Some(s)) => (f, s),
+        (Some(_), None) => {
+            return Err(ApiError::field(
+                "since",
+                "is required with finding: the diff's from, a date (YYYY-MM-DD)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::field(
+                "finding",
+                "is required with since: new, resolved or persisting",
+            ))
+        }
+    };
+    let since_kind = queries::Since::parse(finding)
+        .ok_or_else(|| ApiError::field("finding", "must be new, resolved or persisting"))?;
+    let day = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d")
+        .map_err(|_| ApiError::field("since", "must be a date (YYYY-MM-DD)"))?
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    let Some(rule) = query.rule.clone() else {
+        return Err(ApiError::field(
+            "rule",
+            "is required with finding: the diff's findings are a rule's",
+        ));
+    };
+    Ok(Some(queries::Finding {
+        rule,
+        day,
+        since: since_kind,
+    }))
 }
 
 /// The domain filter: `domain` with `status` (one of the domain statuses, `incomplete` for
@@ -276,6 +317,7 @@ pub async fn fetch(
                 "must be self, caregiver, staff_observed, unknown, mixed, not_recorded or not_kept",
             )),
         };
+    let finding = finding_filter(&query)?;
     let after_record = match &query.cursor {
         None => None,
         Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
@@ -291,6 +333,8 @@ pub async fn fetch(
         source: query.source,
         reported_by,
         domain,
+        finding,
+        records: None,
         after: None,
         limit: limit + 1,
     };

@@ -30,6 +30,9 @@ fn title(query: &ListQuery) -> String {
     if let Some(source) = &query.source {
         parts.push(format!("from {source}"));
     }
+    if let (Some(finding), Some(since)) = (&query.finding, &query.since) {
+        parts.push(format!("{finding} since {since}"));
+    }
     if let Some(reporter) = &query.reported_by {
         parts.push(format!("reported by {}", reporter.replace('_', " ")));
     }
@@ -50,6 +53,8 @@ fn next_link(query: &ListQuery, cursor: &str) -> String {
         ("rule", &query.rule),
         ("source", &query.source),
         ("reported_by", &query.reported_by),
+        ("finding", &query.finding),
+        ("since", &query.since),
     ] {
         if let Some(value) = value {
             pairs.push((name, value.clone()));
@@ -123,6 +128,8 @@ pub async fn records(
         rule: query.rule.clone(),
         source: query.source.clone(),
         reported_by: query.reported_by.clone(),
+        finding: query.finding.clone(),
+        since: query.since.clone(),
         domain: query.domain.clone(),
         limit: query.limit,
         ..ListQuery::default()

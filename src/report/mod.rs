@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod completeness;
 pub mod csv;
+pub mod diff;
 pub mod distribution;
 
 pub use completeness::{build, CompletenessReport};

@@ -21,6 +21,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::audit::{AuditEntry, NewAuditRow};
 use super::connection::{Conn, DbConnection};
 use super::counts::{Deltas, Group};
+use super::findings::{self, FindingChanges, Span};
 use super::models::{NewCurrentState, NewRecord};
 use super::schema::current_state;
 use super::trend::{self, Timeline, TrendChanges, Version};
@@ -99,6 +100,7 @@ impl PreparedRecord {
             at: self.recorded_at,
             tag: self.tag(),
             combo: trend::code(&self.group()),
+            rules: self.rules_text.clone(),
         }
     }
 
@@ -291,6 +293,7 @@ impl StateRow {
                 at: self.recorded_at,
                 tag: [0; 4],
                 combo: trend::code(&self.group()),
+                rules: self.rules.clone(),
             }),
         )
     }
@@ -617,8 +620,9 @@ fn store_pass(
     let (stored, new_records) = plan(prepared, known, &repeats, &mut slots);
     // 5. Each touched key's timeline takes its new versions; the trend counts what they
     //    change, late records included.
+    //    The findings over time (the diff) count what changed in their spans.
     let mut trend = TrendChanges::default();
-    let mut timelines: HashMap<Key<'_>, Timeline> = HashMap::new();
+    let mut timelines: HashMap<Key<'_>, (Timeline, Vec<Span>)> = HashMap::new();
     for &index in &new_records {
         let record = &prepared[index];
         let key = (
@@ -628,14 +632,25 @@ fn store_pass(
         );
         timelines
             .entry(key)
-            .or_insert_with(|| match slots.get(&key).and_then(|s| s.in_db) {
-                Some(state) => state.row.timeline(),
-                None => Timeline::default(),
+            .or_insert_with(|| {
+                let timeline = match slots.get(&key).and_then(|s| s.in_db) {
+                    Some(state) => state.row.timeline(),
+                    None => Timeline::default(),
+                };
+                let spans = findings::spans(timeline.versions());
+                (timeline, spans)
             })
+            .0
             .insert((&record.unit, &record.source), record.version(), &mut trend);
     }
-    let versions: HashMap<Key<'_>, Vec<u8>> =
-        timelines.iter().map(|(key, t)| (*key, t.write())).collect();
+    let mut spans = FindingChanges::default();
+    for (key, (timeline, before)) in &timelines {
+        spans.replace(key.2, before, &findings::spans(timeline.versions()));
+    }
+    let versions: HashMap<Key<'_>, Vec<u8>> = timelines
+        .iter()
+        .map(|(key, (t, _))| (*key, t.write()))
+        .collect();
     // 6. Write: history, then current states (with the rules fired), and the counts.
     let history: Vec<NewRecord<'_>> = new_records
         .iter()
@@ -690,6 +705,7 @@ fn store_pass(
     write::write_timelines(conn, &late_only)?;
     deltas.apply(conn)?;
     trend.apply(conn)?;
+    spans.apply(conn)?;
     Ok(stored)
 }
 

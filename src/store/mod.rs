@@ -9,6 +9,7 @@ pub mod connection;
 pub mod counts;
 pub mod distribution;
 mod error;
+pub mod findings;
 pub mod ingest;
 pub mod keys;
 pub mod models;

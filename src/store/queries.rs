@@ -45,11 +45,66 @@ pub struct ListFilter {
     /// the six REaL domains (a column of its own) or an optional one (in
     /// `optional_domains`). The caller checks both against the catalog.
     pub domain: Option<(String, String)>,
+    /// Only the diff's findings of a rule since a day ([`Finding`]).
+    pub finding: Option<Finding>,
+    /// Only these records `(sources, patient ids, record ids)`: what a finding filter found.
+    pub records: Option<Found>,
     /// Only states after this key `(source, patient_id, unit)`: the key of the cursor's
     /// record ([`cursor_key`]).
     pub after: Option<(String, String, String)>,
     /// At most this many.
     pub limit: i64,
+}
+
+/// Records a finding filter found: `(sources, patient ids, record ids)`.
+pub type Found = (Vec<String>, Vec<String>, Vec<String>);
+
+/// Which of a rule's findings since a day (`GET /v1/reports/diff`'s cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// Found now, in a span that started on or after the day.
+    New,
+    /// Found at the start of the day, and no longer in that span.
+    Resolved,
+    /// Found at the start of the day and throughout since.
+    Persisting,
+}
+
+impl Since {
+    /// Reads `new`, `resolved` or `persisting`.
+    pub fn parse(name: &str) -> Option<Since> {
+        match name {
+            "new" => Some(Since::New),
+            "resolved" => Some(Since::Resolved),
+            "persisting" => Some(Since::Persisting),
+            _ => None,
+        }
+    }
+}
+
+/// A diff cell's findings: `rule`'s, of kind `since`, from the start of `day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: String,
+    /// The day (since the epoch, UTC).
+    pub day: i64,
+    /// Which.
+    pub since: Since,
+}
+
+impl Finding {
+    /// Whether a key whose timeline has `spans` is one of them.
+    fn holds(&self, spans: &[super::findings::Span]) -> bool {
+        spans
+            .iter()
+            .filter(|s| s.rule == self.rule)
+            .any(|s| match self.since {
+                Since::New => s.end.is_none() && s.start >= self.day,
+                Since::Persisting => s.end.is_none() && s.start < self.day,
+                Since::Resolved => s.start < self.day && s.end.is_some_and(|e| e >= self.day),
+            })
+    }
 }
 
 /// The key `(source, patient_id, unit)` of a stored record, for a cursor naming it: the
@@ -115,6 +170,12 @@ macro_rules! matching {
         }
         if let Some(reported_by) = &filter.reported_by {
             query = query.filter(current_state::reported_by.eq(reported_by.clone()));
+        }
+        if let Some((sources, patients, records)) = &filter.records {
+            query = query
+                .filter(current_state::source.eq_any(sources.clone()))
+                .filter(current_state::patient_id.eq_any(patients.clone()))
+                .filter(current_state::record_id.eq_any(records.clone()));
         }
         if let Some((domain, _)) = filter.domain.as_ref().filter(|(_, s)| s == INCOMPLETE) {
             // Any status but complete and declined (and not_required): the report cell's
@@ -197,11 +258,96 @@ macro_rules! matching {
     }};
 }
 
+/// States read per look when a finding filter walks the states.
+const FINDING_CHUNK: i64 = 1000;
+
+/// The records of up to `filter.limit` states that hold `filter.finding`, in key order
+/// from the cursor: the states (of the filter's units, with the rule now unless the
+/// finding is resolved) are read a chunk at a time with their timelines, and each key's
+/// spans say whether it holds. `(sources, patient ids, record ids)`.
+fn finding_records(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+    finding: &Finding,
+) -> Result<Found, StoreError> {
+    let mut look = ListFilter {
+        finding: None,
+        limit: FINDING_CHUNK,
+        rule: (finding.since != Since::Resolved).then(|| finding.rule.clone()),
+        ..filter.clone()
+    };
+    let mut found = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        type Row = (String, String, String, String, i64, Vec<u8>, String);
+        let rows: Vec<Row> = matching!(
+            current_state::table.select((
+                current_state::source,
+                current_state::patient_id,
+                current_state::unit,
+                current_state::record_id,
+                current_state::recorded_at,
+                current_state::versions,
+                current_state::rules,
+            )),
+            &look
+        )
+        .load(conn)?;
+        let last = rows.last().map(|r| (r.0.clone(), r.1.clone(), r.2.clone()));
+        for (source, patient, _, record, at, versions, rules) in rows {
+            let state = super::trend::Version {
+                at,
+                tag: [0; 4],
+                combo: String::new(),
+                rules,
+            };
+            let timeline = super::trend::Timeline::read(&versions, Some(state));
+            if finding.holds(&super::findings::spans(timeline.versions())) {
+                found.0.push(source);
+                found.1.push(patient);
+                found.2.push(record);
+                if found.2.len() as i64 >= filter.limit {
+                    return Ok(found);
+                }
+            }
+        }
+        match last {
+            Some(key) => look.after = Some(key),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// The filter a finding filter becomes: the records it found, in the same order.
+fn with_found(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+) -> Result<Option<ListFilter>, StoreError> {
+    let Some(finding) = &filter.finding else {
+        return Ok(Some(filter.clone()));
+    };
+    let found = finding_records(conn, filter, finding)?;
+    if found.2.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ListFilter {
+        finding: None,
+        rule: None,
+        after: None,
+        limit: found.2.len() as i64,
+        records: Some(found),
+        ..filter.clone()
+    }))
+}
+
 /// Current results matching the filter: `(record_id, unit, result JSON)`, in one query.
 pub fn list_current(
     conn: &mut DbConnection,
     filter: &ListFilter,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
+    let Some(filter) = with_found(conn, filter)? else {
+        return Ok(Vec::new());
+    };
+    let filter = &filter;
     let rows: Vec<(String, String, Vec<u8>)> = matching!(
         current_state::table.inner_join(records::table).select((
             current_state::record_id,
@@ -250,6 +396,10 @@ pub fn list_current_redacted(
     conn: &mut DbConnection,
     filter: &ListFilter,
 ) -> Result<Vec<RedactedRow>, StoreError> {
+    let Some(filter) = with_found(conn, filter)? else {
+        return Ok(Vec::new());
+    };
+    let filter = &filter;
     matching!(
         current_state::table.select((
             current_state::record_id,

@@ -8,6 +8,7 @@
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
+use super::findings::FindingChanges;
 use super::ingest::StateRow;
 use super::schema::pending_rebuilds;
 use super::trend::TrendChanges;
@@ -32,6 +33,15 @@ pub fn pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
                     "trend recounted from the timelines"
                 );
             }
+            "findings" => {
+                let started = std::time::Instant::now();
+                let states = findings(conn)?;
+                tracing::info!(
+                    states,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "findings over time recounted from the timelines"
+                );
+            }
             other => tracing::warn!(recount = other, "unknown recount asked for; skipped"),
         }
         diesel::delete(pending_rebuilds::table.filter(pending_rebuilds::name.eq(name)))
@@ -47,6 +57,48 @@ pub fn trend(conn: &mut DbConnection) -> Result<u64, StoreError> {
     use super::schema::{trend_days, trend_months};
     diesel::delete(trend_days::table).execute(conn)?;
     diesel::delete(trend_months::table).execute(conn)?;
+    each_page(conn, |page| {
+        let mut changes = TrendChanges::default();
+        for state in page {
+            let place = (state.unit.as_str(), state.source.as_str());
+            let versions = state.timeline();
+            let versions = versions.versions();
+            for (i, version) in versions.iter().enumerate() {
+                changes.add(place, super::trend::day_of(version.at), &version.combo, 1);
+                if let Some(next) = versions.get(i + 1) {
+                    changes.add(place, super::trend::day_of(next.at), &version.combo, -1);
+                }
+            }
+        }
+        Box::new(move |conn| changes.apply(&mut conn.concrete()))
+    })
+}
+
+/// Recounts the findings over time (`finding_days`, `finding_months`) from every key's
+/// timeline. Returns the states read.
+pub fn findings(conn: &mut DbConnection) -> Result<u64, StoreError> {
+    use super::schema::{finding_days, finding_months};
+    diesel::delete(finding_days::table).execute(conn)?;
+    diesel::delete(finding_months::table).execute(conn)?;
+    each_page(conn, |page| {
+        let mut changes = FindingChanges::default();
+        for state in page {
+            let spans = super::findings::spans(state.timeline().versions());
+            changes.replace(&state.unit, &[], &spans);
+        }
+        Box::new(move |conn| changes.apply(&mut conn.concrete()))
+    })
+}
+
+/// What a page of states writes.
+type Write = Box<dyn FnOnce(&mut DbConnection) -> Result<(), diesel::result::Error>>;
+
+/// Reads every state a page at a time, in key order, and writes what `count` makes of each
+/// page in a transaction of its own. Returns the states read.
+fn each_page(
+    conn: &mut DbConnection,
+    mut count: impl FnMut(&[StateRow]) -> Write,
+) -> Result<u64, StoreError> {
     let mut after: Option<(String, String, String)> = None;
     let mut read = 0u64;
     loop {
@@ -60,19 +112,8 @@ pub fn trend(conn: &mut DbConnection) -> Result<u64, StoreError> {
             last.unit.clone(),
         ));
         read += page.len() as u64;
-        let mut changes = TrendChanges::default();
-        for state in &page {
-            let place = (state.unit.as_str(), state.source.as_str());
-            let versions = state.timeline();
-            let versions = versions.versions();
-            for (i, version) in versions.iter().enumerate() {
-                changes.add(place, super::trend::day_of(version.at), &version.combo, 1);
-                if let Some(next) = versions.get(i + 1) {
-                    changes.add(place, super::trend::day_of(next.at), &version.combo, -1);
-                }
-            }
-        }
-        conn.write_transaction::<_, StoreError>(|conn| Ok(changes.apply(&mut conn.concrete())?))?;
+        let write = count(&page);
+        conn.write_transaction::<_, StoreError>(|conn| Ok(write(conn)?))?;
     }
     Ok(read)
 }

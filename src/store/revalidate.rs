@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::codec;
 use super::connection::DbConnection;
 use super::counts::Deltas;
+use super::findings::{self, FindingChanges};
 use super::ingest::{PreparedRecord, StateRow};
 use super::schema::{current_state, records};
 use super::trend::{self, TrendChanges};
@@ -56,6 +57,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
     conn.write_transaction::<_, StoreError>(|conn| {
         let mut replaced = Vec::new();
         let mut trend = TrendChanges::default();
+        let mut spans = FindingChanges::default();
         for record in prepared {
             diesel::update(records::table.filter(records::id.eq(&record.id)))
                 .set((
@@ -70,6 +72,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                 continue;
             };
             let mut timeline = old.timeline();
+            let before = findings::spans(timeline.versions());
             let combo = trend::code(&record.group());
             // A state without a kept timeline is its own one version: only its record is it.
             let lone = old.versions.is_empty();
@@ -78,9 +81,13 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
                     (&record.unit, &record.source),
                     record.recorded_at,
                     record.tag(),
-                    &combo,
+                    (&combo, &record.rules_text),
                     &mut trend,
                 );
+            if rejudged {
+                let after = findings::spans(timeline.versions());
+                spans.replace(&record.unit, &before, &after);
+            }
             let key = current_state::table
                 .filter(current_state::source.eq(&record.source))
                 .filter(current_state::patient_id.eq(&record.patient_id))
@@ -124,6 +131,7 @@ pub fn rewrite(conn: &mut DbConnection, prepared: &[PreparedRecord]) -> Result<u
         }
         deltas.apply(&mut conn.concrete())?;
         trend.apply(&mut conn.concrete())?;
+        spans.apply(&mut conn.concrete())?;
         Ok(replaced.len())
     })
 }

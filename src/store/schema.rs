@@ -129,6 +129,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Each day's net change in findings by unit and rule (`kind` n), and the open
+    /// findings by the day they started (`kind` o): the diff.
+    finding_days (day, unit, rule, kind) {
+        day -> BigInt,
+        unit -> Text,
+        rule -> Text,
+        kind -> Text,
+        patients -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// `finding_days` by month.
+    finding_months (month, unit, rule, kind) {
+        month -> BigInt,
+        unit -> Text,
+        rule -> Text,
+        kind -> Text,
+        patients -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Recounts a migration asked for, done when the service starts.
     pending_rebuilds (name) {
         name -> Text,

@@ -139,7 +139,9 @@ fn status_group(unit: &str, combo: &str, patients: i64) -> Option<StatusGroup> {
 }
 
 /// One version of a key: from when it is the key's state, which record it is (the first
-/// four bytes of its content hash; zero for a state from before timelines), and its combo.
+/// four bytes of its content hash; zero for a state from before timelines), its combo and
+/// the rules fired on it (space-separated; empty for a past version kept before rules
+/// were, see [`Timeline::read`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
     /// Its `recorded_at`.
@@ -148,6 +150,8 @@ pub struct Version {
     pub tag: [u8; 4],
     /// Its combo.
     pub combo: String,
+    /// The rules fired on it, space-separated (the diff's findings).
+    pub rules: String,
 }
 
 /// A key's versions in time order, one per `recorded_at` (a record no newer than one
@@ -155,12 +159,23 @@ pub struct Version {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Timeline(Vec<Version>);
 
+/// The first bytes of a timeline kept with each version's rules (migration 000014). As the
+/// first version's time it would be year 146,000 and later: no timeline from before
+/// starts with it.
+const WITH_RULES: [u8; 8] = [b'R', b'D', b'Q', b'T', 2, 0, 0, 0x7f];
+
 impl Timeline {
     /// The timeline kept on a state (`versions`); an empty one (a state from before
-    /// timelines, or none) is the state itself, when there is one.
+    /// timelines, or none) is the state itself, when there is one. A timeline kept before
+    /// rules were has none on its versions but the state's own, which are the state's.
     pub fn read(bytes: &[u8], state: Option<Version>) -> Timeline {
         let mut versions = Vec::new();
-        let mut rest = bytes;
+        let with_rules = bytes.starts_with(&WITH_RULES);
+        let mut rest = if with_rules {
+            &bytes[WITH_RULES.len()..]
+        } else {
+            bytes
+        };
         while rest.len() >= 13 {
             let at = i64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
             let tag = rest[8..12].try_into().expect("4 bytes");
@@ -168,33 +183,59 @@ impl Timeline {
             let Some(combo) = rest.get(13..13 + len) else {
                 break;
             };
+            let combo = String::from_utf8_lossy(combo).into_owned();
+            rest = &rest[13 + len..];
+            let mut rules = String::new();
+            if with_rules {
+                let Some(len) = rest.get(..2) else {
+                    break;
+                };
+                let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+                let Some(text) = rest.get(2..2 + len) else {
+                    break;
+                };
+                rules = String::from_utf8_lossy(text).into_owned();
+                rest = &rest[2 + len..];
+            }
             versions.push(Version {
                 at,
                 tag,
-                combo: String::from_utf8_lossy(combo).into_owned(),
+                combo,
+                rules,
             });
-            rest = &rest[13 + len..];
         }
-        if versions.is_empty() {
-            versions.extend(state);
+        match state {
+            None => {}
+            Some(state) if versions.is_empty() => versions.push(state),
+            Some(state) if !with_rules => {
+                if let Some(v) = versions.iter_mut().find(|v| v.at == state.at) {
+                    v.rules = state.rules;
+                }
+            }
+            Some(_) => {}
         }
         Timeline(versions)
     }
 
-    /// The bytes kept on the state: per version its time (8 bytes), tag (4), the combo's
-    /// length (1) and the combo. A lone version is the state itself, and is kept as nothing
-    /// (most patients have one: their rows stay as narrow as before timelines).
+    /// The bytes kept on the state: [`WITH_RULES`], then per version its time (8 bytes),
+    /// tag (4), the combo's length (1) and the combo, the rules' length (2) and the rules.
+    /// A lone version is the state itself, and is kept as nothing (most patients have one:
+    /// their rows stay as narrow as before timelines).
     pub fn write(&self) -> Vec<u8> {
         if self.0.len() < 2 {
             return Vec::new();
         }
-        let mut bytes = Vec::with_capacity(self.0.len() * 24);
+        let mut bytes = Vec::with_capacity(8 + self.0.len() * 48);
+        bytes.extend_from_slice(&WITH_RULES);
         for v in &self.0 {
             let combo = &v.combo.as_bytes()[..v.combo.len().min(255)];
+            let rules = &v.rules.as_bytes()[..v.rules.len().min(usize::from(u16::MAX))];
             bytes.extend_from_slice(&v.at.to_le_bytes());
             bytes.extend_from_slice(&v.tag);
             bytes.push(u8::try_from(combo.len()).unwrap_or(u8::MAX));
             bytes.extend_from_slice(combo);
+            bytes.extend_from_slice(&u16::try_from(rules.len()).unwrap_or(u16::MAX).to_le_bytes());
+            bytes.extend_from_slice(rules);
         }
         bytes
     }
@@ -244,7 +285,7 @@ impl Timeline {
         (unit, source): (&str, &str),
         at: i64,
         tag: [u8; 4],
-        combo: &str,
+        (combo, rules): (&str, &str),
         changes: &mut TrendChanges,
     ) -> bool {
         let Ok(place) = self.0.binary_search_by_key(&at, |v| v.at) else {
@@ -268,6 +309,7 @@ impl Timeline {
             at,
             tag,
             combo: combo.to_string(),
+            rules: rules.to_string(),
         };
         true
     }
@@ -525,6 +567,7 @@ mod tests {
             at: at_day * MICROS_PER_DAY + 1,
             tag: [1, 2, 3, 4],
             combo: combo.to_string(),
+            rules: String::new(),
         }
     }
 
@@ -591,7 +634,13 @@ mod tests {
         t.insert(ED, version(10, "A"), &mut c);
         t.insert(ED, version(30, "C"), &mut c);
         let mut re = TrendChanges::default();
-        assert!(t.rejudge(ED, 10 * MICROS_PER_DAY + 1, [1, 2, 3, 4], "B", &mut re));
+        assert!(t.rejudge(
+            ED,
+            10 * MICROS_PER_DAY + 1,
+            [1, 2, 3, 4],
+            ("B", ""),
+            &mut re
+        ));
         assert_eq!(
             changes(&re),
             vec![
@@ -602,7 +651,13 @@ mod tests {
             ]
         );
         // Another record at the same time is not that version.
-        assert!(!t.rejudge(ED, 30 * MICROS_PER_DAY + 1, [9, 9, 9, 9], "D", &mut re));
+        assert!(!t.rejudge(
+            ED,
+            30 * MICROS_PER_DAY + 1,
+            [9, 9, 9, 9],
+            ("D", ""),
+            &mut re
+        ));
     }
 
     #[test]

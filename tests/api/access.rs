@@ -22,6 +22,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("get", "/v1/records/{id}", &["feedback", "admin"]),
     ("get", "/v1/reports/completeness", &["report", "admin"]),
     ("get", "/v1/reports/trend", &["report", "admin"]),
+    ("get", "/v1/reports/diff", &["report", "admin"]),
     ("get", "/v1/reports/distribution", &["report", "admin"]),
     ("get", "/v1/alerts", &["report", "admin"]),
     (

@@ -9,6 +9,7 @@ mod batch;
 mod browser;
 mod cli;
 mod dashboard;
+mod diff;
 mod distribution;
 mod drill_down;
 mod errors;

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use crate::both;
 use crate::helpers::{bare_record, complete_record, TestApp};
 
-const FILES: [&str; 11] = [
+const FILES: [&str; 12] = [
     "record",
+    "diff",
     "alerts",
     "distribution",
     "result",
