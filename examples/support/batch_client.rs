@@ -111,6 +111,21 @@ pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
     ] {
         time_get(client, base, path, runs).await;
     }
+    // The diff since 30 days ago (the default) and since a year ago.
+    let year_ago = (chrono::Utc::now() - chrono::TimeDelta::days(365))
+        .format("%Y-%m-%d")
+        .to_string();
+    let month_ago = (chrono::Utc::now() - chrono::TimeDelta::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    time_get(client, base, "/v1/reports/diff", runs).await;
+    time_get(
+        client,
+        base,
+        &format!("/v1/reports/diff?from={year_ago}"),
+        runs,
+    )
+    .await;
     // The drill-down (a page of 50) and the dashboard's pages (with the same key, as a
     // script would send it; a browser sends the session cookie instead).
     let report: serde_json::Value = client
@@ -127,6 +142,8 @@ pub async fn time_report(client: &reqwest::Client, base: &str, runs: usize) {
         .to_string();
     for path in [
         format!("/v1/records?unit={unit}&domain=race&status=incomplete"),
+        format!("/v1/records?unit={unit}&rule=RACE_MISSING&finding=new&since={month_ago}"),
+        format!("/v1/records?unit={unit}&rule=RACE_MISSING&finding=resolved&since={month_ago}"),
         "/dashboard".to_string(),
         "/dashboard/trend?domain=race".to_string(),
         format!("/dashboard/units/{unit}"),
@@ -158,7 +175,8 @@ pub async fn time_get(client: &reqwest::Client, base: &str, path: &str, runs: us
                 .map_or(&serde_json::Value::Null, |p| &p["total"]),
             None => &report["total"],
         };
-        patients = total["patients"].as_u64().unwrap_or(0);
+        let count = &total["patients"];
+        patients = count.as_u64().or_else(|| count["to"].as_u64()).unwrap_or(0);
     }
     timings.sort();
     println!(
