@@ -5,11 +5,10 @@
 //! the day a version first has it to the day a version no longer does (states as of the
 //! end of each day, from the key's [`Timeline`], late records and re-validation included).
 //! Two counts of spans are kept per unit and rule, by day (`finding_days`) and by month
-//! (`finding_months`), each row a net change:
-//! - `kind = 'n'`: on the day a span starts, +1; on the day it ends, -1. The patients with
-//!   the finding at the start of a day are the current ones less the changes from that day
-//!   on.
-//! - `kind = 'o'`: the spans still open (today's findings) by the day they started. Those
+//! (`finding_months`), in one row (a write changes one row per day, unit and rule):
+//! - `net`: on the day a span starts, +1; on the day it ends, -1. The patients with the
+//!   finding at the start of a day are the current ones less the changes from that day on.
+//! - `open_now`: the spans still open (today's findings) by the day they started. Those
 //!   started on or after a day are the findings new since then.
 //!
 //! So the diff since a day reads the rows from that day on, per unit and rule, whatever the
@@ -77,13 +76,13 @@ pub fn spans(versions: &[Version]) -> Vec<Span> {
     done
 }
 
-/// A row's key: day, unit, rule, kind.
-type RowKey = (i64, String, String, &'static str);
+/// A row's key: day, unit, rule.
+type RowKey = (i64, String, String);
 
-/// The changes one transaction makes to the kept spans.
+/// The changes one transaction makes to the kept spans: `(net, open_now)` by row.
 #[derive(Debug, Default)]
 pub struct FindingChanges {
-    days: HashMap<RowKey, i64>,
+    days: HashMap<RowKey, (i64, i64)>,
 }
 
 impl FindingChanges {
@@ -114,50 +113,58 @@ impl FindingChanges {
     }
 
     fn span(&mut self, unit: &str, span: &Span, sign: i64) {
-        let mut add = |day: i64, kind: &'static str, n: i64| {
-            *self
+        let mut add = |day: i64, net: i64, open: i64| {
+            let row = self
                 .days
-                .entry((day, unit.to_string(), span.rule.clone(), kind))
-                .or_default() += n;
+                .entry((day, unit.to_string(), span.rule.clone()))
+                .or_default();
+            row.0 += net;
+            row.1 += open;
         };
-        add(span.start, "n", sign);
         match span.end {
-            Some(end) => add(end, "n", -sign),
-            None => add(span.start, "o", sign),
+            Some(end) => {
+                add(span.start, sign, 0);
+                add(end, -sign, 0);
+            }
+            None => add(span.start, sign, sign),
         }
     }
 
     /// Writes the changes to the days and their months, in key order, one statement per
     /// table (as the trend's).
     pub fn apply(self, conn: &mut Conn<'_>) -> Result<(), DieselError> {
-        let mut days: Vec<(RowKey, i64)> = self.days.into_iter().filter(|(_, n)| *n != 0).collect();
+        let mut days: Vec<(RowKey, (i64, i64))> = self
+            .days
+            .into_iter()
+            .filter(|(_, n)| *n != (0, 0))
+            .collect();
         if days.is_empty() {
             return Ok(());
         }
         days.sort_unstable();
-        let mut months: HashMap<(i64, &str, &str, &str), i64> = HashMap::new();
-        for ((day, unit, rule, kind), n) in &days {
-            *months
-                .entry((month_of_day(*day), unit, rule, kind))
-                .or_default() += n;
+        let mut months: HashMap<(i64, &str, &str), (i64, i64)> = HashMap::new();
+        for ((day, unit, rule), (net, open)) in &days {
+            let row = months.entry((month_of_day(*day), unit, rule)).or_default();
+            row.0 += net;
+            row.1 += open;
         }
-        let mut months: Vec<_> = months.into_iter().filter(|(_, n)| *n != 0).collect();
+        let mut months: Vec<_> = months.into_iter().filter(|(_, n)| *n != (0, 0)).collect();
         months.sort_unstable();
         let days: Vec<Row<'_>> = days
             .iter()
-            .map(|((d, u, r, k), n)| (*d, u.as_str(), r.as_str(), *k, *n))
+            .map(|((d, u, r), (net, open))| (*d, u.as_str(), r.as_str(), *net, *open))
             .collect();
         let months: Vec<Row<'_>> = months
             .into_iter()
-            .map(|((m, u, r, k), n)| (m, u, r, k, n))
+            .map(|((m, u, r), (net, open))| (m, u, r, net, open))
             .collect();
         upsert(conn, "finding_days", "day", &days)?;
         upsert(conn, "finding_months", "month", &months)
     }
 }
 
-/// A row: `(period, unit, rule, kind, patients)`.
-type Row<'a> = (i64, &'a str, &'a str, &'a str, i64);
+/// A row: `(period, unit, rule, net, open_now)`.
+type Row<'a> = (i64, &'a str, &'a str, i64, i64);
 
 fn upsert(
     conn: &mut Conn<'_>,
@@ -172,12 +179,13 @@ fn upsert(
         Conn::Sqlite(c) => {
             let json = serde_json::to_string(rows).expect("strings and numbers serialise");
             diesel::sql_query(format!(
-                "INSERT INTO {table} ({period}, unit, rule, kind, patients) \
+                "INSERT INTO {table} ({period}, unit, rule, net, open_now) \
                  SELECT k.value ->> 0, k.value ->> 1, k.value ->> 2, k.value ->> 3, \
                         k.value ->> 4 \
                  FROM json_each(?) AS k WHERE true \
-                 ON CONFLICT ({period}, unit, rule, kind) \
-                 DO UPDATE SET patients = patients + excluded.patients"
+                 ON CONFLICT ({period}, unit, rule) \
+                 DO UPDATE SET net = net + excluded.net, \
+                               open_now = open_now + excluded.open_now"
             ))
             .bind::<Text, _>(json)
             .execute(c)?;
@@ -186,20 +194,21 @@ fn upsert(
             let periods: Vec<i64> = rows.iter().map(|r| r.0).collect();
             let units: Vec<&str> = rows.iter().map(|r| r.1).collect();
             let rules: Vec<&str> = rows.iter().map(|r| r.2).collect();
-            let kinds: Vec<&str> = rows.iter().map(|r| r.3).collect();
-            let patients: Vec<i64> = rows.iter().map(|r| r.4).collect();
+            let nets: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            let opens: Vec<i64> = rows.iter().map(|r| r.4).collect();
             diesel::sql_query(format!(
-                "INSERT INTO {table} ({period}, unit, rule, kind, patients) \
-                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
+                "INSERT INTO {table} ({period}, unit, rule, net, open_now) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], \
                      $5::bigint[]) \
-                 ON CONFLICT ({period}, unit, rule, kind) \
-                 DO UPDATE SET patients = {table}.patients + excluded.patients"
+                 ON CONFLICT ({period}, unit, rule) \
+                 DO UPDATE SET net = {table}.net + excluded.net, \
+                               open_now = {table}.open_now + excluded.open_now"
             ))
             .bind::<Array<BigInt>, _>(&periods)
             .bind::<Array<Text>, _>(&units)
             .bind::<Array<Text>, _>(&rules)
-            .bind::<Array<Text>, _>(&kinds)
-            .bind::<Array<BigInt>, _>(&patients)
+            .bind::<Array<BigInt>, _>(&nets)
+            .bind::<Array<BigInt>, _>(&opens)
             .execute(c)?;
         }
     }
@@ -256,17 +265,16 @@ pub fn since(
     } else {
         month + 1
     };
-    type Found = (String, String, String, i64);
+    type Found = (String, String, i64, i64);
     let mut rows: Vec<Found> = Vec::new();
     {
         let mut query = finding_months::table
             .filter(finding_months::month.ge(months_from))
-            .filter(finding_months::patients.ne(0))
             .select((
                 finding_months::unit,
                 finding_months::rule,
-                finding_months::kind,
-                finding_months::patients,
+                finding_months::net,
+                finding_months::open_now,
             ))
             .into_boxed();
         if let Some(units) = &units {
@@ -278,12 +286,11 @@ pub fn since(
         let mut query = finding_days::table
             .filter(finding_days::day.ge(from))
             .filter(finding_days::day.lt(first_day_of_month(months_from)))
-            .filter(finding_days::patients.ne(0))
             .select((
                 finding_days::unit,
                 finding_days::rule,
-                finding_days::kind,
-                finding_days::patients,
+                finding_days::net,
+                finding_days::open_now,
             ))
             .into_boxed();
         if let Some(units) = &units {
@@ -291,13 +298,13 @@ pub fn since(
         }
         rows.extend(query.load::<Found>(conn)?);
     }
-    for (unit, rule, kind, n) in rows {
-        let c = counts.entry((unit, rule)).or_default();
-        match kind.as_str() {
-            "n" => c.0 -= n,
-            "o" => c.2 += n,
-            _ => {}
+    for (unit, rule, net, open) in rows {
+        if (net, open) == (0, 0) {
+            continue;
         }
+        let c = counts.entry((unit, rule)).or_default();
+        c.0 -= net;
+        c.2 += open;
     }
     let mut out: Vec<RuleChange> = counts
         .into_iter()
@@ -372,20 +379,19 @@ mod tests {
         let mut rows: Vec<_> = changes
             .days
             .iter()
-            .filter(|(_, n)| **n != 0)
-            .map(|((d, _, r, k), n)| (*d, r.clone(), *k, *n))
+            .filter(|(_, n)| **n != (0, 0))
+            .map(|((d, _, r), n)| (*d, r.clone(), *n))
             .collect();
         rows.sort();
         // A is unchanged; B is found from day 15 to day 20.
         assert_eq!(
             rows,
-            vec![(15, "B".into(), "n", 1), (20, "B".into(), "n", -1)]
+            vec![(15, "B".into(), (1, 0)), (20, "B".into(), (-1, 0))]
         );
         // A new key: its open findings count as open from their day.
         let mut new = FindingChanges::default();
         new.replace("ED", &[], &spans(&[v(30, 1, "C")]));
-        let mut rows: Vec<_> = new.days.keys().map(|k| (k.0, k.3)).collect();
-        rows.sort();
-        assert_eq!(rows, vec![(30, "n"), (30, "o")]);
+        let rows: Vec<_> = new.days.iter().map(|(k, n)| (k.0, *n)).collect();
+        assert_eq!(rows, vec![(30, (1, 1))]);
     }
 }

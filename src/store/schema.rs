@@ -129,25 +129,25 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Each day's net change in findings by unit and rule (`kind` n), and the open
-    /// findings by the day they started (`kind` o): the diff.
-    finding_days (day, unit, rule, kind) {
+    /// Each day's net change in findings by unit and rule (`net`), and the open findings
+    /// by the day they started (`open_now`): the diff.
+    finding_days (day, unit, rule) {
         day -> BigInt,
         unit -> Text,
         rule -> Text,
-        kind -> Text,
-        patients -> BigInt,
+        net -> BigInt,
+        open_now -> BigInt,
     }
 }
 
 diesel::table! {
     /// `finding_days` by month.
-    finding_months (month, unit, rule, kind) {
+    finding_months (month, unit, rule) {
         month -> BigInt,
         unit -> Text,
         rule -> Text,
-        kind -> Text,
-        patients -> BigInt,
+        net -> BigInt,
+        open_now -> BigInt,
     }
 }
 

@@ -278,26 +278,26 @@ both!(
 /// The kept findings rows, net of zeros, sorted.
 fn finding_rows(
     conn: &mut real_dq::store::DbConnection,
-) -> Vec<(&'static str, i64, String, String, String, i64)> {
+) -> Vec<(&'static str, i64, String, String, i64, i64)> {
     use diesel::prelude::*;
     use real_dq::store::schema::{finding_days, finding_months};
-    let days: Vec<(i64, String, String, String, i64)> = finding_days::table
+    let days: Vec<(i64, String, String, i64, i64)> = finding_days::table
         .select((
             finding_days::day,
             finding_days::unit,
             finding_days::rule,
-            finding_days::kind,
-            finding_days::patients,
+            finding_days::net,
+            finding_days::open_now,
         ))
         .load(conn)
         .unwrap();
-    let months: Vec<(i64, String, String, String, i64)> = finding_months::table
+    let months: Vec<(i64, String, String, i64, i64)> = finding_months::table
         .select((
             finding_months::month,
             finding_months::unit,
             finding_months::rule,
-            finding_months::kind,
-            finding_months::patients,
+            finding_months::net,
+            finding_months::open_now,
         ))
         .load(conn)
         .unwrap();
@@ -309,7 +309,7 @@ fn finding_rows(
                 .into_iter()
                 .map(|(p, u, r, k, n)| ("month", p, u, r, k, n)),
         )
-        .filter(|r| r.5 != 0)
+        .filter(|r| (r.4, r.5) != (0, 0))
         .collect();
     rows.sort();
     rows
