@@ -334,6 +334,7 @@ pub async fn fetch(
         reported_by,
         domain,
         finding,
+        recorded_since: None,
         records: None,
         after: None,
         limit: limit + 1,

@@ -47,6 +47,8 @@ pub struct ListFilter {
     pub domain: Option<(String, String)>,
     /// Only the diff's findings of a rule since a day ([`Finding`]).
     pub finding: Option<Finding>,
+    /// Only states whose current record was recorded at or after this instant.
+    pub recorded_since: Option<i64>,
     /// Only these records `(sources, patient ids, record ids)`: what a finding filter found.
     pub records: Option<Found>,
     /// Only states after this key `(source, patient_id, unit)`: the key of the cursor's
@@ -171,6 +173,9 @@ macro_rules! matching {
         if let Some(reported_by) = &filter.reported_by {
             query = query.filter(current_state::reported_by.eq(reported_by.clone()));
         }
+        if let Some(at) = filter.recorded_since {
+            query = query.filter(current_state::recorded_at.ge(at));
+        }
         if let Some((sources, patients, records)) = &filter.records {
             query = query
                 .filter(current_state::source.eq_any(sources.clone()))
@@ -258,7 +263,10 @@ macro_rules! matching {
     }};
 }
 
-/// States read per look when a finding filter walks the states.
+/// States read per look when a finding filter walks the states, at most: the first look
+/// reads as many as the page wants (each look's SQL walks the states until it has that
+/// many, so a larger first look would walk far past a page's worth of sparse matches),
+/// and each next one twice the last.
 const FINDING_CHUNK: i64 = 1000;
 
 /// The records of up to `filter.limit` states that hold `filter.finding`, in key order
@@ -272,11 +280,42 @@ fn finding_records(
 ) -> Result<Found, StoreError> {
     let mut look = ListFilter {
         finding: None,
-        limit: FINDING_CHUNK,
+        limit: filter.limit.clamp(1, FINDING_CHUNK),
         rule: (finding.since != Since::Resolved).then(|| finding.rule.clone()),
+        // A span that started or ended since the day was started or ended by a version
+        // since then, so the current one is at least as recent.
+        recorded_since: (finding.since != Since::Persisting)
+            .then(|| finding.day.saturating_mul(super::trend::MICROS_PER_DAY)),
         ..filter.clone()
     };
+    // The cell's count bounds the first page's walk: once as many are found, there are no
+    // more (an empty cell answers at once instead of walking every state).
+    let most = match filter.after {
+        Some(_) => None,
+        None => {
+            let cells = super::findings::since(
+                conn,
+                finding.day,
+                filter.unit.as_deref(),
+                filter.units.as_deref(),
+            )?;
+            Some(
+                cells
+                    .iter()
+                    .filter(|c| c.rule == finding.rule)
+                    .map(|c| match finding.since {
+                        Since::New => c.new,
+                        Since::Resolved => c.resolved,
+                        Since::Persisting => c.persisting,
+                    })
+                    .sum::<i64>(),
+            )
+        }
+    };
     let mut found = (Vec::new(), Vec::new(), Vec::new());
+    if most == Some(0) {
+        return Ok(found);
+    }
     loop {
         type Row = (String, String, String, String, i64, Vec<u8>, String);
         let rows: Vec<Row> = matching!(
@@ -305,7 +344,8 @@ fn finding_records(
                 found.0.push(source);
                 found.1.push(patient);
                 found.2.push(record);
-                if found.2.len() as i64 >= filter.limit {
+                let count = found.2.len() as i64;
+                if count >= filter.limit || Some(count) == most {
                     return Ok(found);
                 }
             }
@@ -314,6 +354,7 @@ fn finding_records(
             Some(key) => look.after = Some(key),
             None => return Ok(found),
         }
+        look.limit = (look.limit * 2).min(FINDING_CHUNK);
     }
 }
 
