@@ -294,22 +294,12 @@ impl r2d2::HandleEvent for PoolEventsHandler {
 #[derive(Debug)]
 struct PoolEventsHandler(Arc<PoolEvents>);
 
-/// Connects, migrates and builds the pool. Fails when the database cannot be reached.
-pub fn open(url: &str, pool_size: u32) -> Result<DbPool, StoreError> {
-    open_counted(url, pool_size, Arc::new(PoolEvents::default()))
-}
-
-/// [`open`], counting the pool's checkouts into `events`.
-pub fn open_counted(
-    url: &str,
+/// The pool over a migrated database (`open.rs` connects, migrates and recounts first).
+pub fn pool(
+    manager: Manager,
     pool_size: u32,
     events: Arc<PoolEvents>,
 ) -> Result<DbPool, StoreError> {
-    let manager = Manager::new(url);
-    let mut conn = manager.connect()?;
-    migrate(&mut conn)?;
-    super::rebuild::pending(&mut conn)?;
-    drop(conn);
     let size = match manager.backend {
         Backend::Sqlite => {
             spawn_checkpointer(&manager);

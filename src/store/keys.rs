@@ -190,7 +190,6 @@ mod tests {
 
     use super::*;
     use crate::store::audit::Action;
-    use crate::store::connection;
 
     /// The "database is locked" seen once under load: a transaction that read before
     /// another connection committed a write could not write afterwards. A key is created
@@ -200,7 +199,7 @@ mod tests {
     fn a_key_is_created_while_another_connection_is_writing() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = dir.path().join("keys.db").display().to_string();
-        let pool = connection::open(&url, 2).expect("the store opens");
+        let pool = crate::store::open(&url, 2).expect("the store opens");
         let mut holder = pool.get().expect("a connection");
         holder
             .batch_execute(

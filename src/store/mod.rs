@@ -13,6 +13,7 @@ pub mod findings;
 pub mod ingest;
 pub mod keys;
 pub mod models;
+mod open;
 pub mod outcome;
 pub mod purge;
 pub mod queries;
@@ -23,8 +24,9 @@ pub mod sessions;
 pub mod trend;
 mod write;
 
-pub use connection::{open, open_counted, Backend, DbConnection, DbPool, PoolEvents};
+pub use connection::{Backend, DbConnection, DbPool, PoolEvents};
 pub use error::{Causes, StoreError};
+pub use open::{open, open_counted};
 pub use outcome::StoreOutcome;
 
 /// Microseconds since the Unix epoch, as the store keeps time.
