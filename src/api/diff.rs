@@ -18,6 +18,9 @@ use crate::store::trend::{day_of, MICROS_PER_DAY};
 /// How far back `from` goes by default: 30 days before today.
 pub const DEFAULT_DAYS: i64 = 30;
 
+/// The earliest `from`: 1900-01-01 (days since 1970-01-01).
+const EARLIEST_DAY: i64 = -25_567;
+
 /// Query of the diff.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +56,10 @@ fn from_day(text: &str, today: i64) -> Result<i64, ApiError> {
     };
     if day > today {
         return Err(ApiError::field("from", "must not be after today (UTC)"));
+    }
+    // 1900-01-01: a year 0 or -2026 parses, and means nothing here.
+    if day < EARLIEST_DAY {
+        return Err(ApiError::field("from", "must be 1900-01-01 or later"));
     }
     Ok(day)
 }

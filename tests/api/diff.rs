@@ -182,6 +182,8 @@ both!(bad_diff_queries_name_their_field, |app| async move {
         ("/v1/reports/diff?from=2025-06-01&to=2025-07-01", "to"),
         ("/v1/reports/diff?from=2025-06-01T10:00:00Z", "from"),
         ("/v1/reports/diff?from=June", "from"),
+        ("/v1/reports/diff?from=-2026-01-01", "from"),
+        ("/v1/reports/diff?from=1899-12-31", "from"),
         (&format!("/v1/reports/diff?from={tomorrow}"), "from"),
         ("/v1/reports/diff?format=xml", "format"),
         ("/v1/records?finding=new&rule=RACE_MISSING", "since"),
