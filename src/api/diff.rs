@@ -1,8 +1,6 @@
 //! `GET /v1/reports/diff`: what changed since a day, per unit and rule (findings new,
 //! resolved, persisting) and per unit and domain (the rate then and now), JSON or CSV.
 
-use std::collections::BTreeMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -12,7 +10,7 @@ use super::ApiError;
 use crate::report::diff;
 use crate::result::timestamp;
 use crate::service::{AppState, Caller};
-use crate::store::aggregates::{GroupBy, Tally};
+use crate::store::aggregates::GroupBy;
 use crate::store::trend::{day_of, MICROS_PER_DAY};
 
 /// How far back `from` goes by default: 30 days before today.
@@ -96,13 +94,9 @@ pub async fn diff(
     let (then, current, changes) = state
         .with_db(move |conn| {
             let (unit, scope) = (unit.as_deref(), scope.as_deref());
-            let then = crate::store::trend::as_of(conn, &[from], unit, scope, GroupBy::Unit)?
-                .pop()
-                .unwrap_or_default();
-            let mut current: BTreeMap<String, Tally> = BTreeMap::new();
-            for g in crate::store::aggregates::kept_groups(conn, unit, scope)? {
-                current.entry(g.unit.clone()).or_default().add_group(&g);
-            }
+            let (current, mut then) =
+                crate::store::trend::now_and_as_of(conn, &[from], unit, scope, GroupBy::Unit)?;
+            let then = then.pop().unwrap_or_default();
             let changes = crate::store::findings::since(conn, from, unit, scope)?;
             Ok::<_, crate::store::StoreError>((then, current, changes))
         })

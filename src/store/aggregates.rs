@@ -268,6 +268,18 @@ fn kept_counts(
     unit: Option<&str>,
     scope: Option<&[String]>,
 ) -> Result<(Vec<StatusGroup>, Vec<RuleRow>), StoreError> {
+    Ok((
+        kept_groups(conn, unit, scope)?,
+        kept_rules(conn, unit, scope)?,
+    ))
+}
+
+/// The kept rule counts (no groups): what the diff needs of them.
+pub fn kept_rules(
+    conn: &mut DbConnection,
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+) -> Result<Vec<RuleRow>, StoreError> {
     let mut rules = rule_counts::table
         .filter(rule_counts::patients.gt(0))
         .select((
@@ -284,7 +296,7 @@ fn kept_counts(
     if let Some(scope) = scope {
         rules = rules.filter(rule_counts::unit.eq_any(scope.to_vec()));
     }
-    Ok((kept_groups(conn, unit, scope)?, rules.load(conn)?))
+    Ok(rules.load(conn)?)
 }
 
 /// Patients by unit and statuses now, as kept (`report_counts`): the report's groups, and

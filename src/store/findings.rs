@@ -251,8 +251,8 @@ pub fn since(
     };
     // (then, now, new) by unit and rule.
     let mut counts: HashMap<(String, String), (i64, i64, i64)> = HashMap::new();
-    let current = super::aggregates::counts(conn, Default::default(), unit, scope)?;
-    for (unit, rule, n) in current.rules {
+    // Now: the kept rule counts (by unit, source and reporter), added up by unit.
+    for (unit, _, _, rule, n) in super::aggregates::kept_rules(conn, unit, scope)? {
         let c = counts.entry((unit, rule)).or_default();
         c.0 += n;
         c.1 += n;

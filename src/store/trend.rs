@@ -434,8 +434,23 @@ pub fn as_of(
     scope: Option<&[String]>,
     group_by: GroupBy,
 ) -> Result<Vec<BTreeMap<String, Tally>>, StoreError> {
+    Ok(now_and_as_of(conn, ends, unit, scope, group_by)?.1)
+}
+
+/// Each group's tally, by group.
+pub type Tallies = BTreeMap<String, Tally>;
+
+/// [`as_of`], and each group's tally now (the kept counts it starts from): the diff's two
+/// instants from one read of the kept counts.
+pub fn now_and_as_of(
+    conn: &mut DbConnection,
+    ends: &[i64],
+    unit: Option<&str>,
+    scope: Option<&[String]>,
+    group_by: GroupBy,
+) -> Result<(Tallies, Vec<Tallies>), StoreError> {
     let (Some(&first), Some(&last)) = (ends.first(), ends.last()) else {
-        return Ok(Vec::new());
+        return Ok((BTreeMap::new(), Vec::new()));
     };
     let units: Option<Vec<String>> = match (unit, scope) {
         (Some(u), _) => Some(vec![u.to_string()]),
@@ -448,6 +463,7 @@ pub fn as_of(
         let key = group_by.key(&g.unit, &g.source, &g.reported_by);
         tallies.entry(key.to_string()).or_default().add_group(&g);
     }
+    let now = tallies.clone();
     // The changes from the first end on, as buckets `(first day, unit, source, combo,
     // patients)`: single days up to the end of the last end's month when an end falls
     // inside a month, whole months after.
@@ -520,7 +536,7 @@ pub fn as_of(
         }
         *slot = tallies.clone();
     }
-    Ok(out)
+    Ok((now, out))
 }
 
 /// A combo read back: REaL complete, and its `(domain, status index)` pairs.
